@@ -1,0 +1,590 @@
+// AegisNode: one identity, one network adapter, one clock. It authenticates links, keeps the
+// overlay (full or partial mesh), verifies and gossips signed envelopes, and exposes counters
+// and peer state for the dashboard. Protocol modules plug in through `onMessage`.
+import { bytesToHex, bytesEqual } from '../core/bytes.ts';
+import type { Clock, Random, TimerHandle } from '../core/clock.ts';
+import type { Signer, Verifier } from '../core/crypto/ed25519.ts';
+import { sha256 } from '../core/crypto/hash.ts';
+import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
+import {
+  DEFAULT_MAX_ENVELOPE_BYTES,
+  decodeEnvelope,
+  sealEnvelope,
+  verifyEnvelope,
+  type Envelope,
+} from '../core/net/envelope.ts';
+import {
+  checkHello,
+  HANDSHAKE_NONCE_BYTES,
+  signProof,
+  verifyProof,
+  type HandshakeContext,
+} from '../core/net/handshake.ts';
+import { decodeLinkFrame, encodeLinkFrame, type LinkFrame } from '../core/net/link-frame.ts';
+import { messageTypes } from '../core/net/message-types.ts';
+import { decideOverlay, DEFAULT_OVERLAY, isFullMesh, type OverlayConfig } from '../core/net/overlay-policy.ts';
+import { ReplayGuard } from '../core/net/replay-guard.ts';
+import { SeenCache } from '../core/net/seen-cache.ts';
+import { SequenceCounter } from '../core/net/sequence.ts';
+import { emptyCounters, type MessageCounters, type RejectReason } from './counters.ts';
+import { TestMessages, type TestBroadcastRecord } from './test-messages.ts';
+import type { ChannelBinding, Network, NetworkStatus, PeerLink } from './transport.ts';
+
+export interface AegisNodeOptions {
+  signer: Signer;
+  verifier: Verifier;
+  network: Network;
+  clock: Clock;
+  random: Random;
+  room: string;
+  overlay?: Partial<OverlayConfig>;
+  /** Gossip hop limit for envelopes this node originates. */
+  gossipTtl?: number;
+  heartbeatIntervalMs?: number;
+  /** A link silent for this long is considered dead. */
+  peerTimeoutMs?: number;
+  handshakeTimeoutMs?: number;
+  reconnectBaseMs?: number;
+  reconnectMaxMs?: number;
+  maxEnvelopeBytes?: number;
+}
+
+export type PeerStatus = 'connecting' | 'handshaking' | 'connected' | 'backoff' | 'member';
+
+export interface PeerInfo {
+  id: NodeId;
+  status: PeerStatus;
+  initiator: boolean;
+  rttMs: number | null;
+  connectedAtMs: number | null;
+  lastSeenMs: number | null;
+  reconnectAttempts: number;
+}
+
+export interface NodeSnapshot {
+  id: NodeId;
+  publicKeyHex: string;
+  room: string;
+  networkStatus: NetworkStatus;
+  networkDetail: string;
+  overlayMode: 'full-mesh' | 'partial-mesh';
+  overlayTarget: number;
+  peers: PeerInfo[];
+  counters: MessageCounters;
+  startedAtMs: number;
+  /** Time from start until the overlay first reached its target (all members in full mesh). */
+  formationMs: number | null;
+  testBroadcasts: TestBroadcastRecord[];
+  lastRejection: { reason: RejectReason; from: NodeId; detail: string; atMs: number } | null;
+}
+
+export type MessageHandler = (env: Envelope, from: NodeId) => void;
+
+interface LinkState {
+  link: PeerLink;
+  status: 'connecting' | 'handshaking' | 'connected';
+  ctx: HandshakeContext | null;
+  remoteKey: Uint8Array | null;
+  remoteNonce: Uint8Array | null;
+  openedAtMs: number;
+  connectedAtMs: number | null;
+  lastSeenMs: number;
+  rttMs: number | null;
+  pingId: number;
+  closed: boolean;
+}
+
+interface Backoff {
+  attempts: number;
+  untilMs: number;
+}
+
+const MESSAGE_ID_BYTES = 16;
+
+export class AegisNode {
+  readonly id: NodeId;
+  readonly publicKey: Uint8Array;
+  private readonly opts: Required<Omit<AegisNodeOptions, 'overlay'>> & { overlay: OverlayConfig };
+  private readonly members = new Set<NodeId>();
+  private readonly links = new Map<NodeId, LinkState>();
+  private readonly backoff = new Map<NodeId, Backoff>();
+  private readonly seen: SeenCache;
+  private readonly replay = new ReplayGuard();
+  private readonly sequence: SequenceCounter;
+  private readonly handlers = new Map<number, MessageHandler[]>();
+  private readonly listeners = new Set<() => void>();
+  private readonly counters = emptyCounters();
+  private readonly tests: TestMessages;
+  private work: Promise<void> = Promise.resolve();
+  private timers: TimerHandle[] = [];
+  private networkStatus: NetworkStatus = 'offline';
+  private networkDetail = '';
+  private startedAtMs = 0;
+  private formationMs: number | null = null;
+  private lastRejection: NodeSnapshot['lastRejection'] = null;
+  private running = false;
+  private lastOverlay: { mode: 'full-mesh' | 'partial-mesh'; target: number } = { mode: 'full-mesh', target: 0 };
+
+  constructor(options: AegisNodeOptions) {
+    this.opts = {
+      gossipTtl: 16,
+      heartbeatIntervalMs: 1000,
+      peerTimeoutMs: 4000,
+      handshakeTimeoutMs: 10_000,
+      reconnectBaseMs: 500,
+      reconnectMaxMs: 30_000,
+      maxEnvelopeBytes: DEFAULT_MAX_ENVELOPE_BYTES,
+      ...options,
+      overlay: { ...DEFAULT_OVERLAY, ...options.overlay },
+    };
+    this.publicKey = options.signer.publicKey;
+    this.id = nodeIdFromPublicKey(this.publicKey);
+    this.seen = new SeenCache(120_000, 50_000);
+    this.sequence = new SequenceCounter(options.clock);
+    this.tests = new TestMessages(this);
+  }
+
+  // ---- lifecycle -------------------------------------------------------------------------
+
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.startedAtMs = this.opts.clock.now();
+    this.opts.network.start(this.id, this.opts.room, {
+      onPeerJoined: (id) => this.onPeerJoined(id),
+      onPeerLeft: (id) => this.onPeerLeft(id),
+      onInbound: (link) => this.onInbound(link),
+      onStatus: (status, detail) => {
+        this.networkStatus = status;
+        this.networkDetail = detail ?? '';
+        if (status === 'offline') for (const id of [...this.members]) this.onPeerLeft(id);
+        this.changed();
+      },
+    });
+    this.tick();
+  }
+
+  stop(): void {
+    if (!this.running) return;
+    this.running = false;
+    for (const t of this.timers) this.opts.clock.clearTimeout(t);
+    this.timers = [];
+    for (const id of [...this.links.keys()]) this.dropLink(id, 'node stopped', { polite: true, reconnect: false });
+    this.opts.network.stop();
+    this.members.clear();
+    this.networkStatus = 'offline';
+    this.changed();
+  }
+
+  /** Resolves when all queued inbound processing has finished (the simulator waits on it). */
+  whenIdle(): Promise<void> {
+    return this.work;
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  onMessage(type: number, handler: MessageHandler): () => void {
+    const list = this.handlers.get(type) ?? [];
+    list.push(handler);
+    this.handlers.set(type, list);
+    return () => {
+      const i = list.indexOf(handler);
+      if (i >= 0) list.splice(i, 1);
+    };
+  }
+
+  get clock(): Clock {
+    return this.opts.clock;
+  }
+
+  get random(): Random {
+    return this.opts.random;
+  }
+
+  // ---- sending ---------------------------------------------------------------------------
+
+  /** Sign and gossip an envelope to every node in the room. */
+  async broadcast(type: number, body: Uint8Array): Promise<Envelope> {
+    return this.originate(type, body, undefined);
+  }
+
+  /** Sign and route an envelope to one node through the overlay. */
+  async sendTo(recipient: NodeId | Uint8Array, type: number, body: Uint8Array): Promise<Envelope> {
+    const key = typeof recipient === 'string' ? this.publicKeyOf(recipient) : recipient;
+    if (!key) throw new Error(`no known public key for node ${String(recipient)}`);
+    return this.originate(type, body, key);
+  }
+
+  /** Sign an envelope without sending it (tests and developer tools build tampered copies from it). */
+  seal(type: number, body: Uint8Array, recipient?: Uint8Array): Promise<Envelope> {
+    return sealEnvelope(
+      { type, sender: this.publicKey, sequence: this.sequence.next(), body, ...(recipient ? { recipient } : {}) },
+      this.opts.signer,
+    );
+  }
+
+  /** Send raw gossip bytes to one neighbour, bypassing signing (test hook for tampering). */
+  sendRawGossip(peer: NodeId, envelopeBytes: Uint8Array): boolean {
+    const st = this.links.get(peer);
+    if (!st || st.status !== 'connected') return false;
+    this.sendFrame(st, { kind: 'gossip', ttl: this.opts.gossipTtl, envelope: envelopeBytes });
+    return true;
+  }
+
+  broadcastTest(text: string): Promise<void> {
+    return this.tests.broadcast(text);
+  }
+
+  private async originate(type: number, body: Uint8Array, recipient: Uint8Array | undefined): Promise<Envelope> {
+    const env = await this.seal(type, body, recipient);
+    this.seen.add(messageId(env.bytes), this.opts.clock.now());
+    this.replay.accept(bytesToHex(env.sender), env.sequence);
+    this.counters.sent++;
+    this.forward(env.bytes, this.opts.gossipTtl, recipient, null);
+    this.changed();
+    return env;
+  }
+
+  private readonly knownKeys = new Map<NodeId, Uint8Array>();
+
+  publicKeyOf(id: NodeId): Uint8Array | undefined {
+    return id === this.id ? this.publicKey : this.knownKeys.get(id);
+  }
+
+  private forward(bytes: Uint8Array, ttl: number, recipient: Uint8Array | undefined, from: NodeId | null): number {
+    const targets: LinkState[] = [];
+    const direct = recipient ? this.links.get(nodeIdFromPublicKey(recipient)) : undefined;
+    if (direct && direct.status === 'connected') targets.push(direct);
+    else for (const [id, st] of this.links) if (id !== from && st.status === 'connected') targets.push(st);
+    for (const st of targets) this.sendFrame(st, { kind: 'gossip', ttl, envelope: bytes });
+    return targets.length;
+  }
+
+  // ---- membership and overlay -------------------------------------------------------------
+
+  private onPeerJoined(id: NodeId): void {
+    if (id === this.id) return;
+    this.members.add(id);
+    this.maintainOverlay();
+    this.changed();
+  }
+
+  private onPeerLeft(id: NodeId): void {
+    this.members.delete(id);
+    this.backoff.delete(id);
+    if (this.links.has(id)) this.dropLink(id, 'peer left the room', { polite: false, reconnect: false });
+    this.changed();
+  }
+
+  private tick(): void {
+    if (!this.running) return;
+    const now = this.opts.clock.now();
+    for (const [id, st] of this.links) {
+      if (st.status === 'connected') {
+        if (now - st.lastSeenMs > this.opts.peerTimeoutMs) {
+          this.dropLink(id, 'timeout: no traffic', { polite: false, reconnect: true });
+          continue;
+        }
+        st.pingId = (st.pingId + 1) >>> 0;
+        this.sendFrame(st, { kind: 'ping', id: st.pingId, timeMs: now });
+      } else if (now - st.openedAtMs > this.opts.handshakeTimeoutMs) {
+        this.dropLink(id, `timeout while ${st.status}`, { polite: false, reconnect: true });
+      }
+    }
+    this.maintainOverlay();
+    this.timers = [this.opts.clock.setTimeout(() => this.tick(), this.opts.heartbeatIntervalMs)];
+  }
+
+  private maintainOverlay(): void {
+    if (!this.running) return;
+    const now = this.opts.clock.now();
+    const backingOff = new Set<NodeId>();
+    for (const [id, b] of this.backoff) if (b.untilMs > now) backingOff.add(id);
+    const decision = decideOverlay(
+      { self: this.id, members: this.members, linked: new Set(this.links.keys()), backingOff },
+      this.opts.overlay,
+      this.opts.random,
+    );
+    this.lastOverlay = { mode: decision.mode, target: decision.target };
+    for (const id of decision.prune) this.dropLink(id, 'pruned: above degree', { polite: true, reconnect: false });
+    for (const id of decision.dial) this.dial(id);
+  }
+
+  private dial(id: NodeId): void {
+    let link: PeerLink;
+    try {
+      link = this.opts.network.dial(id);
+    } catch {
+      this.scheduleBackoff(id);
+      return;
+    }
+    this.adopt(link);
+  }
+
+  private onInbound(link: PeerLink): void {
+    const id = link.remoteId;
+    const existing = this.links.get(id);
+    if (existing) {
+      // Glare: both sides dialled. The link initiated by the lower id wins on both ends.
+      const ourOutboundWins = existing.link.initiator && existing.status !== 'connected' && this.id < id;
+      if (ourOutboundWins) {
+        link.attach({ onOpen: () => {}, onMessage: () => {}, onClose: () => {} });
+        link.close('glare: keeping the link initiated by the lower id');
+        return;
+      }
+      this.dropLink(id, 'replaced by a new inbound link', { polite: false, reconnect: false });
+    }
+    if (!this.members.has(id)) this.members.add(id);
+    this.adopt(link);
+  }
+
+  private adopt(link: PeerLink): void {
+    const now = this.opts.clock.now();
+    const st: LinkState = {
+      link,
+      status: 'connecting',
+      ctx: null,
+      remoteKey: null,
+      remoteNonce: null,
+      openedAtMs: now,
+      connectedAtMs: null,
+      lastSeenMs: now,
+      rttMs: null,
+      pingId: 0,
+      closed: false,
+    };
+    this.links.set(link.remoteId, st);
+    link.attach({
+      onOpen: (binding) => this.enqueue(() => this.onLinkOpen(st, binding)),
+      onMessage: (msg) => this.enqueue(() => this.onLinkMessage(st, msg)),
+      onClose: (reason) => this.enqueue(async () => this.onLinkClosed(st, reason)),
+    });
+    this.changed();
+  }
+
+  private enqueue(task: () => Promise<void> | void): void {
+    this.work = this.work.then(task).catch((e: unknown) => {
+      // A bug, not peer input (peer input never throws): keep the node alive and visible.
+      this.networkDetail = `internal error: ${String(e)}`;
+    });
+  }
+
+  private onLinkOpen(st: LinkState, binding: ChannelBinding): void {
+    if (st.closed) return;
+    st.status = 'handshaking';
+    st.ctx = {
+      role: st.link.initiator ? 'initiator' : 'responder',
+      localFingerprint: binding.localFingerprint,
+      remoteFingerprint: binding.remoteFingerprint,
+      localPublicKey: this.publicKey,
+      localNonce: this.opts.random.bytes(HANDSHAKE_NONCE_BYTES),
+      expectedRemoteId: st.link.remoteId,
+    };
+    this.sendFrame(st, { kind: 'hello', publicKey: this.publicKey, nonce: st.ctx.localNonce });
+    this.changed();
+  }
+
+  private onLinkClosed(st: LinkState, reason: string): void {
+    if (st.closed) return;
+    const id = st.link.remoteId;
+    if (this.links.get(id) === st) this.dropLink(id, reason, { polite: false, reconnect: true });
+  }
+
+  private dropLink(id: NodeId, reason: string, how: { polite: boolean; reconnect: boolean }): void {
+    const st = this.links.get(id);
+    if (!st) return;
+    this.links.delete(id);
+    st.closed = true;
+    if (how.polite && st.status === 'connected') this.sendFrame(st, { kind: 'bye', reason });
+    st.link.close(reason);
+    if (how.reconnect && this.members.has(id)) this.scheduleBackoff(id);
+    this.changed();
+  }
+
+  private scheduleBackoff(id: NodeId): void {
+    const b = this.backoff.get(id) ?? { attempts: 0, untilMs: 0 };
+    const base = Math.min(this.opts.reconnectMaxMs, this.opts.reconnectBaseMs * 2 ** b.attempts);
+    b.attempts++;
+    b.untilMs = this.opts.clock.now() + base * (0.5 + this.opts.random.float() * 0.5);
+    this.backoff.set(id, b);
+  }
+
+  // ---- inbound frames ----------------------------------------------------------------------
+
+  private async onLinkMessage(st: LinkState, msg: Uint8Array): Promise<void> {
+    if (st.closed) return;
+    const from = st.link.remoteId;
+    st.lastSeenMs = this.opts.clock.now();
+    this.counters.bytesReceived += msg.length;
+    const decoded = decodeLinkFrame(msg);
+    if (!decoded.ok) return this.reject('malformed', from, decoded.error);
+    const frame = decoded.value;
+    switch (frame.kind) {
+      case 'hello':
+        return this.onHello(st, frame.publicKey, frame.nonce);
+      case 'proof':
+        return this.onProof(st, frame.signature);
+      case 'bye':
+        this.dropLink(from, `peer said bye: ${frame.reason}`, { polite: false, reconnect: false });
+        return;
+    }
+    if (st.status !== 'connected') return this.reject('unauthenticated', from, `${frame.kind} before handshake`);
+    switch (frame.kind) {
+      case 'ping':
+        this.sendFrame(st, { kind: 'pong', id: frame.id, timeMs: frame.timeMs });
+        return;
+      case 'pong':
+        if (frame.id === st.pingId) st.rttMs = Math.max(0, this.opts.clock.now() - frame.timeMs);
+        this.changed();
+        return;
+      case 'gossip':
+        return this.onGossip(from, frame.ttl, frame.envelope);
+    }
+  }
+
+  private async onHello(st: LinkState, remoteKey: Uint8Array, remoteNonce: Uint8Array): Promise<void> {
+    if (!st.ctx || st.remoteKey) return this.failHandshake(st, 'unexpected HELLO');
+    const check = checkHello(st.ctx, remoteKey, remoteNonce);
+    if (!check.ok) return this.failHandshake(st, check.error);
+    st.remoteKey = remoteKey.slice();
+    st.remoteNonce = remoteNonce.slice();
+    const signature = await signProof(st.ctx, this.opts.signer, st.remoteKey, st.remoteNonce);
+    if (st.closed) return;
+    this.sendFrame(st, { kind: 'proof', signature });
+  }
+
+  private async onProof(st: LinkState, signature: Uint8Array): Promise<void> {
+    if (!st.ctx || !st.remoteKey || !st.remoteNonce || st.status === 'connected')
+      return this.failHandshake(st, 'unexpected PROOF');
+    const valid = await verifyProof(st.ctx, this.opts.verifier, st.remoteKey, st.remoteNonce, signature);
+    if (st.closed) return;
+    if (!valid) return this.failHandshake(st, 'proof does not verify against the channel fingerprints');
+    const id = st.link.remoteId;
+    st.status = 'connected';
+    st.connectedAtMs = this.opts.clock.now();
+    this.knownKeys.set(id, st.remoteKey);
+    this.backoff.delete(id);
+    this.checkFormation();
+    this.changed();
+  }
+
+  private failHandshake(st: LinkState, detail: string): void {
+    this.reject('handshake-failed', st.link.remoteId, detail);
+    this.dropLink(st.link.remoteId, `handshake failed: ${detail}`, { polite: false, reconnect: true });
+  }
+
+  private checkFormation(): void {
+    if (this.formationMs !== null) return;
+    const connected = [...this.links.values()].filter((s) => s.status === 'connected').length;
+    const full = isFullMesh(this.opts.overlay, this.members.size);
+    const target = full ? this.members.size : Math.min(this.opts.overlay.degreeLow, this.members.size);
+    if (target > 0 && connected >= target) this.formationMs = this.opts.clock.now() - this.startedAtMs;
+  }
+
+  private async onGossip(from: NodeId, ttl: number, bytes: Uint8Array): Promise<void> {
+    const now = this.opts.clock.now();
+    const id = messageId(bytes);
+    if (this.seen.has(id, now)) {
+      this.counters.duplicates++;
+      return;
+    }
+    const decoded = decodeEnvelope(bytes, this.opts.maxEnvelopeBytes);
+    if (!decoded.ok) {
+      this.seen.add(id, now);
+      return this.reject(decoded.error.startsWith('oversize') ? 'oversize' : 'malformed', from, decoded.error);
+    }
+    const env = decoded.value;
+    this.seen.add(id, now);
+    const info = messageTypes.get(env.type);
+    if (!info) return this.reject('unknown-type', from, `type ${env.type}`);
+    if (env.body.length > info.maxBodyBytes)
+      return this.reject('oversize', from, `${info.name} body ${env.body.length} > ${info.maxBodyBytes}`);
+    if (info.direct !== (env.recipient !== undefined))
+      return this.reject('malformed', from, `${info.name} ${info.direct ? 'needs' : 'must not have'} a recipient`);
+    const senderHex = bytesToHex(env.sender);
+    const verdict = this.replay.check(senderHex, env.sequence);
+    if (verdict !== 'fresh') return this.reject('replay', from, `${verdict} sequence ${env.sequence}`);
+    if (!(await verifyEnvelope(env, this.opts.verifier))) return this.reject('bad-signature', from, info.name);
+    this.replay.accept(senderHex, env.sequence);
+    const sender = nodeIdFromPublicKey(env.sender);
+    if (!this.knownKeys.has(sender) && sender !== this.id) this.knownKeys.set(sender, env.sender.slice());
+    const forMe = env.recipient === undefined || bytesEqual(env.recipient, this.publicKey);
+    if (forMe) {
+      this.counters.received++;
+      for (const h of this.handlers.get(env.type) ?? []) h(env, sender);
+    }
+    const onlyForMe = env.recipient !== undefined && forMe;
+    if (!onlyForMe && ttl > 1 && sender !== this.id) {
+      if (this.forward(bytes, ttl - 1, env.recipient, from) > 0) this.counters.relayed++;
+    }
+    this.changed();
+  }
+
+  private reject(reason: RejectReason, from: NodeId, detail: string): void {
+    this.counters.rejected[reason] = (this.counters.rejected[reason] ?? 0) + 1;
+    this.lastRejection = { reason, from, detail, atMs: this.opts.clock.now() };
+    this.changed();
+  }
+
+  private sendFrame(st: LinkState, frame: LinkFrame): void {
+    const bytes = encodeLinkFrame(frame);
+    this.counters.bytesSent += bytes.length;
+    try {
+      st.link.send(bytes);
+    } catch {
+      // The link died under us; its close event does the cleanup.
+    }
+  }
+
+  // ---- state for the dashboard ------------------------------------------------------------
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  connectedPeers(): NodeId[] {
+    return [...this.links].filter(([, s]) => s.status === 'connected').map(([id]) => id);
+  }
+
+  snapshot(): NodeSnapshot {
+    const now = this.opts.clock.now();
+    const peers: PeerInfo[] = [];
+    for (const id of new Set([...this.members, ...this.links.keys()])) {
+      const st = this.links.get(id);
+      const b = this.backoff.get(id);
+      peers.push({
+        id,
+        status: st ? st.status : b && b.untilMs > now ? 'backoff' : 'member',
+        initiator: st?.link.initiator ?? false,
+        rttMs: st?.rttMs ?? null,
+        connectedAtMs: st?.connectedAtMs ?? null,
+        lastSeenMs: st?.lastSeenMs ?? null,
+        reconnectAttempts: b?.attempts ?? 0,
+      });
+    }
+    peers.sort((a, b) => (a.id < b.id ? -1 : 1));
+    return {
+      id: this.id,
+      publicKeyHex: bytesToHex(this.publicKey),
+      room: this.opts.room,
+      networkStatus: this.networkStatus,
+      networkDetail: this.networkDetail,
+      overlayMode: this.lastOverlay.mode,
+      overlayTarget: this.lastOverlay.target,
+      peers,
+      counters: { ...this.counters, rejected: { ...this.counters.rejected } },
+      startedAtMs: this.startedAtMs,
+      formationMs: this.formationMs,
+      testBroadcasts: this.tests.records(),
+      lastRejection: this.lastRejection,
+    };
+  }
+}
+
+/** Gossip message id: the first 16 bytes of SHA-256 over the exact envelope bytes. */
+export function messageId(envelopeBytes: Uint8Array): string {
+  return bytesToHex(sha256(envelopeBytes).subarray(0, MESSAGE_ID_BYTES));
+}
