@@ -1,0 +1,104 @@
+import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
+import { connectedIds, nodeId, openNodes, snapshot, waitForFullMesh } from './helpers.ts';
+
+// One network of 6 tabs across 2 browser contexts (separate profiles), shared by the steps below.
+test.describe.configure({ mode: 'serial' });
+
+const ROOM = `e2e-${Date.now().toString(36)}`;
+let contexts: BrowserContext[] = [];
+let pages: Page[] = [];
+
+async function newContext(browser: Browser): Promise<BrowserContext> {
+  const ctx = await browser.newContext({ permissions: ['camera', 'microphone'] });
+  contexts.push(ctx);
+  return ctx;
+}
+
+test.beforeAll(async ({ browser }) => {
+  const a = await newContext(browser);
+  const b = await newContext(browser);
+  pages = [];
+  for (let i = 0; i < 6; i++) pages.push(await (i < 3 ? a : b).newPage());
+  await openNodes(pages, ROOM);
+});
+
+test.afterAll(async () => {
+  for (const c of contexts) await c.close();
+  contexts = [];
+});
+
+test('6 tabs in 2 contexts form a full mesh with distinct identities', async () => {
+  const ms = await waitForFullMesh(pages);
+  const ids = await Promise.all(pages.map(nodeId));
+  expect(new Set(ids).size).toBe(6);
+  // The dashboard shows the fingerprint, the room, and every peer connected.
+  await expect(pages[0]!.getByTestId('room')).toHaveText(ROOM);
+  await expect(pages[0]!.locator('tr[data-status="connected"]')).toHaveCount(5);
+  const snap = await snapshot(pages[0]!);
+  expect(snap.formationMs).not.toBeNull();
+  console.log(`mesh of 6 formed in ${ms} ms after load; node 0 formationMs=${snap.formationMs}`);
+});
+
+test('a broadcast from the dashboard reaches every tab, with per-peer delivery shown', async () => {
+  const before = await Promise.all(pages.map(async (p) => (await snapshot(p)).counters.received));
+  await pages[0]!.getByTestId('broadcast').click();
+  await expect(pages[0]!.getByTestId('broadcast-record').first()).toHaveAttribute('data-delivered', '5');
+  for (let i = 1; i < pages.length; i++) {
+    await expect.poll(async () => (await snapshot(pages[i]!)).counters.received).toBeGreaterThan(before[i]!);
+  }
+  const rec = (await snapshot(pages[0]!)).testBroadcasts[0]!;
+  expect(Object.keys(rec.deliveries).sort()).toEqual(connectedIds(await snapshot(pages[0]!)));
+});
+
+test('a tampered envelope injected through the test hook is rejected and counted', async () => {
+  const target = pages[2]!;
+  const targetId = await nodeId(target);
+  const before = await snapshot(target);
+  // Bit 600 lies inside the 40-byte body of the sealed test broadcast: structure intact, signature broken.
+  const sent = await pages[1]!.evaluate((id) => window.__aegis!.sendTampered(id, 600), targetId);
+  expect(sent).toBe(true);
+  await expect
+    .poll(async () => (await snapshot(target)).counters.rejected['bad-signature'] ?? 0)
+    .toBe((before.counters.rejected['bad-signature'] ?? 0) + 1);
+  const after = await snapshot(target);
+  expect(after.counters.received).toBe(before.counters.received);
+  await expect(target.getByTestId('counter-bad-signature')).toBeVisible();
+});
+
+test('a closed tab disappears from every other tab within 5 s', async () => {
+  const closing = pages[5]!;
+  const goneId = await nodeId(closing);
+  const rest = pages.slice(0, 5);
+  const t0 = Date.now();
+  await closing.close();
+  await Promise.all(
+    rest.map((p) =>
+      expect
+        .poll(async () => (await snapshot(p)).peers.some((q) => q.id === goneId), { timeout: 5000, intervals: [100] })
+        .toBe(false),
+    ),
+  );
+  const elapsed = Date.now() - t0;
+  console.log(`closed tab noticed by all 5 others in ${elapsed} ms`);
+  expect(elapsed).toBeLessThan(5000);
+  pages = rest;
+});
+
+test('a reloaded tab keeps its identity and reconnects', async () => {
+  const page = pages[0]!;
+  const idBefore = await nodeId(page);
+  await page.reload();
+  await page.waitForFunction(() => window.__aegis !== undefined);
+  expect(await nodeId(page)).toBe(idBefore);
+  await waitForFullMesh(pages);
+});
+
+test('two tabs of one profile never share an identity', async () => {
+  const ctx = contexts[0]!;
+  const extra = await ctx.newPage();
+  await openNodes([extra], ROOM);
+  const ids = await Promise.all([...pages, extra].map(nodeId));
+  expect(new Set(ids).size).toBe(ids.length);
+  await waitForFullMesh([...pages, extra]);
+  await extra.close();
+});

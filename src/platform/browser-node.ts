@@ -1,0 +1,55 @@
+// Boots a full Aegis node inside a browser tab: crypto backend, identity slot, WebRTC network.
+import { bytesToHex } from '../core/bytes.ts';
+import { AegisNode } from '../node/aegis-node.ts';
+import { cryptoRandom } from './crypto-random.ts';
+import { openAegisDB } from './db.ts';
+import { claimIdentity, type HeldIdentity } from './identity-store.ts';
+import { signalingUrlFor } from './signaling-url.ts';
+import { wallClock } from './wall-clock.ts';
+import { detectEd25519Backend } from './webcrypto-ed25519.ts';
+import { WebRtcNetwork } from './webrtc-network.ts';
+
+export const DEFAULT_ROOM = 'aegis';
+const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
+
+export function isValidRoom(room: string): boolean {
+  return ROOM_PATTERN.test(room);
+}
+
+export function roomFromUrl(url: URL): string {
+  const room = url.searchParams.get('room') ?? DEFAULT_ROOM;
+  return isValidRoom(room) ? room : DEFAULT_ROOM;
+}
+
+export interface BrowserNode {
+  node: AegisNode;
+  identity: Omit<HeldIdentity, 'secretKey' | 'release'>;
+  cryptoBackend: string;
+  secureContext: boolean;
+}
+
+export async function startBrowserNode(room: string): Promise<BrowserNode> {
+  const backend = await detectEd25519Backend();
+  const random = cryptoRandom();
+  const db = await openAegisDB();
+  const held = await claimIdentity({
+    db,
+    locks: 'locks' in navigator && navigator.locks ? navigator.locks : null,
+    session: globalThis.sessionStorage ?? null,
+    randomSecretKey: () => random.bytes(32),
+    now: () => Date.now(),
+    pageToken: bytesToHex(random.bytes(16)),
+  });
+  addEventListener('pagehide', () => held.release());
+  const signer = await backend.signer(held.secretKey);
+  const network = new WebRtcNetwork({ signalingUrl: signalingUrlFor(location) });
+  const node = new AegisNode({ signer, verifier: backend, network, clock: wallClock, random, room });
+  addEventListener('pagehide', () => node.stop());
+  node.start();
+  return {
+    node,
+    identity: { slot: held.slot, exclusivity: held.exclusivity },
+    cryptoBackend: backend.name,
+    secureContext: globalThis.isSecureContext === true,
+  };
+}

@@ -1,0 +1,132 @@
+// Which identity this tab uses. Decision (see README "Identity"): identities live in numbered
+// slots in IndexedDB and a tab holds exactly one slot exclusively while it is open:
+//  - secure contexts: a Web Lock per slot (`aegis-identity-<n>`), released by the browser when the tab
+//    closes or reloads — two tabs of one profile can never act as the same node;
+//  - insecure contexts (plain-http LAN, where navigator.locks does not exist): a lease record renewed
+//    every second in an IndexedDB transaction; a slot is free once its lease lapses.
+// The slot a tab held is remembered in sessionStorage, so a reload takes the same slot back and keeps
+// its identity; a second tab takes the next free slot (creating its key on first use).
+import type { IDBPDatabase } from 'idb';
+import type { AegisDB } from './db.ts';
+
+export const MAX_SLOTS = 64;
+const SESSION_KEY = 'aegis.identity-slot';
+const LEASE_MS = 5000;
+const LEASE_RENEW_MS = 1000;
+
+export interface HeldIdentity {
+  slot: number;
+  secretKey: Uint8Array;
+  /** How exclusivity is enforced in this tab. */
+  exclusivity: 'web-locks' | 'lease';
+  release(): void;
+}
+
+export interface IdentityStoreEnv {
+  db: IDBPDatabase<AegisDB>;
+  locks: LockManager | null;
+  session: Pick<Storage, 'getItem' | 'setItem'> | null;
+  randomSecretKey(): Uint8Array;
+  now(): number;
+  /** Unique per page load. */
+  pageToken: string;
+}
+
+export async function claimIdentity(env: IdentityStoreEnv): Promise<HeldIdentity> {
+  const preferred = Number(env.session?.getItem(SESSION_KEY) ?? NaN);
+  const held = env.locks ? await claimWithLocks(env, preferred) : await claimWithLease(env, preferred);
+  env.session?.setItem(SESSION_KEY, String(held.slot));
+  const secretKey = await loadOrCreateKey(env, held.slot);
+  return { ...held, secretKey };
+}
+
+async function loadOrCreateKey(env: IdentityStoreEnv, slot: number): Promise<Uint8Array> {
+  const fresh = env.randomSecretKey();
+  // One readwrite transaction: read and, if missing, create — no await on anything else inside.
+  const tx = env.db.transaction('identities', 'readwrite');
+  const existing = await tx.store.get(slot);
+  if (existing) {
+    await tx.done;
+    return existing.secretKey;
+  }
+  await tx.store.put({ slot, secretKey: fresh, createdAtMs: env.now() });
+  await tx.done;
+  return fresh;
+}
+
+type Held = Omit<HeldIdentity, 'secretKey'>;
+
+function holdLock(locks: LockManager, name: string, opts: LockOptions): Promise<(() => void) | null> {
+  return new Promise((resolveHeld, rejectHeld) => {
+    locks
+      .request(name, opts, (lock) => {
+        if (!lock) {
+          resolveHeld(null);
+          return undefined;
+        }
+        // Keep the lock until release() resolves this promise (or the page goes away).
+        return new Promise<void>((releaseLock) => resolveHeld(() => releaseLock()));
+      })
+      .catch((e: unknown) => rejectHeld(e));
+  });
+}
+
+async function claimWithLocks(env: IdentityStoreEnv, preferred: number): Promise<Held> {
+  const locks = env.locks as LockManager;
+  if (Number.isInteger(preferred) && preferred >= 0 && preferred < MAX_SLOTS) {
+    // After a reload the previous page may still be unloading: wait briefly for our old slot.
+    const signal = AbortSignal.timeout(3000);
+    const release = await holdLock(locks, lockName(preferred), { signal }).catch(() => null);
+    if (release) return { slot: preferred, exclusivity: 'web-locks', release };
+  }
+  for (let slot = 0; slot < MAX_SLOTS; slot++) {
+    const release = await holdLock(locks, lockName(slot), { ifAvailable: true });
+    if (release) return { slot, exclusivity: 'web-locks', release };
+  }
+  throw new Error(`all ${MAX_SLOTS} identity slots are in use by other tabs`);
+}
+
+const lockName = (slot: number): string => `aegis-identity-${slot}`;
+
+async function tryLease(env: IdentityStoreEnv, slot: number): Promise<boolean> {
+  const tx = env.db.transaction('leases', 'readwrite');
+  const lease = await tx.store.get(slot);
+  const now = env.now();
+  if (lease && lease.holder !== env.pageToken && lease.expiresAtMs > now) {
+    await tx.done;
+    return false;
+  }
+  await tx.store.put({ slot, holder: env.pageToken, expiresAtMs: now + LEASE_MS });
+  await tx.done;
+  return true;
+}
+
+async function claimWithLease(env: IdentityStoreEnv, preferred: number): Promise<Held> {
+  let slot = -1;
+  if (Number.isInteger(preferred) && preferred >= 0 && preferred < MAX_SLOTS) {
+    // A reloaded page's old lease lapses within LEASE_MS unless its pagehide released it.
+    const deadline = env.now() + LEASE_MS + 500;
+    while (env.now() < deadline) {
+      if (await tryLease(env, preferred)) {
+        slot = preferred;
+        break;
+      }
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  for (let s = 0; slot < 0 && s < MAX_SLOTS; s++) if (await tryLease(env, s)) slot = s;
+  if (slot < 0) throw new Error(`all ${MAX_SLOTS} identity slots are in use by other tabs`);
+  const renew = setInterval(() => {
+    void tryLease(env, slot).then((still) => {
+      if (!still) clearInterval(renew); // taken over (we were presumed dead): stop claiming it
+    });
+  }, LEASE_RENEW_MS);
+  const release = (): void => {
+    clearInterval(renew);
+    const tx = env.db.transaction('leases', 'readwrite');
+    void tx.store.get(slot).then((lease) => {
+      if (lease?.holder === env.pageToken) void tx.store.delete(slot);
+    });
+  };
+  return { slot, exclusivity: 'lease', release };
+}
