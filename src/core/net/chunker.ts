@@ -41,7 +41,7 @@ export class Reassembler {
       const r = new ByteReader(frame);
       return { id: r.u32(), index: r.u16(), count: r.u16() };
     });
-    if (!header.ok) return header;
+    if (!header.ok) return this.fail(header.error);
     const { id, index, count } = header.value;
     if (count === 0 || index >= count) return this.fail(`bad chunk ${index}/${count}`);
     if (index === 0) {

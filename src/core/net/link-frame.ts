@@ -34,7 +34,12 @@ export function encodeLinkFrame(f: LinkFrame): Uint8Array {
     case 'pong':
       return w.u8(LinkFrameKind.Pong).u32(f.id).f64(f.timeMs).finish();
     case 'bye': {
-      const reason = utf8ToBytes(f.reason.slice(0, 200));
+      // 200 characters can be up to 600 UTF-8 bytes: cut to what the u8 length can say, on a
+      // character boundary (back off while the first byte left out is a continuation, 0b10xxxxxx).
+      const utf8 = utf8ToBytes(f.reason.slice(0, 200));
+      let n = Math.min(utf8.length, 0xff);
+      while (n < utf8.length && ((utf8[n] as number) & 0xc0) === 0x80) n--;
+      const reason = utf8.subarray(0, n);
       return w.u8(LinkFrameKind.Bye).u8(reason.length).bytes(reason).finish();
     }
   }

@@ -1,0 +1,101 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { ReplayGuard, type ReplayVerdict } from '../../src/core/net/replay-guard.ts';
+
+// Without this, fast-check's default size ('small') caps `maxLength` at about 10 elements.
+fc.configureGlobal({ ...fc.readConfigureGlobal(), defaultSizeToMaxWhenMaxSpecified: true });
+
+/** The guard's per-sender memory, read only to check that it stays bounded. */
+function seenSize(guard: ReplayGuard, sender: string): number {
+  const senders = (guard as unknown as { senders: Map<string, { seen: Set<number> }> }).senders;
+  return senders.get(sender)?.seen.size ?? 0;
+}
+
+describe('ReplayGuard', () => {
+  it('fresh, then replay once accepted; senders are independent', () => {
+    const g = new ReplayGuard();
+    expect(g.check('alice', 100)).toBe('fresh');
+    g.accept('alice', 100);
+    expect(g.check('alice', 100)).toBe('replay');
+    expect(g.check('alice', 101)).toBe('fresh');
+    expect(g.check('alice', 99)).toBe('fresh'); // reordered, inside the window
+    expect(g.check('bob', 100)).toBe('fresh');
+  });
+
+  it('window edges: exactly windowSize behind the highest is stale, one less is fresh', () => {
+    const g = new ReplayGuard(4096);
+    g.accept('a', 10_000);
+    expect(g.check('a', 10_000 - 4096)).toBe('stale');
+    expect(g.check('a', 10_000 - 4095)).toBe('fresh');
+    expect(g.check('a', 0)).toBe('stale');
+    g.accept('a', 10_000 - 4095);
+    expect(g.check('a', 10_000 - 4095)).toBe('replay');
+    g.accept('a', 20_000);
+    expect(g.check('a', 10_001)).toBe('stale');
+    expect(g.check('a', 20_000 - 4096)).toBe('stale');
+    expect(g.check('a', 20_000 - 4095)).toBe('fresh');
+    // Accepted ones that fell out of the window stay rejected, as replay or stale.
+    expect(g.check('a', 10_000)).not.toBe('fresh');
+    expect(g.check('a', 10_000 - 4095)).not.toBe('fresh');
+  });
+
+  it('works with clock-derived sequences near 2^53', () => {
+    const g = new ReplayGuard();
+    const s = Number.MAX_SAFE_INTEGER - 10;
+    g.accept('a', s);
+    expect(g.check('a', s)).toBe('replay');
+    expect(g.check('a', s + 1)).toBe('fresh');
+    expect(g.check('a', s - 4096)).toBe('stale');
+  });
+
+  it('matches its specification on random histories', () => {
+    const op = fc.record({ sender: fc.constantFrom('a', 'b', 'c'), seq: fc.nat(120) });
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), fc.integer({ min: 1, max: 40 }), (ops, window) => {
+        const g = new ReplayGuard(window);
+        const accepted = new Map<string, Set<number>>();
+        const highest = new Map<string, number>();
+        for (const { sender, seq } of ops) {
+          const seen = accepted.get(sender) ?? new Set<number>();
+          const top = highest.get(sender);
+          const inWindow = top === undefined || seq > top - window;
+          const verdict = g.check(sender, seq);
+          // Specification: in the window, fresh unless accepted before (then replay); behind the
+          // window, stale, except that an accepted one may still be reported as replay. Never fresh twice.
+          const allowed: ReplayVerdict[] = inWindow ? [seen.has(seq) ? 'replay' : 'fresh'] : seen.has(seq) ? ['stale', 'replay'] : ['stale'];
+          if (!allowed.includes(verdict)) throw new Error(`${sender}#${seq}: ${verdict}, expected ${allowed.join(' or ')}`);
+          if (verdict === 'fresh') {
+            g.accept(sender, seq);
+            seen.add(seq);
+            accepted.set(sender, seen);
+            highest.set(sender, Math.max(top ?? seq, seq));
+          }
+          if (seenSize(g, sender) > 2 * window + 1) throw new Error(`${sender} holds ${seenSize(g, sender)} sequences`);
+        }
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('keeps per-sender memory bounded over a long stream, and never forgets inside the window', () => {
+    const g = new ReplayGuard(256);
+    let notFresh = 0;
+    for (let s = 1; s <= 50_000; s++) {
+      if (g.check('a', s) !== 'fresh') notFresh++;
+      g.accept('a', s);
+    }
+    expect(notFresh).toBe(0);
+    expect(seenSize(g, 'a')).toBeLessThanOrEqual(2 * 256 + 1);
+    for (let s = 50_000 - 255; s <= 50_000; s++) expect(g.check('a', s)).toBe('replay');
+    for (const s of [1, 40_000, 50_000 - 256]) expect(g.check('a', s)).not.toBe('fresh');
+    for (const s of [0, -5]) expect(g.check('a', s)).toBe('stale');
+  });
+
+  it('bounds the number of senders by forgetting the first one seen', () => {
+    const g = new ReplayGuard(4096, 3);
+    for (const s of ['a', 'b', 'c']) g.accept(s, 10);
+    g.accept('d', 10);
+    expect(g.check('a', 10)).toBe('fresh'); // forgotten: a documented limit of a bounded guard
+    for (const s of ['b', 'c', 'd']) expect(g.check(s, 10)).toBe('replay');
+  });
+});
