@@ -27,7 +27,7 @@ import { ReplayGuard } from '../core/net/replay-guard.ts';
 import { SeenCache } from '../core/net/seen-cache.ts';
 import { SequenceCounter } from '../core/net/sequence.ts';
 import { emptyCounters, type MessageCounters, type RejectReason } from './counters.ts';
-import { TestMessages, type TestBroadcastRecord } from './test-messages.ts';
+import { TestMessages, type ReceivedTest, type TestBroadcastRecord } from './test-messages.ts';
 import type { ChannelBinding, Network, NetworkStatus, PeerLink } from './transport.ts';
 
 export interface AegisNodeOptions {
@@ -75,6 +75,8 @@ export interface NodeSnapshot {
   /** Time from start until the overlay first reached its target (all members in full mesh). */
   formationMs: number | null;
   testBroadcasts: TestBroadcastRecord[];
+  /** Test broadcasts received from others, newest first. */
+  receivedTests: ReceivedTest[];
   lastRejection: { reason: RejectReason; from: NodeId; detail: string; atMs: number } | null;
 }
 
@@ -157,7 +159,8 @@ export class AegisNode {
       onStatus: (status, detail) => {
         this.networkStatus = status;
         this.networkDetail = detail ?? '';
-        if (status === 'offline') for (const id of [...this.members]) this.onPeerLeft(id);
+        // Losing the signaling server does not break open data channels: keep links and members;
+        // the signaling client reconciles membership when it rejoins.
         this.changed();
       },
     });
@@ -579,6 +582,7 @@ export class AegisNode {
       startedAtMs: this.startedAtMs,
       formationMs: this.formationMs,
       testBroadcasts: this.tests.records(),
+      receivedTests: this.tests.received.slice(),
       lastRejection: this.lastRejection,
     };
   }

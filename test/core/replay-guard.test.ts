@@ -98,4 +98,13 @@ describe('ReplayGuard', () => {
     expect(g.check('a', 10)).toBe('fresh'); // forgotten: a documented limit of a bounded guard
     for (const s of ['b', 'c', 'd']) expect(g.check(s, 10)).toBe('replay');
   });
+
+  it('evicts the least recently active sender, so a flood of new keys cannot push out a talking one', () => {
+    const g = new ReplayGuard(4096, 3);
+    for (const s of ['a', 'b', 'c']) g.accept(s, 10);
+    g.accept('a', 11); // a is active again: b is now the least recently active
+    g.accept('d', 10);
+    expect(g.check('b', 10)).toBe('fresh');
+    for (const [s, q] of [['a', 11], ['c', 10], ['d', 10]] as const) expect(g.check(s, q)).toBe('replay');
+  });
 });

@@ -28,7 +28,12 @@ export class ReplayGuard {
   /** Record a verified envelope; call only after `check` said fresh and the signature verified. */
   accept(sender: string, sequence: number): void {
     let w = this.senders.get(sender);
-    if (!w) {
+    if (w) {
+      // Move to the back: eviction drops the least recently active sender, so a flood of
+      // throwaway keys cannot push out (and re-open replays for) senders that are still talking.
+      this.senders.delete(sender);
+      this.senders.set(sender, w);
+    } else {
       if (this.senders.size >= this.maxSenders) {
         const oldest = this.senders.keys().next().value;
         if (oldest !== undefined) this.senders.delete(oldest);

@@ -22,6 +22,18 @@ export function BroadcastPanel({ onBroadcast }: { onBroadcast: (text: string) =>
           Broadcast
         </button>
       </form>
+      {snap.receivedTests.length > 0 && (
+        <div className="small" data-testid="received-tests">
+          <h3>Received</h3>
+          <ul className="deliveries">
+            {snap.receivedTests.slice(0, 8).map((r) => (
+              <li key={r.id} className="ok">
+                <code>{fp(r.from)}</code> “{r.text}”
+              </li>
+            ))}
+          </ul>
+        </div>
+      )}
       {snap.testBroadcasts.map((b) => {
         const delivered = Object.keys(b.deliveries).length;
         return (
