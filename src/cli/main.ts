@@ -1,0 +1,147 @@
+// The `aegis` command line: argument parsing and dispatch. Subcommands live in their own modules and
+// are imported only when used, so `aegis --help` stays fast.
+import { parseArgs } from 'node:util';
+
+export const USAGE = `Usage: aegis <command> [options]
+
+Commands:
+  start [--port N] [--host H] [--https] [--open]
+      Build the app if its sources changed, then serve it and the signaling server.
+      --port N    port to listen on (default 8080; 0 picks a free one)
+      --host H    address to bind (default 0.0.0.0: every interface, so phones on the LAN can join)
+      --https     serve https/wss with a self-signed certificate (phones need it for WebCrypto)
+      --open      open the app in the default browser
+
+  sim network --nodes N --seed S [--json] [--full-mesh-max N] [--degree D]
+      Run an in-memory network of N nodes, deterministically from seed S.
+      --json      print the report as JSON
+
+  help, --help, -h
+      Show this help.
+`;
+
+/** A mistake on the command line: reported with the usage and exit code 2. */
+class UsageError extends Error {}
+
+function parseIntFlag(name: string, value: string | undefined, min: number, max: number): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^\d+$/.test(value)) throw new UsageError(`--${name} must be an integer, got "${value}"`);
+  const n = Number(value);
+  if (n < min || n > max) throw new UsageError(`--${name} must be in ${min}..${max}, got ${n}`);
+  return n;
+}
+
+function required<T>(name: string, value: T | undefined): T {
+  if (value === undefined) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+/** parseArgs reports unknown options and missing values as TypeErrors with an ERR_PARSE_ARGS_* code. */
+function asUsageError<T>(parse: () => T): T {
+  try {
+    return parse();
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS')) throw new UsageError((error as Error).message);
+    throw error;
+  }
+}
+
+async function start(args: string[]): Promise<number> {
+  const { values } = asUsageError(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        port: { type: 'string' },
+        host: { type: 'string' },
+        https: { type: 'boolean' },
+        open: { type: 'boolean' },
+      },
+    }),
+  );
+  const { runStart, DEFAULT_HOST, DEFAULT_PORT } = await import('./start.ts');
+  const host = values.host ?? DEFAULT_HOST;
+  if (host === '') throw new UsageError('--host must not be empty');
+  await runStart({
+    port: parseIntFlag('port', values.port, 0, 65_535) ?? DEFAULT_PORT,
+    host,
+    https: values.https ?? false,
+    open: values.open ?? false,
+  });
+  return 0;
+}
+
+async function simNetwork(args: string[]): Promise<number> {
+  const { values } = asUsageError(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        nodes: { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean' },
+        'full-mesh-max': { type: 'string' },
+        degree: { type: 'string' },
+      },
+    }),
+  );
+  const nodes = required('nodes', parseIntFlag('nodes', values.nodes, 1, 1_000_000));
+  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  const fullMeshMax = parseIntFlag('full-mesh-max', values['full-mesh-max'], 1, 1_000_000);
+  const degree = parseIntFlag('degree', values.degree, 1, 1_000_000);
+  const { runSimNetwork } = await import('./sim-network.ts').catch((error: unknown) => {
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'ERR_MODULE_NOT_FOUND' && e.message.includes('sim-network.ts')) {
+      throw new Error('sim network is not available in this checkout (src/cli/sim-network.ts is missing)');
+    }
+    throw error;
+  });
+  await runSimNetwork({
+    nodes,
+    seed,
+    json: values.json ?? false,
+    ...(fullMeshMax !== undefined ? { fullMeshMax } : {}),
+    ...(degree !== undefined ? { degree } : {}),
+  });
+  return 0;
+}
+
+/** Runs the CLI; resolves to the exit code (a running server keeps the process alive after it). */
+export async function main(argv: readonly string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    switch (command) {
+      case 'help':
+      case '--help':
+      case '-h':
+        process.stdout.write(USAGE);
+        return 0;
+      case 'start':
+        return await start(rest);
+      case 'sim': {
+        const [sub, ...simArgs] = rest;
+        if (sub === 'network') return await simNetwork(simArgs);
+        throw new UsageError(sub === undefined ? 'sim: missing subcommand' : `sim: unknown subcommand "${sub}"`);
+      }
+      case undefined:
+        throw new UsageError('missing command');
+      default:
+        throw new UsageError(`unknown command "${command}"`);
+    }
+  } catch (error) {
+    if (error instanceof UsageError) {
+      process.stderr.write(`aegis: ${error.message}\n\n${USAGE}`);
+      return 2;
+    }
+    const e = error as NodeJS.ErrnoException;
+    if (e.code === 'EADDRINUSE') process.stderr.write(`aegis: the address is already in use (try another --port)\n`);
+    else if (e.code === 'EACCES') process.stderr.write(`aegis: no permission to listen there (ports < 1024 need privileges)\n`);
+    else if (e instanceof Error) {
+      process.stderr.write(`aegis: ${process.env['AEGIS_DEBUG'] ? (e.stack ?? e.message) : e.message}\n`);
+    } else process.stderr.write(`aegis: ${String(e)}\n`);
+    return 1;
+  }
+}
