@@ -10,7 +10,7 @@ export interface ChannelBinding {
 
 export interface LinkHandlers {
   onOpen(binding: ChannelBinding): void;
-  /** One whole message (the link reassembles chunks). */
+  /** One whole message (the link reassembles chunks). Never before `onOpen`. */
   onMessage(message: Uint8Array): void;
   onClose(reason: string): void;
 }

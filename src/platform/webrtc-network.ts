@@ -124,6 +124,9 @@ class WebRtcLink implements PeerLink {
   private readonly reassembler: Reassembler;
   private nextMessageId = 1;
   private closed = false;
+  private opened = false;
+  /** Messages that arrived before simple-peer emitted 'connect' (it waits on getStats first). */
+  private early: Uint8Array[] = [];
 
   constructor(
     readonly remoteId: NodeId,
@@ -177,7 +180,9 @@ class WebRtcLink implements PeerLink {
       channel.addEventListener('bufferedamountlow', () => this.flush());
     }
     const binding: ChannelBinding = { localFingerprint: local, remoteFingerprint: remote };
+    this.opened = true;
     this.emit((h) => h.onOpen(binding));
+    for (const msg of this.early.splice(0)) this.emit((h) => h.onMessage(msg));
   }
 
   private onChunk(chunk: Uint8Array): void {
@@ -188,6 +193,11 @@ class WebRtcLink implements PeerLink {
     if (!r.ok) return this.finish(`bad chunk: ${r.error}`);
     if (r.value) {
       const msg = r.value;
+      if (!this.opened) {
+        if (this.early.length >= 64) return this.finish('peer sent too much before the channel opened');
+        this.early.push(msg);
+        return;
+      }
       this.emit((h) => h.onMessage(msg));
     }
   }
