@@ -305,9 +305,10 @@ export class AegisNode {
     if (!this.running) return;
     const now = this.opts.clock.now();
     const backingOff = new Set<NodeId>();
-    for (const [id, b] of this.backoff) if (b.untilMs > now) backingOff.add(id);
+    const reconnect = new Set<NodeId>();
+    for (const [id, b] of this.backoff) (b.untilMs > now ? backingOff : reconnect).add(id);
     const decision = decideOverlay(
-      { self: this.id, members: this.members, linked: new Set(this.links.keys()), backingOff },
+      { self: this.id, members: this.members, linked: new Set(this.links.keys()), backingOff, reconnect },
       this.opts.overlay,
       this.opts.random,
     );

@@ -22,6 +22,8 @@ export interface OverlayView {
   linked: ReadonlySet<NodeId>;
   /** Peers we may not dial right now (back-off after a failure). */
   backingOff: ReadonlySet<NodeId>;
+  /** Peers whose link failed and whose back-off has expired: to be redialled (reconnection with back-off). */
+  reconnect?: ReadonlySet<NodeId>;
 }
 
 export interface OverlayDecision {
@@ -56,6 +58,14 @@ export function decideOverlay(view: OverlayView, config: OverlayConfig, rng: Ran
     dial.push(...shuffled(rng, candidates).slice(0, config.degree - linked.length));
   } else if (linked.length > config.degreeHigh) {
     prune.push(...shuffled(rng, linked.sort()).slice(0, linked.length - config.degree));
+  }
+  // Redial failed peers even at target degree (up to degreeHigh): otherwise the two sides of a
+  // healed partition each keep their own degree and never link up again.
+  if (prune.length === 0 && view.reconnect) {
+    for (const p of [...view.reconnect].sort()) {
+      if (linked.length + dial.length >= config.degreeHigh) break;
+      if (view.members.has(p) && !view.linked.has(p) && !view.backingOff.has(p) && !dial.includes(p)) dial.push(p);
+    }
   }
   return { dial, prune, mode: 'partial-mesh', target: Math.min(config.degree, view.members.size) };
 }
