@@ -331,15 +331,18 @@ export class AegisNode {
   private onInbound(link: PeerLink): void {
     const id = link.remoteId;
     const existing = this.links.get(id);
+    const refuse = (reason: string): void => {
+      link.attach({ onOpen: () => {}, onMessage: () => {}, onClose: () => {} });
+      link.close(reason);
+    };
     if (existing) {
       // Glare: both sides dialled. The link initiated by the lower id wins on both ends.
       const ourOutboundWins = existing.link.initiator && existing.status !== 'connected' && this.id < id;
-      if (ourOutboundWins) {
-        link.attach({ onOpen: () => {}, onMessage: () => {}, onClose: () => {} });
-        link.close('glare: keeping the link initiated by the lower id');
-        return;
-      }
+      if (ourOutboundWins) return refuse('glare: keeping the link initiated by the lower id');
       this.dropLink(id, 'replaced by a new inbound link', { polite: false, reconnect: false });
+    } else if (!isFullMesh(this.opts.overlay, this.members.size) && this.links.size >= this.opts.overlay.degreeHigh) {
+      // Partial mesh: an early joiner would otherwise accept every newcomer's dial and prune later.
+      return refuse('at degree limit');
     }
     if (!this.members.has(id)) this.members.add(id);
     this.adopt(link);
