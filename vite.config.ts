@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'vitest/config';
 
@@ -9,7 +10,15 @@ export default defineConfig({
     // dependency-free EventEmitter, which events-universal itself uses outside Node.
     alias: [{ find: /^events-universal$/, replacement: 'bare-events' }],
   },
-  build: { outDir: 'dist', target: 'es2022', sourcemap: true },
+  build: {
+    outDir: 'dist',
+    target: 'es2022',
+    sourcemap: true,
+    // Two HTML entries: the app, and the page `npm run bench` drives (bench/page/bench-page.ts).
+    rolldownOptions: {
+      input: { main: fileURLToPath(new URL('index.html', import.meta.url)), bench: fileURLToPath(new URL('bench.html', import.meta.url)) },
+    },
+  },
   worker: { format: 'es' },
   test: {
     include: ['test/**/*.test.ts'],
