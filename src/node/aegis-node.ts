@@ -340,9 +340,11 @@ export class AegisNode {
       const ourOutboundWins = existing.link.initiator && existing.status !== 'connected' && this.id < id;
       if (ourOutboundWins) return refuse('glare: keeping the link initiated by the lower id');
       this.dropLink(id, 'replaced by a new inbound link', { polite: false, reconnect: false });
-    } else if (!isFullMesh(this.opts.overlay, this.members.size) && this.links.size >= this.opts.overlay.degreeHigh) {
-      // Partial mesh: an early joiner would otherwise accept every newcomer's dial and prune later.
-      return refuse('at degree limit');
+    } else if (!isFullMesh(this.opts.overlay, this.members.size) && this.links.size >= 2 * this.opts.overlay.degreeHigh) {
+      // Partial mesh: accept above D_high (the periodic prune makes room, so late joiners still get
+      // in: refusing at D_high left a 16-tab room with starved newcomers), but cap the burst an
+      // early joiner would otherwise accept before its first prune.
+      return refuse('at twice the degree limit');
     }
     if (!this.members.has(id)) this.members.add(id);
     this.adopt(link);
