@@ -5,8 +5,22 @@ export const MessageType = {
   TestBroadcast: 1,
   /** Point-to-point acknowledgement of a TestBroadcast back to its origin. */
   TestAck: 2,
+  // Secure aggregation (core/secagg), one round's stages in order.
+  SecAggOpen: 16,
+  SecAggAdvertise: 17,
+  SecAggAdvertiseBundle: 18,
+  SecAggShareKeys: 19,
+  SecAggShares: 20,
+  SecAggMaskedInput: 21,
+  SecAggSurvivors: 22,
+  SecAggConsistency: 23,
+  SecAggConsistencyBundle: 24,
+  SecAggUnmask: 25,
+  SecAggResult: 26,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
+
+const MiB = 1024 * 1024;
 
 export interface MessageTypeInfo {
   name: string;
@@ -18,4 +32,15 @@ export interface MessageTypeInfo {
 export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number, MessageTypeInfo>([
   [MessageType.TestBroadcast, { name: 'test-broadcast', maxBodyBytes: 64 * 1024, direct: false }],
   [MessageType.TestAck, { name: 'test-ack', maxBodyBytes: 256, direct: true }],
+  [MessageType.SecAggOpen, { name: 'secagg-open', maxBodyBytes: 256, direct: false }],
+  [MessageType.SecAggAdvertise, { name: 'secagg-advertise', maxBodyBytes: 256, direct: true }],
+  [MessageType.SecAggAdvertiseBundle, { name: 'secagg-advertise-bundle', maxBodyBytes: 2 * MiB, direct: false }],
+  [MessageType.SecAggShareKeys, { name: 'secagg-share-keys', maxBodyBytes: 1 * MiB, direct: true }],
+  [MessageType.SecAggShares, { name: 'secagg-shares', maxBodyBytes: 1 * MiB, direct: true }],
+  [MessageType.SecAggMaskedInput, { name: 'secagg-masked-input', maxBodyBytes: 8 * MiB + 64, direct: true }],
+  [MessageType.SecAggSurvivors, { name: 'secagg-survivors', maxBodyBytes: 128 * 1024, direct: false }],
+  [MessageType.SecAggConsistency, { name: 'secagg-consistency', maxBodyBytes: 256, direct: true }],
+  [MessageType.SecAggConsistencyBundle, { name: 'secagg-consistency-bundle', maxBodyBytes: 2 * MiB, direct: false }],
+  [MessageType.SecAggUnmask, { name: 'secagg-unmask', maxBodyBytes: 1 * MiB, direct: true }],
+  [MessageType.SecAggResult, { name: 'secagg-result', maxBodyBytes: 8 * MiB, direct: false }],
 ]);

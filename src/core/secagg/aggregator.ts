@@ -1,0 +1,247 @@
+// The aggregator's side of a round. It only collects and relays: it never sees a share in clear
+// except the ones participants choose to reveal at unmasking, and the result it announces is
+// `recomputeFromTranscript` of what it collected, so anyone holding the transcript can check it.
+// Each stage closes when every expected sender answered or when the driver calls `closeStage` on
+// the stage's timeout.
+import { bytesEqual, bytesToHex, hexToBytes } from '../bytes.ts';
+import type { Verifier } from '../crypto/ed25519.ts';
+import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
+import type { Envelope } from '../net/envelope.ts';
+import { MessageType } from '../net/message-types.ts';
+import type { Result } from '../result.ts';
+import {
+  decodeAdvertiseKeys,
+  decodeConsistencySig,
+  decodeMaskedInput,
+  decodeShareKeys,
+  decodeUnmaskShares,
+  encodeBundle,
+  encodeIdList,
+  encodeRoundOpen,
+  encodeShareKeys,
+  type EncryptedShare,
+} from './messages.ts';
+import { validateParams, type SecAggParams } from './params.ts';
+import { recomputeFromTranscript, type AggregateResult, type RecomputeDeps } from './transcript.ts';
+
+export type AggregatorStage = 'advertise' | 'share' | 'mask' | 'consistency' | 'unmask' | 'done' | 'aborted';
+
+export interface Outgoing {
+  /** null: broadcast to the room. */
+  to: NodeId | null;
+  type: number;
+  body: Uint8Array;
+}
+
+export type StageEvent =
+  | { kind: 'send'; messages: Outgoing[] }
+  | { kind: 'done'; result: AggregateResult; transcript: Uint8Array[] }
+  | { kind: 'aborted'; reason: string };
+
+export class SecAggAggregator {
+  stage: AggregatorStage = 'advertise';
+  abortReason: string | null = null;
+  result: AggregateResult | null = null;
+  private openEnvelope: Uint8Array | null = null;
+  private readonly advertise = new Map<NodeId, Envelope>();
+  private readonly shareKeys = new Map<NodeId, EncryptedShare[]>();
+  private readonly masked = new Map<NodeId, Envelope>();
+  private readonly consistency = new Map<NodeId, Envelope>();
+  private readonly unmask = new Map<NodeId, Envelope>();
+  /** Who is expected to answer the current stage (null: unknown, wait for the timeout). */
+  private expected: Set<NodeId> | null;
+  readonly stageStartedAt = new Map<AggregatorStage, number>();
+
+  constructor(
+    readonly self: NodeId,
+    readonly roundId: Uint8Array,
+    readonly params: SecAggParams,
+    private readonly deps: RecomputeDeps & { verifier: Verifier },
+    /** Participants expected to advertise (e.g. the room's members); the stage may close early. */
+    expectedParticipants: readonly NodeId[] | null,
+  ) {
+    const v = validateParams(params);
+    if (!v.ok) throw new Error(v.error);
+    this.expected = expectedParticipants ? new Set(expectedParticipants) : null;
+  }
+
+  /** The SecAggOpen body to broadcast; the driver hands back the signed envelope with `opened`. */
+  openBody(): Uint8Array {
+    return encodeRoundOpen({ roundId: this.roundId, params: this.params });
+  }
+
+  opened(envelopeBytes: Uint8Array, nowMs: number): void {
+    this.openEnvelope = envelopeBytes;
+    this.stageStartedAt.set('advertise', nowMs);
+  }
+
+  get counts(): Record<'advertised' | 'shared' | 'masked' | 'signed' | 'unmasked', number> {
+    return {
+      advertised: this.advertise.size,
+      shared: this.shareKeys.size,
+      masked: this.masked.size,
+      signed: this.consistency.size,
+      unmasked: this.unmask.size,
+    };
+  }
+
+  /**
+   * Take one verified envelope addressed to us. Returns an error for anything that does not belong
+   * (wrong stage, wrong round, unknown sender, duplicate): the driver counts it and moves on.
+   */
+  accept(env: Envelope): Result<'accepted'> {
+    const sender = nodeIdFromPublicKey(env.sender);
+    const reject = (why: string): Result<'accepted'> => ({ ok: false, error: why });
+    const round = (r: { ok: boolean; value?: { roundId: Uint8Array } }): boolean => !!r.ok && !!r.value && bytesEqual(r.value.roundId, this.roundId);
+    switch (env.type) {
+      case MessageType.SecAggAdvertise: {
+        if (this.stage !== 'advertise') return reject('advertisement after the stage closed');
+        if (!round(decodeAdvertiseKeys(env.body))) return reject('malformed advertisement or another round');
+        if (this.advertise.has(sender)) return reject('duplicate advertisement');
+        this.advertise.set(sender, env);
+        return { ok: true, value: 'accepted' };
+      }
+      case MessageType.SecAggShareKeys: {
+        if (this.stage !== 'share') return reject('shares outside the share stage');
+        if (!this.advertise.has(sender)) return reject('shares from a non-participant');
+        const m = decodeShareKeys(env.body);
+        if (!m.ok || !bytesEqual(m.value.roundId, this.roundId)) return reject('malformed shares or another round');
+        if (this.shareKeys.has(sender)) return reject('duplicate shares');
+        for (const s of m.value.shares)
+          if (bytesToHex(s.from) !== sender || !this.advertise.has(bytesToHex(s.to))) return reject('share for or from an outsider');
+        this.shareKeys.set(sender, m.value.shares);
+        return { ok: true, value: 'accepted' };
+      }
+      case MessageType.SecAggMaskedInput: {
+        if (this.stage !== 'mask') return reject('masked input outside the mask stage');
+        if (!this.shareKeys.has(sender)) return reject('masked input from a node without shares');
+        const m = decodeMaskedInput(env.body);
+        if (!m.ok || !bytesEqual(m.value.roundId, this.roundId)) return reject('malformed masked input or another round');
+        if (m.value.masked.length !== this.params.dimension) return reject('masked input of the wrong dimension');
+        if (this.masked.has(sender)) return reject('duplicate masked input');
+        this.masked.set(sender, env);
+        return { ok: true, value: 'accepted' };
+      }
+      case MessageType.SecAggConsistency: {
+        if (this.stage !== 'consistency') return reject('consistency signature outside its stage');
+        if (!this.masked.has(sender)) return reject('consistency signature from a non-survivor');
+        if (!round(decodeConsistencySig(env.body))) return reject('malformed consistency signature');
+        if (this.consistency.has(sender)) return reject('duplicate consistency signature');
+        this.consistency.set(sender, env);
+        return { ok: true, value: 'accepted' };
+      }
+      case MessageType.SecAggUnmask: {
+        if (this.stage !== 'unmask') return reject('unmask shares outside their stage');
+        if (!this.consistency.has(sender)) return reject('unmask shares from a node that did not sign');
+        if (!round(decodeUnmaskShares(env.body))) return reject('malformed unmask shares');
+        if (this.unmask.has(sender)) return reject('duplicate unmask shares');
+        this.unmask.set(sender, env);
+        return { ok: true, value: 'accepted' };
+      }
+      default:
+        return reject(`type ${env.type} is not for the aggregator`);
+    }
+  }
+
+  /** True when everyone expected for the current stage has answered. */
+  stageComplete(): boolean {
+    const got = this.currentCollection();
+    if (!got || !this.expected) return false;
+    for (const id of this.expected) if (!got.has(id)) return false;
+    return true;
+  }
+
+  private currentCollection(): Map<NodeId, unknown> | null {
+    switch (this.stage) {
+      case 'advertise':
+        return this.advertise;
+      case 'share':
+        return this.shareKeys;
+      case 'mask':
+        return this.masked;
+      case 'consistency':
+        return this.consistency;
+      case 'unmask':
+        return this.unmask;
+      default:
+        return null;
+    }
+  }
+
+  private abort(reason: string): StageEvent {
+    this.stage = 'aborted';
+    this.abortReason = reason;
+    return { kind: 'aborted', reason };
+  }
+
+  private enter(stage: AggregatorStage, expected: Iterable<NodeId>, nowMs: number): void {
+    this.stage = stage;
+    this.expected = new Set(expected);
+    this.stageStartedAt.set(stage, nowMs);
+  }
+
+  /** Close the current stage (all answered, or its timeout passed) and say what happens next. */
+  async closeStage(nowMs: number): Promise<StageEvent> {
+    const p = this.params;
+    switch (this.stage) {
+      case 'advertise': {
+        if (this.advertise.size < p.min_contributors)
+          return this.abort(`only ${this.advertise.size} participants advertised, min_contributors is ${p.min_contributors}`);
+        this.enter('share', this.advertise.keys(), nowMs);
+        const envelopes = [...this.advertise.keys()].sort().map((id) => (this.advertise.get(id) as Envelope).bytes);
+        return { kind: 'send', messages: [{ to: null, type: MessageType.SecAggAdvertiseBundle, body: encodeBundle({ roundId: this.roundId, envelopes }) }] };
+      }
+      case 'share': {
+        if (this.shareKeys.size < p.min_contributors)
+          return this.abort(`only ${this.shareKeys.size} participants shared keys, min_contributors is ${p.min_contributors}`);
+        // Relay each ciphertext to its holder; only senders that completed ShareKeys count (U2).
+        const inbox = new Map<NodeId, EncryptedShare[]>();
+        for (const id of this.shareKeys.keys()) inbox.set(id, []);
+        for (const shares of this.shareKeys.values())
+          for (const s of shares) inbox.get(bytesToHex(s.to))?.push(s);
+        this.enter('mask', this.shareKeys.keys(), nowMs);
+        const messages: Outgoing[] = [...inbox].sort(([a], [b]) => (a < b ? -1 : 1)).map(([to, shares]) => ({
+          to,
+          type: MessageType.SecAggShares,
+          body: encodeShareKeys({ roundId: this.roundId, shares }),
+        }));
+        return { kind: 'send', messages };
+      }
+      case 'mask': {
+        if (this.masked.size < p.min_contributors)
+          return this.abort(`only ${this.masked.size} masked inputs arrived, min_contributors is ${p.min_contributors}: nothing is released`);
+        const survivors = [...this.masked.keys()].sort();
+        this.enter('consistency', survivors, nowMs);
+        return {
+          kind: 'send',
+          messages: [{ to: null, type: MessageType.SecAggSurvivors, body: encodeIdList({ roundId: this.roundId, ids: survivors.map(hexToBytes) }) }],
+        };
+      }
+      case 'consistency': {
+        const envelopes = [...this.consistency.keys()].sort().map((id) => (this.consistency.get(id) as Envelope).bytes);
+        this.enter('unmask', this.consistency.keys(), nowMs);
+        return {
+          kind: 'send',
+          messages: [{ to: null, type: MessageType.SecAggConsistencyBundle, body: encodeBundle({ roundId: this.roundId, envelopes }) }],
+        };
+      }
+      case 'unmask': {
+        const transcript = this.transcript();
+        const r = await recomputeFromTranscript(transcript, this.deps);
+        if (!r.ok) return this.abort(r.error);
+        this.stage = 'done';
+        this.result = r.value;
+        return { kind: 'done', result: r.value, transcript };
+      }
+      default:
+        return this.abort(`closeStage in stage ${this.stage}`);
+    }
+  }
+
+  /** The envelopes the result is a function of, in the order recomputeFromTranscript expects. */
+  transcript(): Uint8Array[] {
+    if (!this.openEnvelope) throw new Error('round was never opened');
+    const sorted = (m: Map<NodeId, Envelope>): Uint8Array[] => [...m.keys()].sort().map((id) => (m.get(id) as Envelope).bytes);
+    return [this.openEnvelope, ...sorted(this.advertise), ...sorted(this.masked), ...sorted(this.consistency), ...sorted(this.unmask)];
+  }
+}

@@ -1,0 +1,261 @@
+// One participant's side of a round (Bonawitz et al. 2017, Fig. 4, actively secure variant, with the
+// SecAgg+ neighbour graph). Each method consumes what the aggregator sent and returns what to send
+// back; anything wrong from the aggregator or a peer aborts this participant with a stated reason
+// rather than revealing more. The rule that protects inputs lives in `onConsistencyBundle`: one
+// survivor list, signed identically by at least t survivors, and for each neighbour either the
+// self-seed share or the mask-key share — never both.
+import { bytesEqual, bytesToHex, hexToBytes } from '../bytes.ts';
+import type { Random } from '../clock.ts';
+import type { Verifier } from '../crypto/ed25519.ts';
+import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
+import type { PrgBackend } from '../crypto/prg.ts';
+import { encodeShare, split, type Share } from '../crypto/shamir.ts';
+import type { X25519Backend, X25519KeyPair } from '../crypto/x25519.ts';
+import { decodeEnvelope, verifyEnvelope } from '../net/envelope.ts';
+import { MessageType } from '../net/message-types.ts';
+import { encodeVector } from './encoding.ts';
+import { maskInput, type PairMask } from './masking.ts';
+import {
+  decodeAdvertiseKeys,
+  decodeConsistencySig,
+  encodeAdvertiseKeys,
+  encodeConsistencySig,
+  encodeMaskedInput,
+  encodeShareKeys,
+  encodeUnmaskShares,
+  type AdvertiseKeys,
+  type EncryptedShare,
+  type RevealedShare,
+} from './messages.ts';
+import { checkRing, type SecAggParams } from './params.ts';
+import { decryptSharePair, encryptSharePair, maskSign, pairwiseSeed, shareKey, type SharePair } from './round-keys.ts';
+import { commitSelfSeed, holdersOf, roundGraph, survivorListHash, type RoundGraph } from './transcript.ts';
+
+export interface SecAggCrypto {
+  x25519: X25519Backend;
+  prg: PrgBackend;
+  verifier: Verifier;
+  random: Random;
+}
+
+/** A message for the driver to seal and send to the aggregator. */
+export interface ToAggregator {
+  type: number;
+  body: Uint8Array;
+}
+
+export type ParticipantStage =
+  | 'advertised'
+  | 'shared'
+  | 'masked'
+  | 'signed'
+  | 'unmasked'
+  | 'aborted';
+
+export class SecAggParticipant {
+  stage: ParticipantStage = 'advertised';
+  abortReason: string | null = null;
+  /** The masked vector that left this device (for the dashboard); null until computed. */
+  maskedVector: Uint32Array | null = null;
+  readonly encoded: Uint32Array;
+  private encryptionKeys!: X25519KeyPair;
+  private maskKeys!: X25519KeyPair;
+  private selfSeed!: Uint8Array;
+  private advertised = new Map<NodeId, AdvertiseKeys>();
+  private graph: RoundGraph | null = null;
+  /** Shares we hold, by owner (including our own), once delivered. */
+  private held = new Map<NodeId, SharePair>();
+  private survivors: NodeId[] | null = null;
+
+  private constructor(
+    readonly self: NodeId,
+    readonly aggregator: NodeId,
+    readonly roundId: Uint8Array,
+    readonly params: SecAggParams,
+    input: ArrayLike<number>,
+    private readonly crypto: SecAggCrypto,
+  ) {
+    if (input.length !== params.dimension) throw new Error(`"input" has ${input.length} values, the round wants ${params.dimension}`);
+    this.encoded = encodeVector(input, params, crypto.random);
+  }
+
+  /** Step 1, AdvertiseKeys: two fresh X25519 pairs and a commitment to the self-mask seed. */
+  static async join(
+    self: NodeId,
+    aggregator: NodeId,
+    roundId: Uint8Array,
+    params: SecAggParams,
+    input: ArrayLike<number>,
+    crypto: SecAggCrypto,
+  ): Promise<{ participant: SecAggParticipant; send: ToAggregator }> {
+    const p = new SecAggParticipant(self, aggregator, roundId, params, input, crypto);
+    p.encryptionKeys = await crypto.x25519.generateKeyPair(crypto.random);
+    p.maskKeys = await crypto.x25519.generateKeyPair(crypto.random);
+    p.selfSeed = crypto.random.bytes(32);
+    const body = encodeAdvertiseKeys({
+      roundId,
+      encryptionKey: p.encryptionKeys.publicKey,
+      maskKey: p.maskKeys.publicKey,
+      selfSeedCommitment: commitSelfSeed(p.selfSeed),
+    });
+    return { participant: p, send: { type: MessageType.SecAggAdvertise, body } };
+  }
+
+  private abort(reason: string): null {
+    this.stage = 'aborted';
+    this.abortReason = reason;
+    this.wipe();
+    return null;
+  }
+
+  private wipe(): void {
+    this.selfSeed?.fill(0);
+    this.maskKeys?.secretKey.fill(0);
+    this.encryptionKeys?.secretKey.fill(0);
+  }
+
+  /** Step 2, ShareKeys: check every advertisement, then share b_u and s_u^SK among our holders. */
+  async onAdvertiseBundle(envelopes: readonly Uint8Array[]): Promise<ToAggregator | null> {
+    if (this.stage !== 'advertised') return this.abort(`advertise bundle in stage ${this.stage}`);
+    const advertised = new Map<NodeId, AdvertiseKeys>();
+    for (const bytes of envelopes) {
+      const d = decodeEnvelope(bytes);
+      if (!d.ok || d.value.type !== MessageType.SecAggAdvertise) return this.abort('advertise bundle holds a malformed envelope');
+      if (!(await verifyEnvelope(d.value, this.crypto.verifier))) return this.abort('advertise bundle holds a forged envelope');
+      const a = decodeAdvertiseKeys(d.value.body);
+      if (!a.ok || !bytesEqual(a.value.roundId, this.roundId)) return this.abort('advertise bundle holds another round');
+      const id = nodeIdFromPublicKey(d.value.sender);
+      if (advertised.has(id)) return this.abort(`advertise bundle lists ${id} twice`);
+      advertised.set(id, a.value);
+    }
+    const mine = advertised.get(this.self);
+    if (!mine || !bytesEqual(mine.maskKey, this.maskKeys.publicKey) || !bytesEqual(mine.encryptionKey, this.encryptionKeys.publicKey))
+      return this.abort('the aggregator left out or altered our advertised keys');
+    if (advertised.size < this.params.min_contributors)
+      return this.abort(`only ${advertised.size} participants advertised, min_contributors is ${this.params.min_contributors}`);
+    const ring = checkRing(this.params, advertised.size);
+    if (!ring.ok) return this.abort(ring.error);
+    this.advertised = advertised;
+    this.graph = roundGraph(this.roundId, this.params, advertised);
+    const holders = holdersOf(this.self, this.graph);
+    const t = this.graph.shape.threshold;
+    const seedShares = split(this.selfSeed, t, holders.length, this.crypto.random);
+    const keyShares = split(this.maskKeys.secretKey, t, holders.length, this.crypto.random);
+    const peers = holders.filter((h) => h !== this.self);
+    const secrets = await this.crypto.x25519.sharedSecrets(
+      this.encryptionKeys.secretKey,
+      peers.map((h) => (advertised.get(h) as AdvertiseKeys).encryptionKey),
+    );
+    const shares: EncryptedShare[] = [];
+    for (let i = 0; i < holders.length; i++) {
+      const holder = holders[i] as NodeId;
+      const pair: SharePair = { selfSeed: seedShares[i] as Share, maskKey: keyShares[i] as Share };
+      if (holder === this.self) {
+        this.held.set(this.self, pair);
+        continue;
+      }
+      const shared = secrets[peers.indexOf(holder)];
+      if (!shared) return this.abort(`key agreement with ${holder} failed (low-order key)`);
+      const key = shareKey(shared, this.roundId, this.self, holder);
+      shares.push({ from: hexToBytes(this.self), to: hexToBytes(holder), ciphertext: encryptSharePair(key, this.roundId, this.self, holder, pair) });
+    }
+    this.stage = 'shared';
+    return { type: MessageType.SecAggShareKeys, body: encodeShareKeys({ roundId: this.roundId, shares }) };
+  }
+
+  /** Step 3, MaskedInputCollection: the shares that reached us fix U2 ∩ N(u); mask with those. */
+  async onShares(delivered: readonly EncryptedShare[]): Promise<ToAggregator | null> {
+    if (this.stage !== 'shared' || !this.graph) return this.abort(`shares in stage ${this.stage}`);
+    const neighbours = this.graph.neighbours.get(this.self) ?? new Set<NodeId>();
+    const from = new Map<NodeId, Uint8Array>();
+    for (const s of delivered) {
+      const sender = bytesToHex(s.from);
+      if (bytesToHex(s.to) !== this.self) return this.abort('received shares addressed to someone else');
+      if (!neighbours.has(sender)) return this.abort(`received shares from ${sender}, not a neighbour`);
+      if (from.has(sender)) return this.abort(`received two share sets from ${sender}`);
+      from.set(sender, s.ciphertext);
+    }
+    const senders = [...from.keys()].sort();
+    const encSecrets = await this.crypto.x25519.sharedSecrets(
+      this.encryptionKeys.secretKey,
+      senders.map((v) => (this.advertised.get(v) as AdvertiseKeys).encryptionKey),
+    );
+    for (let i = 0; i < senders.length; i++) {
+      const v = senders[i] as NodeId;
+      const shared = encSecrets[i];
+      if (!shared) return this.abort(`key agreement with ${v} failed (low-order key)`);
+      const pair = decryptSharePair(shareKey(shared, this.roundId, v, this.self), this.roundId, v, this.self, from.get(v) as Uint8Array);
+      if (!pair.ok) return this.abort(`shares from ${v}: ${pair.error}`);
+      this.held.set(v, pair.value);
+    }
+    const maskSecrets = await this.crypto.x25519.sharedSecrets(
+      this.maskKeys.secretKey,
+      senders.map((v) => (this.advertised.get(v) as AdvertiseKeys).maskKey),
+    );
+    const pairs: PairMask[] = [];
+    for (let i = 0; i < senders.length; i++) {
+      const v = senders[i] as NodeId;
+      const shared = maskSecrets[i];
+      if (!shared) return this.abort(`mask agreement with ${v} failed (low-order key)`);
+      pairs.push({ seed: pairwiseSeed(shared, this.roundId, this.self, v), sign: maskSign(this.self, v) });
+    }
+    this.maskedVector = await maskInput(this.encoded, this.selfSeed, pairs, this.crypto.prg);
+    for (const p of pairs) p.seed.fill(0);
+    this.stage = 'masked';
+    const body = encodeMaskedInput({ roundId: this.roundId, maskedWith: senders.map(hexToBytes), masked: this.maskedVector });
+    return { type: MessageType.SecAggMaskedInput, body };
+  }
+
+  /** Step 4a, ConsistencyCheck: sign the survivor list we were shown (only the first one). */
+  onSurvivors(survivors: readonly NodeId[]): ToAggregator | null {
+    if (this.stage !== 'masked') return this.abort(`survivor list in stage ${this.stage}`);
+    const sorted = [...new Set(survivors)].sort();
+    if (sorted.length !== survivors.length) return this.abort('survivor list has duplicates');
+    if (!sorted.includes(this.self)) return this.abort('survivor list leaves us out although we sent our masked input');
+    for (const id of sorted) if (!this.advertised.has(id)) return this.abort(`survivor ${id} never advertised`);
+    if (sorted.length < this.params.min_contributors)
+      return this.abort(`only ${sorted.length} survivors, min_contributors is ${this.params.min_contributors}`);
+    this.survivors = sorted;
+    this.stage = 'signed';
+    return {
+      type: MessageType.SecAggConsistency,
+      body: encodeConsistencySig({ roundId: this.roundId, survivorsHash: survivorListHash(this.roundId, sorted) }),
+    };
+  }
+
+  /**
+   * Step 4b + 5, Unmasking: at least t survivors must have signed exactly our list; then for each
+   * owner whose shares we hold, reveal the self-seed share if it survived, else the mask-key share.
+   */
+  async onConsistencyBundle(envelopes: readonly Uint8Array[]): Promise<ToAggregator | null> {
+    if (this.stage !== 'signed' || !this.survivors || !this.graph) return this.abort(`consistency bundle in stage ${this.stage}`);
+    const survivors = new Set(this.survivors);
+    const expected = survivorListHash(this.roundId, this.survivors);
+    const signers = new Set<NodeId>();
+    for (const bytes of envelopes) {
+      const d = decodeEnvelope(bytes);
+      if (!d.ok || d.value.type !== MessageType.SecAggConsistency) return this.abort('consistency bundle holds a malformed envelope');
+      if (!(await verifyEnvelope(d.value, this.crypto.verifier))) return this.abort('consistency bundle holds a forged signature');
+      const c = decodeConsistencySig(d.value.body);
+      if (!c.ok || !bytesEqual(c.value.roundId, this.roundId)) return this.abort('consistency bundle holds another round');
+      const id = nodeIdFromPublicKey(d.value.sender);
+      if (!survivors.has(id)) return this.abort(`consistency signature from ${id}, not on the survivor list`);
+      if (!bytesEqual(c.value.survivorsHash, expected)) return this.abort(`${id} was shown a different survivor list`);
+      signers.add(id);
+    }
+    const t = this.graph.shape.threshold;
+    if (signers.size < t) return this.abort(`only ${signers.size} consistency signatures, threshold is ${t}`);
+    const shares: RevealedShare[] = [];
+    for (const [owner, pair] of [...this.held].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      // Exactly one of the two, chosen by the single agreed survivor list.
+      const share = survivors.has(owner)
+        ? { kind: 'self-seed' as const, share: encodeShare(pair.selfSeed) }
+        : { kind: 'mask-key' as const, share: encodeShare(pair.maskKey) };
+      shares.push({ owner: hexToBytes(owner), ...share });
+    }
+    this.held.clear();
+    this.stage = 'unmasked';
+    this.wipe();
+    return { type: MessageType.SecAggUnmask, body: encodeUnmaskShares({ roundId: this.roundId, shares }) };
+  }
+}

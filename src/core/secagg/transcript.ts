@@ -1,0 +1,267 @@
+// recomputeFromTranscript: the aggregate as a deterministic function of signed envelopes, so any
+// node can check an aggregator's claim. The transcript is, in order:
+//   the aggregator's SecAggOpen, every SecAggAdvertise (U1), every SecAggMaskedInput (U3),
+//   every SecAggConsistency (U4) and every SecAggUnmask (U5) envelope — exactly as signed.
+// From it: b_u is rebuilt for each u ∈ U3 (checked against u's commitment) and s_v^SK for each
+// dropped v whose mask-key shares were revealed (checked against s_v^PK); then
+//   sum = Σ_{u∈U3} y_u − Σ_{u∈U3} PRG(b_u) − Σ_{v dropped} Σ_{u∈U3∩N(v)} σ(u,v)·PRG(s_{u,v}).
+import { bytesEqual, bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
+import type { Verifier } from '../crypto/ed25519.ts';
+import { sha256 } from '../crypto/hash.ts';
+import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
+import type { PrgBackend } from '../crypto/prg.ts';
+import { combine, decodeShare, type Share } from '../crypto/shamir.ts';
+import type { X25519Backend } from '../crypto/x25519.ts';
+import { decodeEnvelope, verifyEnvelope, type Envelope } from '../net/envelope.ts';
+import { MessageType } from '../net/message-types.ts';
+import type { Result } from '../result.ts';
+import { addStream } from './masking.ts';
+import {
+  decodeAdvertiseKeys,
+  decodeConsistencySig,
+  decodeMaskedInput,
+  decodeRoundOpen,
+  decodeUnmaskShares,
+  type AdvertiseKeys,
+} from './messages.ts';
+import { graphShape, neighbourGraph, type GraphShape } from './neighbour-graph.ts';
+import { checkRing, type SecAggParams } from './params.ts';
+import { maskSign, pairwiseSeed } from './round-keys.ts';
+
+export interface RecomputeDeps {
+  verifier: Verifier;
+  x25519: X25519Backend;
+  prg: PrgBackend;
+}
+
+export interface AggregateResult {
+  roundId: Uint8Array;
+  aggregator: NodeId;
+  params: SecAggParams;
+  /** U3: whose inputs are in the sum, sorted. */
+  contributors: NodeId[];
+  /** U1 \ U3: advertised but did not finish the masked-input stage. */
+  dropped: NodeId[];
+  /** The ring sum Σ encode(x_u) over contributors. */
+  sum: Uint32Array;
+  transcriptHash: Uint8Array;
+}
+
+const SEED_COMMIT_TAG = utf8ToBytes('aegis/secagg/self-seed-commitment/v1');
+
+export function commitSelfSeed(seed: Uint8Array): Uint8Array {
+  return sha256(concatBytes(SEED_COMMIT_TAG, seed));
+}
+
+/** The public seed of the neighbour graph: fixed by the round id and every advertised key. */
+export function graphSeed(roundId: Uint8Array, advertised: ReadonlyMap<NodeId, AdvertiseKeys>): Uint8Array {
+  const parts: Uint8Array[] = [utf8ToBytes('aegis/secagg/graph-seed/v1'), roundId];
+  for (const id of [...advertised.keys()].sort()) {
+    const a = advertised.get(id) as AdvertiseKeys;
+    parts.push(hexToBytes(id), a.encryptionKey, a.maskKey, a.selfSeedCommitment);
+  }
+  return sha256(concatBytes(...parts));
+}
+
+export interface RoundGraph {
+  shape: GraphShape;
+  neighbours: Map<NodeId, Set<NodeId>>;
+}
+
+export function roundGraph(roundId: Uint8Array, params: SecAggParams, advertised: ReadonlyMap<NodeId, AdvertiseKeys>): RoundGraph {
+  const ids = [...advertised.keys()].sort();
+  const shape = graphShape(ids.length, params);
+  return { shape, neighbours: neighbourGraph(ids, graphSeed(roundId, advertised), shape) };
+}
+
+/** Sorted share holders of `owner`: its neighbours and itself. Share x = index + 1. */
+export function holdersOf(owner: NodeId, graph: RoundGraph): NodeId[] {
+  return [...(graph.neighbours.get(owner) ?? []), owner].sort();
+}
+
+export function transcriptHash(envelopes: readonly Uint8Array[]): Uint8Array {
+  const parts: Uint8Array[] = [utf8ToBytes('aegis/secagg/transcript/v1')];
+  for (const e of envelopes) parts.push(sha256(e));
+  return sha256(concatBytes(...parts));
+}
+
+class TranscriptError extends Error {}
+
+function fail(msg: string): never {
+  throw new TranscriptError(msg);
+}
+
+async function openEnvelope(bytes: Uint8Array, type: number, verifier: Verifier, what: string): Promise<Envelope> {
+  const d = decodeEnvelope(bytes);
+  if (!d.ok) fail(`${what}: ${d.error}`);
+  if (d.value.type !== type) fail(`${what}: unexpected message type ${d.value.type}`);
+  if (!(await verifyEnvelope(d.value, verifier))) fail(`${what}: bad signature`);
+  return d.value;
+}
+
+function body<T>(r: Result<T>, what: string): T {
+  if (!r.ok) fail(`${what}: ${r.error}`);
+  return r.value;
+}
+
+export async function recomputeFromTranscript(envelopes: readonly Uint8Array[], deps: RecomputeDeps): Promise<Result<AggregateResult>> {
+  try {
+    return { ok: true, value: await recompute(envelopes, deps) };
+  } catch (e) {
+    if (e instanceof TranscriptError) return { ok: false, error: e.message };
+    throw e;
+  }
+}
+
+async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps): Promise<AggregateResult> {
+  const { verifier } = deps;
+  const first = envelopes[0];
+  if (!first) fail('empty transcript');
+  const openEnv = await openEnvelope(first, MessageType.SecAggOpen, verifier, 'round open');
+  const open = body(decodeRoundOpen(openEnv.body), 'round open');
+  const { roundId, params } = open;
+  const aggregator = nodeIdFromPublicKey(openEnv.sender);
+  const sameRound = (r: Uint8Array, what: string): void => {
+    if (!bytesEqual(r, roundId)) fail(`${what}: belongs to another round`);
+  };
+
+  const advertised = new Map<NodeId, AdvertiseKeys>();
+  const masked = new Map<NodeId, Uint32Array>();
+  const maskedWith = new Map<NodeId, Set<NodeId>>();
+  const consistency = new Map<NodeId, Uint8Array>();
+  const revealed: Array<{ holder: NodeId; owner: NodeId; kind: 'self-seed' | 'mask-key'; share: Share }> = [];
+  const unmaskers = new Set<NodeId>();
+  const order = [MessageType.SecAggAdvertise, MessageType.SecAggMaskedInput, MessageType.SecAggConsistency, MessageType.SecAggUnmask];
+  let stageIndex = 0;
+  for (let i = 1; i < envelopes.length; i++) {
+    const d = decodeEnvelope(envelopes[i] as Uint8Array);
+    if (!d.ok) fail(`envelope ${i}: ${d.error}`);
+    const env = d.value;
+    while (stageIndex < order.length && order[stageIndex] !== env.type) stageIndex++;
+    if (stageIndex === order.length) fail(`envelope ${i}: type ${env.type} out of order`);
+    if (!(await verifyEnvelope(env, verifier))) fail(`envelope ${i}: bad signature`);
+    const sender = nodeIdFromPublicKey(env.sender);
+    if (env.recipient && nodeIdFromPublicKey(env.recipient) !== aggregator) fail(`envelope ${i}: not addressed to the aggregator`);
+    switch (env.type) {
+      case MessageType.SecAggAdvertise: {
+        const m = body(decodeAdvertiseKeys(env.body), `advertise from ${sender}`);
+        sameRound(m.roundId, 'advertise');
+        if (advertised.has(sender)) fail(`two advertisements from ${sender}`);
+        advertised.set(sender, m);
+        break;
+      }
+      case MessageType.SecAggMaskedInput: {
+        const m = body(decodeMaskedInput(env.body), `masked input from ${sender}`);
+        sameRound(m.roundId, 'masked input');
+        if (!advertised.has(sender)) fail(`masked input from ${sender}, who did not advertise`);
+        if (masked.has(sender)) fail(`two masked inputs from ${sender}`);
+        if (m.masked.length !== params.dimension) fail(`masked input from ${sender} has ${m.masked.length} entries, not ${params.dimension}`);
+        masked.set(sender, m.masked);
+        maskedWith.set(sender, new Set(m.maskedWith.map(bytesToHex)));
+        break;
+      }
+      case MessageType.SecAggConsistency: {
+        const m = body(decodeConsistencySig(env.body), `consistency from ${sender}`);
+        sameRound(m.roundId, 'consistency');
+        if (!masked.has(sender)) fail(`consistency signature from ${sender}, not a survivor`);
+        if (consistency.has(sender)) fail(`two consistency signatures from ${sender}`);
+        consistency.set(sender, m.survivorsHash);
+        break;
+      }
+      case MessageType.SecAggUnmask: {
+        const m = body(decodeUnmaskShares(env.body), `unmask from ${sender}`);
+        sameRound(m.roundId, 'unmask');
+        if (!consistency.has(sender)) fail(`unmask from ${sender}, who did not sign the survivor list`);
+        if (unmaskers.has(sender)) fail(`two unmask messages from ${sender}`);
+        unmaskers.add(sender);
+        for (const s of m.shares) {
+          const share = body(decodeShare(s.share), `share from ${sender}`);
+          revealed.push({ holder: sender, owner: bytesToHex(s.owner), kind: s.kind, share });
+        }
+        break;
+      }
+    }
+  }
+
+  const contributors = [...masked.keys()].sort();
+  const dropped = [...advertised.keys()].filter((id) => !masked.has(id)).sort();
+  if (contributors.length < params.min_contributors)
+    fail(`only ${contributors.length} contributors, min_contributors is ${params.min_contributors}`);
+  const ring = checkRing(params, advertised.size);
+  if (!ring.ok) fail(ring.error);
+  const graph = roundGraph(roundId, params, advertised);
+  const t = graph.shape.threshold;
+  const pairedWith = (u: NodeId): Set<NodeId> => maskedWith.get(u) ?? new Set();
+  for (const u of contributors) {
+    for (const w of pairedWith(u)) {
+      if (!graph.neighbours.get(u)?.has(w)) fail(`${u} claims a mask with ${w}, who is not its neighbour`);
+      // Masks between two survivors cancel only if both added them.
+      if (masked.has(w) && !pairedWith(w).has(u)) fail(`${u} masked with ${w} but not the reverse: inconsistent share delivery`);
+    }
+  }
+
+  // ConsistencyCheck: every signer saw the same survivor list, and there are at least t of them.
+  const survivorsHash = survivorListHash(roundId, contributors);
+  for (const [id, h] of consistency) if (!bytesEqual(h, survivorsHash)) fail(`${id} signed a different survivor list`);
+  if (consistency.size < t) fail(`only ${consistency.size} consistency signatures, threshold is ${t}`);
+
+  // Group revealed shares by owner and kind; an honest holder never reveals both kinds for one owner.
+  const groups = new Map<string, Share[]>();
+  const kindsByHolderOwner = new Map<string, string>();
+  for (const r of revealed) {
+    const holders = holdersOf(r.owner, graph);
+    const index = holders.indexOf(r.holder);
+    if (index < 0) fail(`${r.holder} revealed a share of ${r.owner} without being its holder`);
+    if (r.share.x !== index + 1) fail(`${r.holder} revealed a share of ${r.owner} with the wrong index`);
+    const hk = `${r.holder}/${r.owner}`;
+    const prevKind = kindsByHolderOwner.get(hk);
+    if (prevKind !== undefined) fail(`${r.holder} revealed ${prevKind === r.kind ? 'twice' : 'both shares'} for ${r.owner}`);
+    kindsByHolderOwner.set(hk, r.kind);
+    const wantKind = masked.has(r.owner) ? 'self-seed' : 'mask-key';
+    if (r.kind !== wantKind) fail(`${r.holder} revealed a ${r.kind} share of ${r.owner}, who ${masked.has(r.owner) ? 'survived' : 'dropped'}`);
+    const key = `${r.kind}/${r.owner}`;
+    const list = groups.get(key) ?? [];
+    list.push(r.share);
+    groups.set(key, list);
+  }
+
+  const dimension = params.dimension;
+  const sum = new Uint32Array(dimension);
+  for (const id of contributors) addStream(sum, masked.get(id) as Uint32Array, 1);
+
+  for (const u of contributors) {
+    const shares = groups.get(`self-seed/${u}`) ?? [];
+    if (shares.length < t) fail(`only ${shares.length} self-seed shares of ${u}, threshold is ${t}`);
+    const seed = combine(shares.slice(0, t), t);
+    if (!bytesEqual(commitSelfSeed(seed), (advertised.get(u) as AdvertiseKeys).selfSeedCommitment))
+      fail(`the self-seed rebuilt for ${u} does not match its commitment`);
+    addStream(sum, await deps.prg.expand(seed, dimension), -1);
+  }
+
+  for (const v of dropped) {
+    const peers = contributors.filter((u) => pairedWith(u).has(v));
+    if (peers.length === 0) continue; // no survivor masked with v: nothing to remove
+    const shares = groups.get(`mask-key/${v}`) ?? [];
+    if (shares.length < t) fail(`only ${shares.length} mask-key shares of dropped ${v}, threshold is ${t}`);
+    const sk = combine(shares.slice(0, t), t);
+    if (!bytesEqual(await deps.x25519.publicKey(sk), (advertised.get(v) as AdvertiseKeys).maskKey))
+      fail(`the mask key rebuilt for dropped ${v} does not match its advertised key`);
+    const secrets = await deps.x25519.sharedSecrets(sk, peers.map((u) => (advertised.get(u) as AdvertiseKeys).maskKey));
+    for (let i = 0; i < peers.length; i++) {
+      const u = peers[i] as NodeId;
+      const shared = secrets[i];
+      if (!shared) fail(`mask key agreement between ${u} and ${v} failed`);
+      const seed = pairwiseSeed(shared, roundId, u, v);
+      // u added σ(u,v)·PRG(s_uv); remove it.
+      addStream(sum, await deps.prg.expand(seed, dimension), maskSign(u, v) === 1 ? -1 : 1);
+    }
+    sk.fill(0);
+  }
+
+  return { roundId, aggregator, params, contributors, dropped, sum, transcriptHash: transcriptHash(envelopes) };
+}
+
+/** What each survivor signs in the consistency check. */
+export function survivorListHash(roundId: Uint8Array, survivors: readonly NodeId[]): Uint8Array {
+  return sha256(concatBytes(utf8ToBytes('aegis/secagg/survivors/v1'), roundId, ...[...survivors].sort().map(hexToBytes)));
+}
