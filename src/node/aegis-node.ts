@@ -374,6 +374,14 @@ export class AegisNode {
     this.changed();
   }
 
+  /**
+   * Run `task` on the node's serial work queue (after everything already queued). Protocol services
+   * use it so their async steps are ordered with inbound traffic and `whenIdle` covers them.
+   */
+  schedule(task: () => Promise<void> | void): void {
+    this.enqueue(task);
+  }
+
   private enqueue(task: () => Promise<void> | void): void {
     this.work = this.work.then(task).catch((e: unknown) => {
       // A bug, not peer input (peer input never throws): keep the node alive and visible.

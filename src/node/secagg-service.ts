@@ -1,0 +1,384 @@
+// Runs secure-aggregation rounds over a node's overlay: any node can open a round and aggregate it;
+// every node with an input ready joins rounds it hears about. Messages between participants and the
+// aggregator are signed envelopes (their bytes form the transcript); every node that receives the
+// result recomputes it from the transcript and shows whether the aggregator's claim checks out.
+import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
+import type { TimerHandle } from '../core/clock.ts';
+import type { Verifier } from '../core/crypto/ed25519.ts';
+import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
+import type { PrgBackend } from '../core/crypto/prg.ts';
+import type { X25519Backend } from '../core/crypto/x25519.ts';
+import type { Envelope } from '../core/net/envelope.ts';
+import { MessageType } from '../core/net/message-types.ts';
+import { SecAggAggregator, type AggregatorStage, type Outgoing } from '../core/secagg/aggregator.ts';
+import { decodeSum } from '../core/secagg/encoding.ts';
+import {
+  decodeBundle,
+  decodeIdList,
+  decodeRoundOpen,
+  decodeRoundResult,
+  decodeShareKeys,
+  encodeRoundResult,
+  ROUND_ID_BYTES,
+} from '../core/secagg/messages.ts';
+import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
+import { SecAggParticipant, type ParticipantStage, type ToAggregator } from '../core/secagg/participant.ts';
+import { recomputeFromTranscript } from '../core/secagg/transcript.ts';
+import type { AegisNode } from './aegis-node.ts';
+
+export interface SecAggDeps {
+  x25519: X25519Backend;
+  prg: PrgBackend;
+  verifier: Verifier;
+}
+
+export interface RoundResultView {
+  contributors: NodeId[];
+  dropped: NodeId[];
+  sum: number[];
+  mean: number[];
+  transcriptHash: string;
+  /** true: recomputed from the transcript and equal; false: mismatch; null: no transcript shipped. */
+  verified: boolean | null;
+  verifyDetail: string;
+}
+
+export interface RoundView {
+  roundId: string;
+  aggregator: NodeId;
+  params: SecAggParams;
+  openedAtMs: number;
+  aggregatorStage: AggregatorStage | null;
+  aggregatorCounts: SecAggAggregator['counts'] | null;
+  participantStage: ParticipantStage | 'not-joined';
+  /** The first entries of what this node contributed, and of the masked vector that left it. */
+  inputPreview: number[];
+  maskedPreview: number[];
+  result: RoundResultView | null;
+  abortReason: string | null;
+  stageLog: Array<{ stage: string; atMs: number }>;
+}
+
+interface Round {
+  id: string;
+  roundId: Uint8Array;
+  aggregatorId: NodeId;
+  params: SecAggParams;
+  view: RoundView;
+  aggregator: SecAggAggregator | null;
+  participant: SecAggParticipant | null;
+  timer: TimerHandle | null;
+}
+
+/** Transcripts above this are not broadcast with the result (issue 4 samples coordinates instead). */
+const MAX_SHIPPED_TRANSCRIPT_BYTES = 6 * 1024 * 1024;
+const PREVIEW = 8;
+const MAX_ROUNDS_KEPT = 20;
+
+const TO_AGGREGATOR = new Set<number>([
+  MessageType.SecAggAdvertise,
+  MessageType.SecAggShareKeys,
+  MessageType.SecAggMaskedInput,
+  MessageType.SecAggConsistency,
+  MessageType.SecAggUnmask,
+]);
+
+export class SecAggService {
+  private readonly rounds = new Map<string, Round>();
+  private readonly listeners = new Set<() => void>();
+  private input: number[] | null = null;
+  /** Messages for or about this service that were refused, by reason (shown on the dashboard). */
+  readonly refused: Record<string, number> = {};
+
+  constructor(
+    private readonly node: AegisNode,
+    private readonly deps: SecAggDeps,
+  ) {
+    const on = (type: number, fn: (env: Envelope, from: NodeId) => Promise<void>): void => {
+      node.onMessage(type, (env, from) => node.schedule(() => fn(env, from)));
+    };
+    on(MessageType.SecAggOpen, (env, from) => this.onOpen(env, from));
+    for (const t of TO_AGGREGATOR) on(t, (env) => this.onForAggregator(env));
+    on(MessageType.SecAggAdvertiseBundle, (env, from) => this.onFromAggregator(env, from));
+    on(MessageType.SecAggShares, (env, from) => this.onFromAggregator(env, from));
+    on(MessageType.SecAggSurvivors, (env, from) => this.onFromAggregator(env, from));
+    on(MessageType.SecAggConsistencyBundle, (env, from) => this.onFromAggregator(env, from));
+    on(MessageType.SecAggResult, (env, from) => this.onResult(env, from));
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  /** What this node contributes to the rounds it joins from now on (null: join none). */
+  setInput(values: readonly number[] | null): void {
+    this.input = values ? values.slice() : null;
+    this.changed();
+  }
+
+  get currentInput(): readonly number[] | null {
+    return this.input;
+  }
+
+  views(): RoundView[] {
+    return [...this.rounds.values()].map((r) => ({ ...r.view, stageLog: r.view.stageLog.slice() })).sort((a, b) => b.openedAtMs - a.openedAtMs);
+  }
+
+  /** Open a round aggregated by this node. Returns the round id (hex). */
+  async startRound(overrides: Partial<SecAggParams>, expected?: readonly NodeId[]): Promise<string> {
+    const params = { ...DEFAULT_PARAMS, ...overrides };
+    const v = validateParams(params);
+    if (!v.ok) throw new Error(v.error);
+    const roundId = this.node.random.bytes(ROUND_ID_BYTES);
+    const participants = expected ?? [this.node.id, ...this.node.connectedPeers()];
+    const agg = new SecAggAggregator(this.node.id, roundId, params, this.deps, this.input ? participants : participants.filter((p) => p !== this.node.id));
+    const round = this.track(roundId, this.node.id, params);
+    round.aggregator = agg;
+    const env = await this.node.broadcast(MessageType.SecAggOpen, agg.openBody());
+    agg.opened(env.bytes, this.node.clock.now());
+    this.log(round, 'opened');
+    this.armTimer(round);
+    await this.onOpen(env, this.node.id);
+    return round.id;
+  }
+
+  private track(roundId: Uint8Array, aggregatorId: NodeId, params: SecAggParams): Round {
+    const id = bytesToHex(roundId);
+    const round: Round = {
+      id,
+      roundId,
+      aggregatorId,
+      params,
+      aggregator: null,
+      participant: null,
+      timer: null,
+      view: {
+        roundId: id,
+        aggregator: aggregatorId,
+        params,
+        openedAtMs: this.node.clock.now(),
+        aggregatorStage: null,
+        aggregatorCounts: null,
+        participantStage: 'not-joined',
+        inputPreview: [],
+        maskedPreview: [],
+        result: null,
+        abortReason: null,
+        stageLog: [],
+      },
+    };
+    this.rounds.set(id, round);
+    if (this.rounds.size > MAX_ROUNDS_KEPT) {
+      const oldest = [...this.rounds.values()].sort((a, b) => a.view.openedAtMs - b.view.openedAtMs)[0];
+      if (oldest && oldest !== round) this.forget(oldest);
+    }
+    return round;
+  }
+
+  private forget(round: Round): void {
+    if (round.timer !== null) this.node.clock.clearTimeout(round.timer);
+    this.rounds.delete(round.id);
+  }
+
+  private log(round: Round, stage: string): void {
+    round.view.stageLog.push({ stage, atMs: this.node.clock.now() });
+    if (round.aggregator) {
+      round.view.aggregatorStage = round.aggregator.stage;
+      round.view.aggregatorCounts = round.aggregator.counts;
+    }
+    if (round.participant) {
+      round.view.participantStage = round.participant.stage;
+      if (round.participant.maskedVector) round.view.maskedPreview = Array.from(round.participant.maskedVector.subarray(0, PREVIEW));
+      if (round.participant.abortReason && !round.view.abortReason) round.view.abortReason = round.participant.abortReason;
+    }
+    this.changed();
+  }
+
+  private refuse(reason: string): void {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    this.changed();
+  }
+
+  private roundOf(body: Uint8Array): Round | undefined {
+    return body.length >= ROUND_ID_BYTES ? this.rounds.get(bytesToHex(body.subarray(0, ROUND_ID_BYTES))) : undefined;
+  }
+
+  // ---- participant side ---------------------------------------------------------------------
+
+  private async onOpen(env: Envelope, from: NodeId): Promise<void> {
+    const m = decodeRoundOpen(env.body);
+    if (!m.ok) return this.refuse(`malformed round open: ${m.error}`);
+    const id = bytesToHex(m.value.roundId);
+    const round = this.rounds.get(id) ?? this.track(m.value.roundId, from, m.value.params);
+    if (round.aggregatorId !== from) return this.refuse('round id reused by another aggregator');
+    if (round.participant || !this.input) return this.log(round, 'observed');
+    if (this.input.length !== m.value.params.dimension) {
+      round.view.abortReason = `not joined: our input has ${this.input.length} values, the round wants ${m.value.params.dimension}`;
+      return this.log(round, 'not-joined');
+    }
+    const { participant, send } = await SecAggParticipant.join(this.node.id, from, m.value.roundId, m.value.params, this.input, {
+      ...this.deps,
+      random: this.node.random,
+    });
+    round.participant = participant;
+    round.view.inputPreview = this.input.slice(0, PREVIEW);
+    this.log(round, 'advertised');
+    await this.toAggregator(round, send);
+  }
+
+  private async toAggregator(round: Round, msg: ToAggregator | null): Promise<void> {
+    if (!msg) return this.log(round, 'participant aborted');
+    if (round.aggregatorId === this.node.id) {
+      // We aggregate our own round: seal for the transcript and hand it over locally.
+      const env = await this.node.seal(msg.type, msg.body, this.node.publicKey);
+      return this.onForAggregator(env);
+    }
+    await this.node.sendTo(round.aggregatorId, msg.type, msg.body);
+  }
+
+  private async onFromAggregator(env: Envelope, from: NodeId): Promise<void> {
+    const round = this.roundOf(env.body);
+    if (!round) return this.refuse('message for an unknown round');
+    if (from !== round.aggregatorId) return this.refuse('round message not from its aggregator');
+    const p = round.participant;
+    if (!p || p.stage === 'aborted') return;
+    let reply: ToAggregator | null;
+    switch (env.type) {
+      case MessageType.SecAggAdvertiseBundle: {
+        const b = decodeBundle(env.body);
+        reply = b.ok ? await p.onAdvertiseBundle(b.value.envelopes) : null;
+        break;
+      }
+      case MessageType.SecAggShares: {
+        const s = decodeShareKeys(env.body);
+        reply = s.ok ? await p.onShares(s.value.shares) : null;
+        break;
+      }
+      case MessageType.SecAggSurvivors: {
+        const l = decodeIdList(env.body);
+        reply = l.ok ? p.onSurvivors(l.value.ids.map(bytesToHex)) : null;
+        break;
+      }
+      case MessageType.SecAggConsistencyBundle: {
+        const b = decodeBundle(env.body);
+        reply = b.ok ? await p.onConsistencyBundle(b.value.envelopes) : null;
+        break;
+      }
+      default:
+        return;
+    }
+    this.log(round, p.stage);
+    if (reply) await this.toAggregator(round, reply);
+  }
+
+  // ---- aggregator side ----------------------------------------------------------------------
+
+  private async onForAggregator(env: Envelope): Promise<void> {
+    const round = this.roundOf(env.body);
+    const agg = round?.aggregator;
+    if (!round || !agg) return this.refuse('aggregator message for a round we do not aggregate');
+    const r = agg.accept(env);
+    if (!r.ok) return this.refuse(r.error);
+    this.log(round, `${agg.stage}: received`);
+    if (agg.stageComplete()) await this.closeStage(round);
+  }
+
+  private armTimer(round: Round): void {
+    if (round.timer !== null) this.node.clock.clearTimeout(round.timer);
+    const stage = round.aggregator?.stage;
+    round.timer = this.node.clock.setTimeout(() => {
+      this.node.schedule(async () => {
+        if (round.aggregator && round.aggregator.stage === stage) await this.closeStage(round);
+      });
+    }, round.params.timeout);
+  }
+
+  private async closeStage(round: Round): Promise<void> {
+    const agg = round.aggregator as SecAggAggregator;
+    const ev = await agg.closeStage(this.node.clock.now());
+    if (ev.kind === 'send') {
+      this.log(round, agg.stage);
+      this.armTimer(round);
+      for (const m of ev.messages) await this.fromAggregator(round, m);
+      return;
+    }
+    if (round.timer !== null) this.node.clock.clearTimeout(round.timer);
+    round.timer = null;
+    const transcript = ev.kind === 'done' ? ev.transcript : [];
+    const size = transcript.reduce((n, e) => n + e.length, 0);
+    const result = ev.kind === 'done' ? ev.result : null;
+    const body = encodeRoundResult({
+      roundId: round.roundId,
+      ok: ev.kind === 'done',
+      reason: ev.kind === 'aborted' ? ev.reason : '',
+      contributors: result ? result.contributors.map(hexToBytes) : [],
+      dropped: result ? result.dropped.map(hexToBytes) : [],
+      sum: result ? result.sum : new Uint32Array(0),
+      transcriptHash: result ? result.transcriptHash : new Uint8Array(32),
+      transcript: size <= MAX_SHIPPED_TRANSCRIPT_BYTES ? transcript : [],
+    });
+    const env = await this.node.broadcast(MessageType.SecAggResult, body);
+    this.log(round, agg.stage);
+    await this.onResult(env, this.node.id);
+  }
+
+  private async fromAggregator(round: Round, m: Outgoing): Promise<void> {
+    if (m.to === null) {
+      const env = await this.node.broadcast(m.type, m.body);
+      return this.onFromAggregator(env, this.node.id);
+    }
+    if (m.to === this.node.id) {
+      const env = await this.node.seal(m.type, m.body, this.node.publicKey);
+      return this.onFromAggregator(env, this.node.id);
+    }
+    await this.node.sendTo(m.to, m.type, m.body);
+  }
+
+  // ---- results --------------------------------------------------------------------------------
+
+  private async onResult(env: Envelope, from: NodeId): Promise<void> {
+    const m = decodeRoundResult(env.body);
+    if (!m.ok) return this.refuse(`malformed round result: ${m.error}`);
+    const round = this.rounds.get(bytesToHex(m.value.roundId));
+    if (!round) return this.refuse('result for an unknown round');
+    if (from !== round.aggregatorId) return this.refuse('round result not from its aggregator');
+    if (round.view.stageLog.some((s) => s.stage === 'result')) return; // first result only
+    if (!m.value.ok) {
+      round.view.abortReason = m.value.reason;
+      return this.log(round, 'result');
+    }
+    const contributors = m.value.contributors.map(bytesToHex);
+    const decoded = Array.from(decodeSum(m.value.sum, contributors.length, round.params));
+    const view: RoundResultView = {
+      contributors,
+      dropped: m.value.dropped.map(bytesToHex),
+      sum: decoded,
+      mean: decoded.map((s) => s / Math.max(1, contributors.length)),
+      transcriptHash: bytesToHex(m.value.transcriptHash),
+      verified: null,
+      verifyDetail: 'no transcript shipped (too large): checked by consensus sampling later',
+    };
+    if (m.value.transcript.length > 0) {
+      const r = await recomputeFromTranscript(m.value.transcript, this.deps);
+      if (!r.ok) {
+        view.verified = false;
+        view.verifyDetail = `transcript does not check: ${r.error}`;
+      } else {
+        const same =
+          bytesEqual(new Uint8Array(r.value.sum.buffer), new Uint8Array(m.value.sum.buffer)) &&
+          r.value.contributors.join() === contributors.join() &&
+          bytesEqual(r.value.transcriptHash, m.value.transcriptHash) &&
+          nodeIdFromPublicKey(env.sender) === r.value.aggregator;
+        view.verified = same;
+        view.verifyDetail = same ? 'recomputed from the signed transcript: equal' : 'recomputed sum differs from the claim';
+      }
+    }
+    round.view.result = view;
+    this.log(round, 'result');
+  }
+}
