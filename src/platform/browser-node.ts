@@ -1,12 +1,15 @@
 // Boots a full Aegis node inside a browser tab: crypto backend, identity slot, WebRTC network.
 import { bytesToHex } from '../core/bytes.ts';
 import { AegisNode } from '../node/aegis-node.ts';
+import { SecAggService } from '../node/secagg-service.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { openAegisDB } from './db.ts';
 import { claimIdentity, type HeldIdentity } from './identity-store.ts';
 import { signalingUrlFor } from './signaling-url.ts';
 import { wallClock } from './wall-clock.ts';
 import { detectEd25519Backend } from './webcrypto-ed25519.ts';
+import { detectPrgBackend } from './webcrypto-prg.ts';
+import { detectX25519Backend } from './webcrypto-x25519.ts';
 import { WebRtcNetwork } from './webrtc-network.ts';
 
 export const DEFAULT_ROOM = 'aegis';
@@ -23,13 +26,14 @@ export function roomFromUrl(url: URL): string {
 
 export interface BrowserNode {
   node: AegisNode;
+  secagg: SecAggService;
   identity: Omit<HeldIdentity, 'secretKey' | 'release'>;
   cryptoBackend: string;
   secureContext: boolean;
 }
 
 export async function startBrowserNode(room: string): Promise<BrowserNode> {
-  const backend = await detectEd25519Backend();
+  const [backend, x25519, prg] = await Promise.all([detectEd25519Backend(), detectX25519Backend(), detectPrgBackend()]);
   const random = cryptoRandom();
   const db = await openAegisDB();
   const held = await claimIdentity({
@@ -44,10 +48,12 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
   const signer = await backend.signer(held.secretKey);
   const network = new WebRtcNetwork({ signalingUrl: signalingUrlFor(location) });
   const node = new AegisNode({ signer, verifier: backend, network, clock: wallClock, random, room });
+  const secagg = new SecAggService(node, { x25519, prg, verifier: backend });
   addEventListener('pagehide', () => node.stop());
   node.start();
   return {
     node,
+    secagg,
     identity: { slot: held.slot, exclusivity: held.exclusivity },
     cryptoBackend: backend.name,
     secureContext: globalThis.isSecureContext === true,
