@@ -11,6 +11,7 @@ import {
   type Signer,
 } from '../core/crypto/ed25519.ts';
 import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
+import { detectBackend } from './detect-backend.ts';
 
 const ALGORITHM = { name: 'Ed25519' } as const;
 /** DER PrivateKeyInfo header for an Ed25519 key (RFC 8410 §7): the 32-byte seed follows. */
@@ -111,14 +112,6 @@ async function passesSelfTest(backend: Ed25519Backend): Promise<boolean> {
  * WebCrypto Ed25519 where the host has it and it passes a known-answer test; @noble/curves otherwise
  * (insecure contexts have no `crypto.subtle`; some browsers lack Ed25519 in it).
  */
-export async function detectEd25519Backend(): Promise<Ed25519Backend> {
-  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
-  if (subtle === undefined) return nobleEd25519;
-  try {
-    const backend = webCryptoEd25519(subtle);
-    if (await passesSelfTest(backend)) return backend;
-  } catch {
-    // NotSupportedError and friends: fall through to noble.
-  }
-  return nobleEd25519;
+export function detectEd25519Backend(): Promise<Ed25519Backend> {
+  return detectBackend(webCryptoEd25519, passesSelfTest, nobleEd25519);
 }

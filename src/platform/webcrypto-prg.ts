@@ -12,6 +12,7 @@ import {
   type PrgBackend,
 } from '../core/crypto/prg.ts';
 import { hexToBytes } from '../core/bytes.ts';
+import { detectBackend } from './detect-backend.ts';
 
 /**
  * Bytes per `encrypt` call. With `length: 128` the counter cannot wrap, so WebCrypto sets no limit of
@@ -113,14 +114,6 @@ async function passesSelfTest(backend: PrgBackend): Promise<boolean> {
  * WebCrypto AES-CTR where the host has it and it reproduces the fixture; the noble AES-CTR otherwise
  * (insecure contexts have no crypto.subtle). Both give the same words.
  */
-export async function detectPrgBackend(): Promise<PrgBackend> {
-  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
-  if (subtle === undefined) return nobleAesCtrPrg;
-  try {
-    const backend = webCryptoAesCtrPrg(subtle);
-    if (await passesSelfTest(backend)) return backend;
-  } catch {
-    // NotSupportedError and friends: fall through to noble.
-  }
-  return nobleAesCtrPrg;
+export function detectPrgBackend(): Promise<PrgBackend> {
+  return detectBackend((subtle) => webCryptoAesCtrPrg(subtle), passesSelfTest, nobleAesCtrPrg);
 }

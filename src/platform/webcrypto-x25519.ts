@@ -14,6 +14,7 @@ import {
   X25519_SHARED_SECRET_BYTES,
   type X25519Backend,
 } from '../core/crypto/x25519.ts';
+import { detectBackend } from './detect-backend.ts';
 
 const ALGORITHM = { name: 'X25519' } as const;
 /** DER PrivateKeyInfo header for an X25519 key (RFC 8410 §7, OID 1.3.101.110): the 32 secret bytes follow. */
@@ -116,14 +117,6 @@ async function passesSelfTest(backend: X25519Backend): Promise<boolean> {
  * WebCrypto X25519 where the host has it and it passes a known-answer test; @noble/curves otherwise
  * (insecure contexts have no `crypto.subtle`; some browsers lack X25519 in it).
  */
-export async function detectX25519Backend(): Promise<X25519Backend> {
-  const subtle = (globalThis as { crypto?: { subtle?: SubtleCrypto } }).crypto?.subtle;
-  if (subtle === undefined) return nobleX25519;
-  try {
-    const backend = webCryptoX25519(subtle);
-    if (await passesSelfTest(backend)) return backend;
-  } catch {
-    // NotSupportedError and friends: fall through to noble.
-  }
-  return nobleX25519;
+export function detectX25519Backend(): Promise<X25519Backend> {
+  return detectBackend(webCryptoX25519, passesSelfTest, nobleX25519);
 }
