@@ -5,6 +5,7 @@ import { IdentityCard } from './components/IdentityCard.tsx';
 import { PeersTable } from './components/PeersTable.tsx';
 import { CountersPanel } from './components/CountersPanel.tsx';
 import { BroadcastPanel } from './components/BroadcastPanel.tsx';
+import { SecAggPanel } from './components/SecAggPanel.tsx';
 
 export function App({ store, actions }: { store: DashboardStore; actions: DashboardActions }) {
   return (
@@ -36,6 +37,7 @@ function Shell({ actions }: { actions: DashboardActions }) {
           <IdentityCard onChangeRoom={actions.changeRoom} />
           <CountersPanel />
           <PeersTable />
+          <SecAggPanel onSetInput={actions.setInput} onStartRound={actions.startRound} />
           <BroadcastPanel onBroadcast={actions.broadcastTest} />
         </main>
       )}

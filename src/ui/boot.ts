@@ -1,12 +1,18 @@
 // Starts the tab's node and connects it to the dashboard store; exposes a developer/test hook.
 import type { AegisNode } from '../node/aegis-node.ts';
+import type { SecAggService } from '../node/secagg-service.ts';
+import type { SecAggParams } from '../core/secagg/params.ts';
 import { isValidRoom, roomFromUrl, startBrowserNode } from '../platform/browser-node.ts';
-import { bindNode, createDashboardStore, type DashboardStore } from './dashboard-store.ts';
+import { bindNode, bindSecAgg, createDashboardStore, type DashboardStore } from './dashboard-store.ts';
 import { MessageType } from '../core/net/message-types.ts';
 
 export interface DashboardActions {
   broadcastTest(text: string): void;
   changeRoom(room: string): string | null;
+  /** Contribute `values` to the next rounds (null: stop); `labels` name the coordinates locally. */
+  setInput(values: readonly number[] | null, labels?: readonly string[] | null): void;
+  /** Open a round aggregated by this node; resolves to its id, rejects with the parameter error. */
+  startRound(params: Partial<SecAggParams>): Promise<string>;
 }
 
 /** Developer and end-to-end test hook: `window.__aegis`. */
@@ -15,6 +21,8 @@ export interface AegisDebugHook {
   snapshot(): ReturnType<AegisNode['snapshot']>;
   /** Seal a valid test broadcast, flip one bit at `bitIndex`, send it raw to `peerId`. */
   sendTampered(peerId: string, bitIndex: number): Promise<boolean>;
+  /** The tab's secure-aggregation service: `setInput([...])`, `startRound({...})`, `views()`. */
+  secagg: SecAggService;
 }
 
 declare global {
@@ -26,14 +34,21 @@ declare global {
 export function bootDashboard(): { store: DashboardStore; actions: DashboardActions } {
   const store = createDashboardStore();
   let node: AegisNode | null = null;
+  let secagg: SecAggService | null = null;
+  // Column names of the input the user set from a CSV, tied to the exact array the service holds,
+  // so an input set any other way (typed, or through the hook) shows without them.
+  let labelled: { input: readonly number[] | null; labels: readonly string[] } | null = null;
   const room = roomFromUrl(new URL(location.href));
   startBrowserNode(room).then(
     (started) => {
       node = started.node;
       const n = started.node;
       bindNode(store, n, { ...started.identity, cryptoBackend: started.cryptoBackend, secureContext: started.secureContext });
+      secagg = started.secagg;
+      bindSecAgg(store, started.secagg, (input) => (labelled && labelled.input === input ? labelled.labels : null));
       window.__aegis = {
         node: n,
+        secagg: started.secagg,
         snapshot: () => n.snapshot(),
         async sendTampered(peerId, bitIndex) {
           const env = await n.seal(MessageType.TestBroadcast, new Uint8Array(40));
@@ -57,6 +72,12 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
         location.assign(url.toString());
         return null;
       },
+      setInput: (values, labels = null) => {
+        if (!secagg) return;
+        secagg.setInput(values);
+        labelled = labels ? { input: secagg.currentInput, labels } : null;
+      },
+      startRound: (params) => (secagg ? secagg.startRound(params) : Promise.reject(new Error('the node has not started yet'))),
     },
   };
 }

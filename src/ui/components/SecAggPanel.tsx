@@ -1,0 +1,56 @@
+import { useState } from 'react';
+import { DEFAULT_PARAMS, type SecAggParams } from '../../core/secagg/params.ts';
+import { useDashboard } from '../use-dashboard.ts';
+import { InputEditor } from './InputEditor.tsx';
+import { RoundCard } from './RoundCard.tsx';
+import { RoundForm } from './RoundForm.tsx';
+
+/**
+ * Secure aggregation: set a private input, start a round, watch rounds stage by stage, read the
+ * verified sum. The only thing that leaves this tab is the masked vector shown in each round.
+ */
+export function SecAggPanel({
+  onSetInput,
+  onStartRound,
+}: {
+  onSetInput: (values: readonly number[] | null, labels: readonly string[] | null) => void;
+  onStartRound: (params: Partial<SecAggParams>) => Promise<string>;
+}) {
+  const secagg = useDashboard((s) => s.secagg);
+  const selfId = useDashboard((s) => s.snapshot?.id ?? null);
+  const [clippingRange, setClippingRange] = useState(String(DEFAULT_PARAMS.clipping_range));
+  if (!secagg.ready) return null;
+  const c = Number(clippingRange);
+  const refused = Object.entries(secagg.refused);
+  return (
+    <section className="card wide secagg" aria-label="secure aggregation">
+      <h2>
+        Secure aggregation <span className="muted small">the room learns the sum, nobody sees your values</span>
+      </h2>
+      <div className="secagg-top">
+        <InputEditor
+          input={secagg.input}
+          inputLabels={secagg.inputLabels}
+          clippingRange={clippingRange.trim() !== '' && Number.isFinite(c) && c > 0 ? c : null}
+          onUse={onSetInput}
+        />
+        <RoundForm inputLength={secagg.input?.length ?? null} clippingRange={clippingRange} onClippingRange={setClippingRange} onStart={onStartRound} />
+      </div>
+      <h3>Rounds</h3>
+      {secagg.views.length === 0 ? (
+        <p className="muted small">No round yet. Start one, or wait for another node to start one.</p>
+      ) : (
+        <div className="rounds" data-testid="rounds">
+          {secagg.views.map((v) => (
+            <RoundCard key={v.roundId} view={v} selfId={selfId} labels={secagg.inputLabels} />
+          ))}
+        </div>
+      )}
+      {refused.length > 0 && (
+        <p className="small muted" data-testid="secagg-refused">
+          refused messages: {refused.map(([why, n]) => `${why} ×${n}`).join(' · ')}
+        </p>
+      )}
+    </section>
+  );
+}
