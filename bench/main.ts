@@ -7,11 +7,12 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignalingServer } from '../signaling-server/server.ts';
 import { networkSuite } from './network.ts';
+import { secaggSuite } from './secagg.ts';
 import { launchBrowser } from './lib/browser.ts';
 import { runMeta, writeResult } from './lib/results.ts';
 import type { Suite, SuiteReport } from './lib/suite.ts';
 
-const SUITES: Suite[] = [networkSuite];
+const SUITES: Suite[] = [networkSuite, secaggSuite];
 
 function parseArgs(argv: string[]): { quick: boolean; suites: string[] } {
   let quick = false;

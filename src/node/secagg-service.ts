@@ -12,6 +12,7 @@ import type { Envelope } from '../core/net/envelope.ts';
 import { MessageType } from '../core/net/message-types.ts';
 import { SecAggAggregator, type AggregatorStage, type Outgoing } from '../core/secagg/aggregator.ts';
 import { decodeSum } from '../core/secagg/encoding.ts';
+import { localEngine, type SecAggEngine } from '../core/secagg/engine.ts';
 import {
   decodeBundle,
   decodeIdList,
@@ -30,6 +31,8 @@ export interface SecAggDeps {
   x25519: X25519Backend;
   prg: PrgBackend;
   verifier: Verifier;
+  /** Runs masking, mask removal and Shamir (the browser: a Web Worker); default: in-process with `prg`. */
+  engine?: SecAggEngine;
 }
 
 export interface RoundResultView {
@@ -89,11 +92,16 @@ export class SecAggService {
   private input: number[] | null = null;
   /** Messages for or about this service that were refused, by reason (shown on the dashboard). */
   readonly refused: Record<string, number> = {};
+  /** Where the heavy work of every round runs (its `name` says where and with what). */
+  readonly engine: SecAggEngine;
+  private readonly deps: SecAggDeps & { engine: SecAggEngine };
 
   constructor(
     private readonly node: AegisNode,
-    private readonly deps: SecAggDeps,
+    deps: SecAggDeps,
   ) {
+    this.engine = deps.engine ?? localEngine(deps.prg, node.random);
+    this.deps = { ...deps, engine: this.engine };
     const on = (type: number, fn: (env: Envelope, from: NodeId) => Promise<void>): void => {
       node.onMessage(type, (env, from) => node.schedule(() => fn(env, from)));
     };

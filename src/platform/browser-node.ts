@@ -11,6 +11,7 @@ import { detectEd25519Backend } from './webcrypto-ed25519.ts';
 import { detectPrgBackend } from './webcrypto-prg.ts';
 import { detectX25519Backend } from './webcrypto-x25519.ts';
 import { WebRtcNetwork } from './webrtc-network.ts';
+import { createWorkerEngine, exposeEngineDebugHook } from './worker-engine.ts';
 
 export const DEFAULT_ROOM = 'aegis';
 const ROOM_PATTERN = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -48,7 +49,10 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
   const signer = await backend.signer(held.secretKey);
   const network = new WebRtcNetwork({ signalingUrl: signalingUrlFor(location) });
   const node = new AegisNode({ signer, verifier: backend, network, clock: wallClock, random, room });
-  const secagg = new SecAggService(node, { x25519, prg, verifier: backend });
+  // Masking, mask removal and Shamir run in a Web Worker (in the page if no worker starts).
+  const engine = createWorkerEngine();
+  exposeEngineDebugHook(engine, prg);
+  const secagg = new SecAggService(node, { x25519, prg, verifier: backend, engine });
   addEventListener('pagehide', () => node.stop());
   node.start();
   return {

@@ -9,12 +9,12 @@ import type { Random } from '../clock.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
 import type { PrgBackend } from '../crypto/prg.ts';
-import { encodeShare, split, type Share } from '../crypto/shamir.ts';
+import { encodeShare, type Share } from '../crypto/shamir.ts';
 import type { X25519Backend, X25519KeyPair } from '../crypto/x25519.ts';
 import { decodeEnvelope, verifyEnvelope } from '../net/envelope.ts';
 import { MessageType } from '../net/message-types.ts';
 import { encodeVector } from './encoding.ts';
-import { maskInput, type PairMask } from './masking.ts';
+import { localEngine, type PairMask, type SecAggEngine } from './engine.ts';
 import {
   decodeAdvertiseKeys,
   decodeConsistencySig,
@@ -36,6 +36,8 @@ export interface SecAggCrypto {
   prg: PrgBackend;
   verifier: Verifier;
   random: Random;
+  /** Runs masking and Shamir (a Web Worker in the browser); default: in-process with `prg` and `random`. */
+  engine?: SecAggEngine;
 }
 
 /** A message for the driver to seal and send to the aggregator. */
@@ -66,6 +68,7 @@ export class SecAggParticipant {
   /** Shares we hold, by owner (including our own), once delivered. */
   private held = new Map<NodeId, SharePair>();
   private survivors: NodeId[] | null = null;
+  private readonly engine: SecAggEngine;
 
   private constructor(
     readonly self: NodeId,
@@ -77,6 +80,7 @@ export class SecAggParticipant {
   ) {
     if (input.length !== params.dimension) throw new Error(`"input" has ${input.length} values, the round wants ${params.dimension}`);
     this.encoded = encodeVector(input, params, crypto.random);
+    this.engine = crypto.engine ?? localEngine(crypto.prg, crypto.random);
   }
 
   /** Step 1, AdvertiseKeys: two fresh X25519 pairs and a commitment to the self-mask seed. */
@@ -139,8 +143,14 @@ export class SecAggParticipant {
     this.graph = roundGraph(this.roundId, this.params, advertised);
     const holders = holdersOf(this.self, this.graph);
     const t = this.graph.shape.threshold;
-    const seedShares = split(this.selfSeed, t, holders.length, this.crypto.random);
-    const keyShares = split(this.maskKeys.secretKey, t, holders.length, this.crypto.random);
+    let seedShares: Share[];
+    let keyShares: Share[];
+    try {
+      seedShares = await this.engine.split(this.selfSeed, t, holders.length);
+      keyShares = await this.engine.split(this.maskKeys.secretKey, t, holders.length);
+    } catch (e) {
+      return this.abort(`secret sharing failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
     const peers = holders.filter((h) => h !== this.self);
     const secrets = await this.crypto.x25519.sharedSecrets(
       this.encryptionKeys.secretKey,
@@ -199,8 +209,14 @@ export class SecAggParticipant {
       if (!shared) return this.abort(`mask agreement with ${v} failed (low-order key)`);
       pairs.push({ seed: pairwiseSeed(shared, this.roundId, this.self, v), sign: maskSign(this.self, v) });
     }
-    this.maskedVector = await maskInput(this.encoded, this.selfSeed, pairs, this.crypto.prg);
-    for (const p of pairs) p.seed.fill(0);
+    try {
+      // The engine takes the vector it is given: keep `encoded` for the dashboard, hand over a copy.
+      this.maskedVector = await this.engine.mask(this.encoded.slice(), this.selfSeed, pairs);
+    } catch (e) {
+      return this.abort(`masking failed: ${e instanceof Error ? e.message : String(e)}`);
+    } finally {
+      for (const p of pairs) p.seed.fill(0);
+    }
     this.stage = 'masked';
     const body = encodeMaskedInput({ roundId: this.roundId, maskedWith: senders.map(hexToBytes), masked: this.maskedVector });
     return { type: MessageType.SecAggMaskedInput, body };

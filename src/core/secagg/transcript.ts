@@ -5,17 +5,19 @@
 // From it: b_u is rebuilt for each u ∈ U3 (checked against u's commitment) and s_v^SK for each
 // dropped v whose mask-key shares were revealed (checked against s_v^PK); then
 //   sum = Σ_{u∈U3} y_u − Σ_{u∈U3} PRG(b_u) − Σ_{v dropped} Σ_{u∈U3∩N(v)} σ(u,v)·PRG(s_{u,v}).
+// The SecAggEngine (a Web Worker in the browser) rebuilds the secrets, and computes that sum in one
+// call once every check has passed.
 import { bytesEqual, bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
 import type { PrgBackend } from '../crypto/prg.ts';
-import { combine, decodeShare, type Share } from '../crypto/shamir.ts';
+import { decodeShare, type Share } from '../crypto/shamir.ts';
 import type { X25519Backend } from '../crypto/x25519.ts';
 import { decodeEnvelope, verifyEnvelope, type Envelope } from '../net/envelope.ts';
 import { MessageType } from '../net/message-types.ts';
 import type { Result } from '../result.ts';
-import { addStream } from './masking.ts';
+import { localEngine, type PairMask, type SecAggEngine } from './engine.ts';
 import {
   decodeAdvertiseKeys,
   decodeConsistencySig,
@@ -32,6 +34,8 @@ export interface RecomputeDeps {
   verifier: Verifier;
   x25519: X25519Backend;
   prg: PrgBackend;
+  /** Rebuilds the secrets and computes the sum (a Web Worker in the browser); default: in-process with `prg`. */
+  engine?: SecAggEngine;
 }
 
 export interface AggregateResult {
@@ -97,6 +101,15 @@ async function openEnvelope(bytes: Uint8Array, type: number, verifier: Verifier,
   if (d.value.type !== type) fail(`${what}: unexpected message type ${d.value.type}`);
   if (!(await verifyEnvelope(d.value, verifier))) fail(`${what}: bad signature`);
   return d.value;
+}
+
+/** An engine call whose failure (a worker that died, say) ends the recomputation with a reason. */
+async function viaEngine<T>(call: () => Promise<T>, what: string): Promise<T> {
+  try {
+    return await call();
+  } catch (e) {
+    fail(`secagg engine failed ${what}: ${e instanceof Error ? e.message : String(e)}`);
+  }
 }
 
 function body<T>(r: Result<T>, what: string): T {
@@ -225,37 +238,47 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
     groups.set(key, list);
   }
 
-  const dimension = params.dimension;
-  const sum = new Uint32Array(dimension);
-  for (const id of contributors) addStream(sum, masked.get(id) as Uint32Array, 1);
-
-  for (const u of contributors) {
+  const engine = deps.engine ?? localEngine(deps.prg);
+  const selfShares = contributors.map((u) => {
     const shares = groups.get(`self-seed/${u}`) ?? [];
     if (shares.length < t) fail(`only ${shares.length} self-seed shares of ${u}, threshold is ${t}`);
-    const seed = combine(shares.slice(0, t), t);
-    if (!bytesEqual(commitSelfSeed(seed), (advertised.get(u) as AdvertiseKeys).selfSeedCommitment))
-      fail(`the self-seed rebuilt for ${u} does not match its commitment`);
-    addStream(sum, await deps.prg.expand(seed, dimension), -1);
-  }
-
-  for (const v of dropped) {
-    const peers = contributors.filter((u) => pairedWith(u).has(v));
-    if (peers.length === 0) continue; // no survivor masked with v: nothing to remove
-    const shares = groups.get(`mask-key/${v}`) ?? [];
-    if (shares.length < t) fail(`only ${shares.length} mask-key shares of dropped ${v}, threshold is ${t}`);
-    const sk = combine(shares.slice(0, t), t);
-    if (!bytesEqual(await deps.x25519.publicKey(sk), (advertised.get(v) as AdvertiseKeys).maskKey))
-      fail(`the mask key rebuilt for dropped ${v} does not match its advertised key`);
-    const secrets = await deps.x25519.sharedSecrets(sk, peers.map((u) => (advertised.get(u) as AdvertiseKeys).maskKey));
-    for (let i = 0; i < peers.length; i++) {
-      const u = peers[i] as NodeId;
-      const shared = secrets[i];
-      if (!shared) fail(`mask key agreement between ${u} and ${v} failed`);
-      const seed = pairwiseSeed(shared, roundId, u, v);
-      // u added σ(u,v)·PRG(s_uv); remove it.
-      addStream(sum, await deps.prg.expand(seed, dimension), maskSign(u, v) === 1 ? -1 : 1);
+    return shares.slice(0, t);
+  });
+  // Issued together, so a worker engine answers them in one burst rather than one round trip each.
+  const selfSeeds = await viaEngine(() => Promise.all(selfShares.map((shares) => engine.combine(shares, t))), 'rebuilding self-seeds');
+  const terms: PairMask[] = selfSeeds.map((seed) => ({ seed, sign: -1 }));
+  let sum: Uint32Array;
+  try {
+    contributors.forEach((u, i) => {
+      if (!bytesEqual(commitSelfSeed(selfSeeds[i] as Uint8Array), (advertised.get(u) as AdvertiseKeys).selfSeedCommitment))
+        fail(`the self-seed rebuilt for ${u} does not match its commitment`);
+    });
+    for (const v of dropped) {
+      const peers = contributors.filter((u) => pairedWith(u).has(v));
+      if (peers.length === 0) continue; // no survivor masked with v: nothing to remove
+      const shares = groups.get(`mask-key/${v}`) ?? [];
+      if (shares.length < t) fail(`only ${shares.length} mask-key shares of dropped ${v}, threshold is ${t}`);
+      const sk = await viaEngine(() => engine.combine(shares.slice(0, t), t), `rebuilding the mask key of ${v}`);
+      try {
+        if (!bytesEqual(await deps.x25519.publicKey(sk), (advertised.get(v) as AdvertiseKeys).maskKey))
+          fail(`the mask key rebuilt for dropped ${v} does not match its advertised key`);
+        const secrets = await deps.x25519.sharedSecrets(sk, peers.map((u) => (advertised.get(u) as AdvertiseKeys).maskKey));
+        for (let i = 0; i < peers.length; i++) {
+          const u = peers[i] as NodeId;
+          const shared = secrets[i];
+          if (!shared) fail(`mask key agreement between ${u} and ${v} failed`);
+          // u added σ(u,v)·PRG(s_uv); remove it.
+          terms.push({ seed: pairwiseSeed(shared, roundId, u, v), sign: maskSign(u, v) === 1 ? -1 : 1 });
+        }
+      } finally {
+        sk.fill(0);
+      }
     }
-    sk.fill(0);
+    // The decoded masked vectors are ours alone: the engine may take them.
+    const maskedVectors = contributors.map((id) => masked.get(id) as Uint32Array);
+    sum = await viaEngine(() => engine.unmaskSum(maskedVectors, terms, params.dimension), 'removing the masks');
+  } finally {
+    for (const term of terms) term.seed.fill(0);
   }
 
   return { roundId, aggregator, params, contributors, dropped, sum, transcriptHash: transcriptHash(envelopes) };

@@ -1,0 +1,128 @@
+// Where the heavy arithmetic of a round runs: mask expansion and sums in Z_2^32 (Bonawitz et al.
+// 2017 §4, MaskedInputCollection and Unmasking) and Shamir sharing of the 32-byte secrets. The
+// participant and recomputeFromTranscript only call this interface, so one code path serves every
+// host: `localEngine` runs it in-process (Node, the simulator, tests, a page without workers), and
+// in the browser platform/worker-engine.ts forwards each call to a dedicated Web Worker that runs
+// `localEngine` itself (worker/secagg-worker.ts, protocol in engine-protocol.ts).
+import type { Random } from '../clock.ts';
+import { PRG_SEED_BYTES, type PrgBackend } from '../crypto/prg.ts';
+import { combine, split, type Share } from '../crypto/shamir.ts';
+import { ringAccumulator, STAGING_WORDS, type PairMask } from './masking.ts';
+import { simdAvailable } from './ring-simd.ts';
+
+export type { PairMask } from './masking.ts';
+
+/**
+ * The heavy operations of a round. Vector arguments are HANDED OVER: the engine may compute in them
+ * or transfer their buffers to a worker (which leaves them empty), so a caller that still needs a
+ * vector passes a copy. Seeds and secrets are only read; the caller wipes them once the call has
+ * settled. Programmer errors (wrong sizes, bad signs) reject with the field named.
+ */
+export interface SecAggEngine {
+  /** Where the work runs and with what, e.g. 'worker: aes-ctr/webcrypto, wasm-simd ring'. */
+  readonly name: string;
+  /** y = encoded + PRG(selfSeed) + Σ sign·PRG(seed) over `pairs`, mod 2^32 (Bonawitz §4, step 3). */
+  mask(encoded: Uint32Array, selfSeed: Uint8Array, pairs: readonly PairMask[]): Promise<Uint32Array>;
+  /**
+   * Σ vectors + Σ sign·PRG(seed) over `terms`, mod 2^32, every vector `dimension` words: the sum of
+   * the masked inputs with the self masks and the dropped nodes' pairwise masks removed.
+   */
+  unmaskSum(vectors: readonly Uint32Array[], terms: readonly PairMask[], dimension: number): Promise<Uint32Array>;
+  /** Shamir shares of a 32-byte secret at x = 1..shareCount, any `threshold` of which rebuild it. */
+  split(secret: Uint8Array, threshold: number, shareCount: number): Promise<Share[]>;
+  /** The secret from the first `threshold` shares. */
+  combine(shares: readonly Share[], threshold: number): Promise<Uint8Array>;
+}
+
+export interface LocalEngineOptions {
+  /** Add streams with WebAssembly SIMD where the host has it (default); false: the JavaScript loop. */
+  simd?: boolean;
+  /** Staging chunk of the SIMD path, in words (tests make it small to cross chunk boundaries). */
+  stagingWords?: number;
+}
+
+export function assertVector(v: unknown, field: string, dimension?: number): asserts v is Uint32Array {
+  if (!(v instanceof Uint32Array)) throw new Error(`"${field}" must be a Uint32Array`);
+  if (dimension !== undefined && v.length !== dimension) throw new Error(`"${field}" must have ${dimension} entries, got ${v.length}`);
+}
+
+export function assertSeed(seed: unknown, field: string): asserts seed is Uint8Array {
+  if (!(seed instanceof Uint8Array) || seed.length !== PRG_SEED_BYTES) throw new Error(`"${field}" must be ${PRG_SEED_BYTES} bytes`);
+}
+
+export function assertTerms(terms: unknown, field: string): asserts terms is readonly PairMask[] {
+  if (!Array.isArray(terms)) throw new Error(`"${field}" must be an array`);
+  terms.forEach((t: unknown, i) => {
+    const term = t as Partial<PairMask> | null;
+    assertSeed(term?.seed, `${field}[${i}].seed`);
+    if (term?.sign !== 1 && term?.sign !== -1) throw new Error(`"${field}[${i}].sign" must be 1 or -1`);
+  });
+}
+
+export function assertDimension(dimension: unknown): asserts dimension is number {
+  if (!Number.isSafeInteger(dimension) || (dimension as number) < 0) throw new Error(`"dimension" must be a non-negative integer, got ${String(dimension)}`);
+}
+
+/**
+ * base + Σ vectors + Σ sign·PRG(seed), computed into `base`. One expansion is kept in flight while
+ * the previous stream is added: with WebCrypto the next keystream is made off the JavaScript thread
+ * meanwhile, so the additions cost little on top of the raw keystream.
+ */
+async function sumStreams(
+  prg: PrgBackend,
+  base: Uint32Array,
+  vectors: readonly Uint32Array[],
+  terms: readonly PairMask[],
+  options: LocalEngineOptions,
+): Promise<Uint32Array> {
+  const words = base.length;
+  const acc = ringAccumulator(base, options.simd !== false, options.stagingWords ?? STAGING_WORDS);
+  const first = terms[0];
+  let next: Promise<Uint32Array> | null = first ? prg.expand(first.seed, words) : null;
+  try {
+    for (const v of vectors) acc.add(v, 1);
+    for (let i = 0; i < terms.length; i++) {
+      const stream = await (next as Promise<Uint32Array>);
+      const following = terms[i + 1];
+      next = following ? prg.expand(following.seed, words) : null;
+      acc.add(stream, (terms[i] as PairMask).sign);
+    }
+  } catch (e) {
+    next?.catch(() => {}); // the prefetched expansion is abandoned; keep its failure from going unhandled
+    acc.abandon();
+    throw e;
+  }
+  return acc.finish();
+}
+
+/**
+ * The engine in this thread. `random` feeds Shamir's polynomial coefficients; an engine made without
+ * one (e.g. only to recompute a transcript) rejects `split`.
+ */
+export function localEngine(prg: PrgBackend, random?: Random, options: LocalEngineOptions = {}): SecAggEngine {
+  const simd = options.simd !== false && simdAvailable();
+  return {
+    name: `${prg.name}, ${simd ? 'wasm-simd' : 'js'} ring`,
+    async mask(encoded, selfSeed, pairs) {
+      assertVector(encoded, 'encoded');
+      assertSeed(selfSeed, 'selfSeed');
+      assertTerms(pairs, 'pairs');
+      return sumStreams(prg, encoded, [], [{ seed: selfSeed, sign: 1 }, ...pairs], { ...options, simd });
+    },
+    async unmaskSum(vectors, terms, dimension) {
+      assertDimension(dimension);
+      if (!Array.isArray(vectors)) throw new Error('"vectors" must be an array');
+      vectors.forEach((v, i) => assertVector(v, `vectors[${i}]`, dimension));
+      assertTerms(terms, 'terms');
+      const [base, ...rest] = vectors;
+      return sumStreams(prg, base ?? new Uint32Array(dimension), rest, terms, { ...options, simd });
+    },
+    async split(secret, threshold, shareCount) {
+      if (random === undefined) throw new Error('"random" was not given: this engine cannot split secrets');
+      return split(secret, threshold, shareCount, random);
+    },
+    async combine(shares, threshold) {
+      return combine(shares, threshold);
+    },
+  };
+}
