@@ -71,6 +71,8 @@ interface Round {
   aggregator: SecAggAggregator | null;
   participant: SecAggParticipant | null;
   timer: TimerHandle | null;
+  /** Participant side: fires if the aggregator goes silent (then the round is abandoned here). */
+  watchdog: TimerHandle | null;
 }
 
 /** Transcripts above this are not broadcast with the result (issue 4 samples coordinates instead). */
@@ -165,6 +167,7 @@ export class SecAggService {
       aggregator: null,
       participant: null,
       timer: null,
+      watchdog: null,
       view: {
         roundId: id,
         aggregator: aggregatorId,
@@ -190,7 +193,20 @@ export class SecAggService {
 
   private forget(round: Round): void {
     if (round.timer !== null) this.node.clock.clearTimeout(round.timer);
+    if (round.watchdog !== null) this.node.clock.clearTimeout(round.watchdog);
     this.rounds.delete(round.id);
+  }
+
+  /** Each aggregator stage lasts at most `timeout`; three of them without a word means it is gone. */
+  private armWatchdog(round: Round): void {
+    if (round.watchdog !== null) this.node.clock.clearTimeout(round.watchdog);
+    const waitMs = 3 * round.params.timeout;
+    round.watchdog = this.node.clock.setTimeout(() => {
+      round.watchdog = null;
+      if (round.view.result || round.view.abortReason || round.view.stageLog.some((s) => s.stage === 'result')) return;
+      round.view.abortReason = `abandoned: no word from the aggregator for ${Math.round(waitMs / 1000)} s`;
+      this.log(round, 'abandoned');
+    }, waitMs);
   }
 
   private log(round: Round, stage: string): void {
@@ -236,6 +252,7 @@ export class SecAggService {
     round.participant = participant;
     round.view.inputPreview = this.input.slice(0, PREVIEW);
     this.log(round, 'advertised');
+    if (from !== this.node.id) this.armWatchdog(round);
     await this.toAggregator(round, send);
   }
 
@@ -281,6 +298,7 @@ export class SecAggService {
         return;
     }
     this.log(round, p.stage);
+    if (round.aggregatorId !== this.node.id && (p.stage as ParticipantStage) !== 'aborted') this.armWatchdog(round);
     if (reply) await this.toAggregator(round, reply);
   }
 
@@ -387,6 +405,8 @@ export class SecAggService {
       }
     }
     round.view.result = view;
+    if (round.watchdog !== null) this.node.clock.clearTimeout(round.watchdog);
+    round.watchdog = null;
     this.log(round, 'result');
   }
 }

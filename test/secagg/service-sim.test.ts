@@ -47,4 +47,29 @@ describe('SecAggService over the simulated overlay', () => {
       v?.result?.sum.forEach((s, j) => expect(Math.abs(s - (want[j] as number))).toBeLessThan((4 * 100) / 2 ** 22 + 1e-9));
     }
   });
+
+  it('participants abandon a round whose aggregator goes silent, with a stated reason', async () => {
+    const sim = await Simulator.create({ nodes: 4, seed: 5 });
+    await sim.runUntilFormed({ maxVirtualMs: 30_000 });
+    const services = sim.nodes.map((s) => new SecAggService(s.node, deps));
+    services.forEach((svc, i) => svc.setInput([i, i + 1]));
+    sim.at(0, () => (services[0] as SecAggService).startRound({ dimension: 2, timeout: 1000 }));
+    let crashed = false;
+    await sim.runUntil(
+      () => {
+        if (!crashed && services[1]?.views()[0]?.participantStage === 'shared') {
+          sim.crash(0); // the aggregator vanishes mid-round
+          crashed = true;
+        }
+        return services.slice(1).every((s) => s.views()[0]?.abortReason);
+      },
+      { maxVirtualMs: 30_000 },
+    );
+    expect(crashed).toBe(true);
+    for (const svc of services.slice(1)) {
+      const v = svc.views()[0];
+      expect(v?.abortReason).toMatch(/abandoned: no word from the aggregator/);
+      expect(v?.result).toBeNull();
+    }
+  });
 });
