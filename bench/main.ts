@@ -8,11 +8,12 @@ import { fileURLToPath } from 'node:url';
 import { createSignalingServer } from '../signaling-server/server.ts';
 import { networkSuite } from './network.ts';
 import { secaggSuite } from './secagg.ts';
+import { secaggScaleSuite } from './secagg-scale.ts';
 import { launchBrowser } from './lib/browser.ts';
 import { runMeta, writeResult } from './lib/results.ts';
 import type { Suite, SuiteReport } from './lib/suite.ts';
 
-const SUITES: Suite[] = [networkSuite, secaggSuite];
+const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite];
 
 function parseArgs(argv: string[]): { quick: boolean; suites: string[] } {
   let quick = false;

@@ -16,6 +16,18 @@ Commands:
       Run an in-memory network of N nodes, deterministically from seed S.
       --json      print the report as JSON
 
+  sim secagg --nodes N --dim M --seed S [--inputs FILE.csv] [--dropouts STAGE:COUNT,...]
+             [--clipping-range C] [--json]
+      Run one secure-aggregation round among N in-memory nodes (real signatures and crypto),
+      deterministically from seed S, and report the decoded sum, who contributed, per-stage
+      times and bytes per client.
+      --inputs F        row i of the CSV file is node i's input (sets N and M when omitted);
+                        default: seeded random inputs within the clipping range
+      --dropouts SPEC   e.g. mask:3,unmask:1: that many seeded-random nodes go silent before
+                        sending their message of the stage (advertise|share|mask|consistency|unmask)
+      --clipping-range C  inputs are clipped to [-C, C] (default 8)
+      --json            print the report as JSON (identical for a seed, except "timesMs")
+
   help, --help, -h
       Show this help.
 `;
@@ -109,6 +121,62 @@ async function simNetwork(args: string[]): Promise<number> {
   return 0;
 }
 
+function parsePositiveNumberFlag(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n) || n <= 0) throw new UsageError(`--${name} must be a number > 0, got "${value}"`);
+  return n;
+}
+
+async function simSecagg(args: string[]): Promise<number> {
+  const { values } = asUsageError(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        nodes: { type: 'string' },
+        dim: { type: 'string' },
+        seed: { type: 'string' },
+        inputs: { type: 'string' },
+        dropouts: { type: 'string' },
+        'clipping-range': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const nodes = parseIntFlag('nodes', values.nodes, 1, 4096);
+  const dim = parseIntFlag('dim', values.dim, 1, 1 << 21);
+  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  if (values.inputs === undefined) {
+    required('nodes', nodes);
+    required('dim', dim);
+  }
+  const clippingRange = parsePositiveNumberFlag('clipping-range', values['clipping-range']);
+  const { runSimSecagg, parseDropouts } = await import('./sim-secagg.ts');
+  let dropouts: ReturnType<typeof parseDropouts> | undefined;
+  try {
+    dropouts = values.dropouts === undefined ? undefined : parseDropouts(values.dropouts);
+  } catch (error) {
+    throw new UsageError((error as Error).message);
+  }
+  await runSimSecagg({
+    seed,
+    json: values.json ?? false,
+    ...(nodes !== undefined ? { nodes } : {}),
+    ...(dim !== undefined ? { dim } : {}),
+    ...(values.inputs !== undefined ? { inputsCsv: values.inputs } : {}),
+    ...(dropouts !== undefined ? { dropouts } : {}),
+    ...(clippingRange !== undefined ? { clippingRange } : {}),
+  });
+  return 0;
+}
+
 /** Runs the CLI; resolves to the exit code (a running server keeps the process alive after it). */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -124,6 +192,7 @@ export async function main(argv: readonly string[]): Promise<number> {
       case 'sim': {
         const [sub, ...simArgs] = rest;
         if (sub === 'network') return await simNetwork(simArgs);
+        if (sub === 'secagg') return await simSecagg(simArgs);
         throw new UsageError(sub === undefined ? 'sim: missing subcommand' : `sim: unknown subcommand "${sub}"`);
       }
       case undefined:

@@ -1,0 +1,361 @@
+// Secure aggregation at scale, seeded: up to 200 participants with the sparse SecAgg+ graph
+// (complete_graph_max = 64), dropouts at every stage, a malicious aggregator at n = 96 audited
+// through every honest participant's outgoing messages, a round over the network simulator, and
+// `aegis sim secagg` run in-process. WebCrypto backends (same outputs as noble, 10-20x faster).
+import fc from 'fast-check';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { bytesToHex } from '../../src/core/bytes.ts';
+import type { NodeId } from '../../src/core/crypto/node-id.ts';
+import type { PrgBackend } from '../../src/core/crypto/prg.ts';
+import type { X25519Backend } from '../../src/core/crypto/x25519.ts';
+import { decodeEnvelope } from '../../src/core/net/envelope.ts';
+import { MessageType } from '../../src/core/net/message-types.ts';
+import { decodeSum, quantizationStep } from '../../src/core/secagg/encoding.ts';
+import { decodeBundle, decodeConsistencySig, decodeIdList, decodeUnmaskShares, encodeBundle, encodeIdList } from '../../src/core/secagg/messages.ts';
+import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
+import { roundGraph, survivorListHash, type RoundGraph } from '../../src/core/secagg/transcript.ts';
+import { decodeAdvertiseKeys, type AdvertiseKeys } from '../../src/core/secagg/messages.ts';
+import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
+import { runSimSecagg, type SimSecaggReport } from '../../src/cli/sim-secagg.ts';
+import { SecAggService } from '../../src/node/secagg-service.ts';
+import { fastBackends, runSecAggRound, SECAGG_STAGES, type SecAggBackends, type SecAggRoundOutcome, type SecAggStage } from '../../src/sim/secagg-round.ts';
+import { SeededRandom } from '../../src/sim/seeded-random.ts';
+import { Simulator } from '../../src/sim/simulator.ts';
+
+let backends: SecAggBackends;
+beforeAll(async () => {
+  backends = await fastBackends();
+});
+
+// Inputs on the quantization grid (clipping_range 8 = 2^3, quantization_range 2^22: a step is
+// 2^-18) encode without rounding, and their sums are exact in doubles: compare with toEqual.
+const step = quantizationStep(DEFAULT_PARAMS);
+const gridInputs = (seed: number, n: number, m: number): number[][] => {
+  const rng = SeededRandom.fromSeed(seed).fork('inputs');
+  return Array.from({ length: n }, () => Array.from({ length: m }, () => (rng.int(2001) - 1000) * step * 1024));
+};
+
+function plainSum(inputs: number[][], who: readonly number[]): number[] {
+  const out = new Array<number>(inputs[0]?.length ?? 0).fill(0);
+  for (const i of who) (inputs[i] as number[]).forEach((v, j) => (out[j] = (out[j] as number) + v));
+  return out;
+}
+
+function decoded(o: SecAggRoundOutcome): number[] {
+  if (!o.result) throw new Error(`round aborted: ${o.abortReason}`);
+  return Array.from(decodeSum(o.result.sum, o.result.contributors.length, o.params));
+}
+
+/** Who went silent at or before the mask stage, or aborted on its own: not in the sum. */
+function expectedContributors(n: number, dropouts: Partial<Record<SecAggStage, number[]>>): number[] {
+  const early = new Set([...(dropouts.advertise ?? []), ...(dropouts.share ?? []), ...(dropouts.mask ?? [])]);
+  return Array.from({ length: n }, (_, i) => i).filter((i) => !early.has(i));
+}
+
+/** The round's neighbour graph, rebuilt from the advertisements the participants sent. */
+function graphOf(o: SecAggRoundOutcome): RoundGraph {
+  const advertised = new Map<NodeId, AdvertiseKeys>();
+  let roundId: Uint8Array | null = null;
+  for (const env of o.sentByParticipants) {
+    if (env.type !== MessageType.SecAggAdvertise) continue;
+    const a = decodeAdvertiseKeys(env.body);
+    if (!a.ok) throw new Error(a.error);
+    roundId = a.value.roundId;
+    advertised.set(nodeIdFromPublicKey(env.sender), a.value);
+  }
+  if (!roundId) throw new Error('nobody advertised');
+  return roundGraph(roundId, o.params, advertised);
+}
+
+interface Revealed {
+  selfSeed: number;
+  maskKey: number;
+  /** holder → kinds it revealed for this owner */
+  byHolder: Map<string, Set<string>>;
+}
+
+/** Audit: every share honest participants revealed, by owner (from their outgoing envelopes only). */
+function revealedByOwner(o: SecAggRoundOutcome): Map<NodeId, Revealed> {
+  const out = new Map<NodeId, Revealed>();
+  for (const env of o.sentByParticipants) {
+    if (env.type !== MessageType.SecAggUnmask) continue;
+    const m = decodeUnmaskShares(env.body);
+    if (!m.ok) throw new Error(m.error);
+    const holder = bytesToHex(env.sender);
+    for (const s of m.value.shares) {
+      const owner = bytesToHex(s.owner);
+      const r = out.get(owner) ?? { selfSeed: 0, maskKey: 0, byHolder: new Map() };
+      if (s.kind === 'self-seed') r.selfSeed++;
+      else r.maskKey++;
+      const kinds = r.byHolder.get(holder) ?? new Set<string>();
+      kinds.add(s.kind);
+      r.byHolder.set(holder, kinds);
+      out.set(owner, r);
+    }
+  }
+  return out;
+}
+
+/** No honest holder reveals both kinds for one owner, and no owner has both secrets rebuildable. */
+function expectNoInputComputable(o: SecAggRoundOutcome, t: number): Map<NodeId, Revealed> {
+  const revealed = revealedByOwner(o);
+  for (const [owner, r] of revealed) {
+    for (const [holder, kinds] of r.byHolder) expect(kinds.size, `${holder} revealed both shares of ${owner}`).toBe(1);
+    expect(r.selfSeed >= t && r.maskKey >= t, `both secrets of ${owner} rebuildable`).toBe(false);
+  }
+  return revealed;
+}
+
+describe('secure aggregation at scale (in-memory driver, sparse graph)', () => {
+  it('n = 200, dropouts at every stage: the exact sum of those who sent masked inputs', async () => {
+    const n = 200;
+    const inputs = gridInputs(21, n, 6);
+    const dropouts = { advertise: [3, 150], share: [7, 8], mask: [20, 61, 199], consistency: [0, 100], unmask: [42, 43, 44] };
+    const o = await runSecAggRound({ inputs, dropouts, seed: 21, backends, concurrency: 4 });
+    expect(o.shape).toMatchObject({ complete: false, degree: 56, threshold: 39 });
+    const counted = expectedContributors(n, dropouts);
+    expect(o.maskedInputFrom).toEqual(counted);
+    expect(o.result?.contributors).toEqual(counted.map((i) => o.ids[i]).sort());
+    expect(decoded(o)).toEqual(plainSum(inputs, counted));
+  });
+
+  it('property: random dropouts at every stage give the exact sum, or an abort that names the missing threshold', async () => {
+    let exact = 0;
+    let aborted = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        fc.integer({ min: 65, max: 200 }),
+        fc.integer({ min: 1, max: 2 ** 31 }),
+        fc.array(fc.integer({ min: 0, max: 12 }), { minLength: 5, maxLength: 5 }),
+        async (n, seed, counts) => {
+          // Up to 12 silent per stage: usually within t = ⌊2(k+1)/3⌋ + 1 of every neighbourhood, sometimes not.
+          const rng = SeededRandom.fromSeed(seed).fork('dropouts');
+          const pool = Array.from({ length: n }, (_, i) => i);
+          const dropouts: Partial<Record<SecAggStage, number[]>> = {};
+          SECAGG_STAGES.forEach((stage, k) => (dropouts[stage] = Array.from({ length: counts[k] as number }, () => pool.splice(rng.int(pool.length), 1)[0] as number)));
+          const inputs = gridInputs(seed, n, 3);
+          const started = performance.now();
+          const o = await runSecAggRound({ inputs, dropouts, seed, backends, concurrency: 4 });
+          expect(performance.now() - started).toBeLessThan(20_000);
+          if (o.result) {
+            exact++;
+            const counted = expectedContributors(n, dropouts);
+            expect(o.result.contributors).toEqual(counted.map((i) => o.ids[i]).sort());
+            expect(decoded(o)).toEqual(plainSum(inputs, counted));
+          } else {
+            aborted++;
+            // Beyond the threshold: nothing released, and the reason says which secret fell short.
+            const m = /only (\d+) (?:self-seed|mask-key) shares of .*, threshold is (\d+)/.exec(o.abortReason ?? '');
+            expect(m, o.abortReason ?? 'no reason').not.toBeNull();
+            expect(Number(m?.[1])).toBeLessThan(Number(m?.[2]));
+          }
+        },
+      ),
+      { numRuns: 4, seed: 20261124 },
+    );
+    expect(exact + aborted).toBe(4);
+    expect(exact).toBeGreaterThan(0);
+  });
+
+  it('beyond the threshold (40 of 100 silent before unmasking) the round aborts with a reason and releases nothing', async () => {
+    const n = 100;
+    const unmask = Array.from({ length: 40 }, (_, i) => 2 * i);
+    const o = await runSecAggRound({ inputs: gridInputs(5, n, 2), dropouts: { unmask }, seed: 5, backends, concurrency: 4 });
+    expect(o.result).toBeNull();
+    expect(o.abortedIn).toBe('unmask');
+    expect(o.abortReason).toMatch(/only \d+ self-seed shares of [0-9a-f]+, threshold is 33/);
+  });
+});
+
+describe('a malicious aggregator at n = 96 with the sparse graph', () => {
+  const n = 96;
+  const inputs = gridInputs(77, n, 2);
+
+  /** Survivor list bodies: decoded, rewritten per participant. */
+  const withoutIds = (body: Uint8Array, drop: ReadonlySet<NodeId>): Uint8Array => {
+    const l = decodeIdList(body);
+    if (!l.ok) throw new Error(l.error);
+    return encodeIdList({ roundId: l.value.roundId, ids: l.value.ids.filter((id) => !drop.has(bytesToHex(id))) });
+  };
+
+  it('(a) showing different survivor lists is refused by every participant, and nothing is revealed', async () => {
+    // Node 95 is left out of the list shown to the first half of the participants; all signatures are relayed.
+    const o = await runSecAggRound({
+      inputs,
+      seed: 77,
+      backends,
+      concurrency: 4,
+      tamper: (stage, to, body, ids) => (stage === 'consistency' && to < n / 2 ? withoutIds(body, new Set([ids[95] as NodeId])) : body),
+    });
+    expect(o.shape?.complete).toBe(false);
+    expect(o.result).toBeNull();
+    for (const [i, reason] of o.participantAborts.entries())
+      expect(reason, `participant ${i}`).toMatch(/shown a different survivor list|not on the survivor list/);
+    expect(o.sentByParticipants.filter((e) => e.type === MessageType.SecAggUnmask)).toEqual([]);
+  });
+
+  /**
+   * (b) Shows survivor X as dropped to some of X's neighbours (group A) and as surviving to everyone
+   * else (group B), and hands each participant only the consistency signatures on the list it saw,
+   * so A would reveal X's mask-key shares and B its self-seed shares. `extraA` non-neighbours of X
+   * join A to give it enough signatures.
+   */
+  async function splitAttack(extraA: number): Promise<{ o: SecAggRoundOutcome; x: NodeId; groupA: Set<number>; t: number }> {
+    const x = 10;
+    let groupA = new Set<number>();
+    let graph: RoundGraph | null = null;
+    const listShown = new Map<number, Uint8Array>();
+    const o = await runSecAggRound({
+      inputs,
+      seed: 77,
+      backends,
+      concurrency: 4,
+      tamper: (stage, to, body, ids) => {
+        if (stage === 'share' && graph === null) {
+          // The neighbour graph is public: rebuild it from the advertise bundle, as the aggregator can.
+          const b = decodeBundle(body);
+          if (!b.ok) throw new Error(b.error);
+          const advertised = new Map<NodeId, AdvertiseKeys>();
+          let roundId: Uint8Array = new Uint8Array(0);
+          for (const e of b.value.envelopes) {
+            const d = decodeEnvelope(e);
+            const a = d.ok ? decodeAdvertiseKeys(d.value.body) : null;
+            if (!d.ok || !a?.ok) throw new Error('bad advertise bundle');
+            advertised.set(nodeIdFromPublicKey(d.value.sender), a.value);
+            roundId = a.value.roundId;
+          }
+          graph = roundGraph(roundId, { ...DEFAULT_PARAMS, dimension: 2 }, advertised);
+          const xNeighbours = [...(graph.neighbours.get(ids[x] as NodeId) ?? [])].sort().map((id) => ids.indexOf(id));
+          const others = ids.map((_, i) => i).filter((i) => i !== x && !xNeighbours.includes(i));
+          groupA = new Set([...xNeighbours.filter((_, k) => k % 2 === 0), ...others.slice(0, extraA)]);
+        }
+        if (stage === 'consistency' && groupA.has(to)) {
+          const shown = withoutIds(body, new Set([ids[x] as NodeId]));
+          listShown.set(to, shown);
+          return shown;
+        }
+        if (stage === 'consistency') listShown.set(to, body);
+        if (stage === 'unmask') {
+          // Only the signatures on exactly the list this participant saw.
+          const l = decodeIdList(listShown.get(to) as Uint8Array);
+          const b = decodeBundle(body);
+          if (!l.ok || !b.ok) throw new Error('bad list or bundle');
+          const want = bytesToHex(survivorListHash(l.value.roundId, l.value.ids.map(bytesToHex)));
+          const envelopes = b.value.envelopes.filter((e) => {
+            const d = decodeEnvelope(e);
+            const c = d.ok ? decodeConsistencySig(d.value.body) : null;
+            return !!c?.ok && bytesToHex(c.value.survivorsHash) === want;
+          });
+          return encodeBundle({ roundId: b.value.roundId, envelopes });
+        }
+        return body;
+      },
+    });
+    return { o, x: o.ids[x] as NodeId, groupA, t: (o.shape as { threshold: number }).threshold };
+  }
+
+  it('(b) asking for both shares of one node: the half shown it dropped is too few, refuses, and reveals nothing', async () => {
+    const { o, x, groupA, t } = await splitAttack(0);
+    expect(t).toBe(33); // k = 48 neighbours, 49 shares per secret
+    expect(groupA.size).toBeLessThan(t);
+    for (const i of groupA) expect(o.participantAborts[i], `participant ${i}`).toMatch(/only \d+ consistency signatures, threshold is 33/);
+    expect(o.result).toBeNull();
+    const revealed = expectNoInputComputable(o, t);
+    expect(revealed.get(x)?.maskKey ?? 0).toBe(0);
+    expect(revealed.get(x)?.selfSeed ?? 0).toBeLessThan(t);
+  });
+
+  it('(b′) with both groups above t, each passes its check, yet X gets fewer than t of either share and the transcript fails', async () => {
+    const { o, x, groupA, t } = await splitAttack(30);
+    expect(groupA.size).toBeGreaterThanOrEqual(t);
+    for (const i of groupA) expect(o.participantAborts[i], `participant ${i}`).toBeNull();
+    expect(n - groupA.size).toBeGreaterThanOrEqual(t);
+    // Nobody could tell (each saw t matching signatures), so the protection is the threshold:
+    // X's 49 holders split between the groups, and 2t > 49, so neither kind reaches t.
+    const revealed = expectNoInputComputable(o, t);
+    const rx = revealed.get(x);
+    expect(rx?.maskKey ?? 0).toBeGreaterThan(0);
+    expect(rx?.maskKey ?? 0).toBeLessThan(t);
+    expect(rx?.selfSeed ?? 0).toBeLessThan(t);
+    // Every other survivor's mask key stays hidden too.
+    for (const [owner, r] of revealed) if (owner !== x) expect(r.maskKey).toBe(0);
+    // The aggregator cannot publish a result either: the signed lists differ.
+    expect(o.result).toBeNull();
+    expect(o.abortReason).toMatch(/signed a different survivor list/);
+    expect(graphOf(o).shape.threshold).toBe(t);
+  });
+});
+
+describe('SecAggService over the network simulator', () => {
+  it('30 nodes: a node that crashes after ShareKeys is left out, every other node gets the exact, verified sum', async () => {
+    const started = performance.now();
+    const sim = await Simulator.create({ nodes: 30, seed: 12 });
+    await sim.runUntilFormed({ maxVirtualMs: 60_000 });
+    // WebCrypto through the simulator's ordered gate, so results come back in request order.
+    const gated = <T extends object>(backend: T): T =>
+      new Proxy(backend, {
+        get(target, key, receiver) {
+          const v = Reflect.get(target, key, receiver) as unknown;
+          return typeof v === 'function' ? (...args: unknown[]) => sim.crypto.gate.run(() => (v as (...a: unknown[]) => Promise<unknown>).apply(target, args)) : v;
+        },
+      });
+    const deps = { x25519: gated<X25519Backend>(backends.x25519), prg: gated<PrgBackend>(backends.prg), verifier: sim.crypto };
+    const services = sim.nodes.map((s) => new SecAggService(s.node, deps));
+    const inputs = gridInputs(12, 30, 4);
+    services.forEach((svc, i) => svc.setInput(inputs[i] as number[]));
+    let roundId = '';
+    // Every node is expected: by default startRound expects only the aggregator's direct links,
+    // which in a partial mesh (here 8 of 29 peers) would close the advertise stage without the rest.
+    const everyone = sim.nodes.map((s) => s.id);
+    sim.at(0, async () => {
+      roundId = await (services[0] as SecAggService).startRound({ dimension: 4, timeout: 3000 }, everyone);
+    });
+    const crashed = 29;
+    let didCrash = false;
+    await sim.runUntil(
+      () => {
+        const v = services[crashed]?.views()[0];
+        if (!didCrash && v?.participantStage === 'shared') {
+          sim.crash(crashed);
+          didCrash = true;
+        }
+        return services.slice(0, crashed).every((s) => s.views()[0]?.result || s.views()[0]?.abortReason);
+      },
+      { maxVirtualMs: 120_000 },
+    );
+    expect(didCrash).toBe(true);
+    const want = plainSum(inputs, Array.from({ length: crashed }, (_, i) => i));
+    for (const svc of services.slice(0, crashed)) {
+      const v = svc.views().find((r) => r.roundId === roundId);
+      expect(v?.abortReason ?? null).toBeNull();
+      expect(v?.result?.verified).toBe(true);
+      expect(v?.result?.contributors.length).toBe(crashed);
+      expect(v?.result?.sum).toEqual(want);
+    }
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+});
+
+describe('aegis sim secagg, in-process', () => {
+  const run = async (): Promise<SimSecaggReport & Record<string, unknown>> => {
+    let out = '';
+    await runSimSecagg({ nodes: 80, dim: 5, seed: 9, dropouts: { share: 1, mask: 2, unmask: 1 }, json: true }, (t) => (out += t));
+    return JSON.parse(out) as SimSecaggReport & Record<string, unknown>;
+  };
+
+  it('prints JSON whose decoded sum equals the plain sum of the counted inputs, identically for a seed (timings aside)', async () => {
+    const a = await run();
+    const b = await run();
+    expect(a.ok).toBe(true);
+    expect(a.graph).toEqual({ complete: false, k: 46, t: 32, sharesPerSecret: 47 });
+    expect(a.sum).toEqual(a.expectedSum);
+    expect(a.contributors.length).toBe(77);
+    expect([...a.contributors, ...a.dropped].sort((p, q) => p - q)).toEqual(Array.from({ length: 80 }, (_, i) => i));
+    expect(a.bytesPerClient.plainInput).toBe(20);
+    expect(a.bytesPerClient.sent.median).toBeGreaterThan(a.bytesPerClient.plainInput);
+    for (const stage of SECAGG_STAGES) expect(a.timesMs.stages[stage]).toBeGreaterThan(0);
+    const { timesMs: _ta, ...restA } = a;
+    const { timesMs: _tb, ...restB } = b;
+    expect(restB).toEqual(restA);
+  });
+});
