@@ -1,14 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { bytesToHex } from '../../src/core/bytes.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { decodeEnvelope } from '../../src/core/net/envelope.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { decodeSum } from '../../src/core/secagg/encoding.ts';
-import { decodeBundle, decodeIdList, decodeUnmaskShares, encodeBundle, encodeIdList } from '../../src/core/secagg/messages.ts';
+import { decodeBundle, decodeIdList, encodeBundle, encodeIdList } from '../../src/core/secagg/messages.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
 import { recomputeFromTranscript } from '../../src/core/secagg/transcript.ts';
 import { SeededRandom } from '../../src/sim/seeded-random.ts';
+import { revealedByOwner } from './audit.ts';
 import { deps, runRound, STAGES, type RoundOutcome } from './round-harness.ts';
 
 // Inputs on the quantization grid decode exactly, so sums can be compared with toEqual.
@@ -31,28 +31,6 @@ function decoded(o: RoundOutcome): number[] {
 function closeTo(a: number[], b: number[]): void {
   expect(a.length).toBe(b.length);
   for (let i = 0; i < a.length; i++) expect(Math.abs((a[i] as number) - (b[i] as number))).toBeLessThan(1e-9);
-}
-
-/** For every owner: was each kind of share revealed by honest participants at least t times? */
-function revealedCounts(o: RoundOutcome): Map<string, { selfSeed: number; maskKey: number; byHolder: Map<string, Set<string>> }> {
-  const counts = new Map<string, { selfSeed: number; maskKey: number; byHolder: Map<string, Set<string>> }>();
-  for (const env of o.sentByParticipants) {
-    if (env.type !== MessageType.SecAggUnmask) continue;
-    const m = decodeUnmaskShares(env.body);
-    if (!m.ok) throw new Error(m.error);
-    const holder = bytesToHex(env.sender);
-    for (const s of m.value.shares) {
-      const owner = bytesToHex(s.owner);
-      const c = counts.get(owner) ?? { selfSeed: 0, maskKey: 0, byHolder: new Map() };
-      if (s.kind === 'self-seed') c.selfSeed++;
-      else c.maskKey++;
-      const kinds = c.byHolder.get(holder) ?? new Set();
-      kinds.add(s.kind);
-      c.byHolder.set(holder, kinds);
-      counts.set(owner, c);
-    }
-  }
-  return counts;
 }
 
 describe('secure aggregation round (aggregator + participants, real crypto)', () => {
@@ -134,7 +112,7 @@ describe('secure aggregation round (aggregator + participants, real crypto)', ()
     expect(refusals.length).toBeGreaterThan(0);
     // Audit every honest participant's outgoing messages.
     const t = 5; // 6 holders per secret, ⌊2·6/3⌋ + 1
-    for (const [owner, c] of revealedCounts(o)) {
+    for (const [owner, c] of revealedByOwner(o)) {
       for (const kinds of c.byHolder.values()) expect(kinds.size).toBe(1);
       expect(c.selfSeed >= t && c.maskKey >= t, `both secrets of ${owner} reconstructable`).toBe(false);
     }

@@ -11,7 +11,7 @@ import type { X25519Backend } from '../../src/core/crypto/x25519.ts';
 import { decodeEnvelope } from '../../src/core/net/envelope.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { decodeSum, quantizationStep } from '../../src/core/secagg/encoding.ts';
-import { decodeBundle, decodeConsistencySig, decodeIdList, decodeUnmaskShares, encodeBundle, encodeIdList } from '../../src/core/secagg/messages.ts';
+import { decodeBundle, decodeConsistencySig, decodeIdList, encodeBundle, encodeIdList } from '../../src/core/secagg/messages.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
 import { roundGraph, survivorListHash, type RoundGraph } from '../../src/core/secagg/transcript.ts';
 import { decodeAdvertiseKeys, type AdvertiseKeys } from '../../src/core/secagg/messages.ts';
@@ -21,6 +21,7 @@ import { SecAggService } from '../../src/node/secagg-service.ts';
 import { fastBackends, runSecAggRound, SECAGG_STAGES, type SecAggBackends, type SecAggRoundOutcome, type SecAggStage } from '../../src/sim/secagg-round.ts';
 import { SeededRandom } from '../../src/sim/seeded-random.ts';
 import { Simulator } from '../../src/sim/simulator.ts';
+import { revealedByOwner, type Revealed } from './audit.ts';
 
 let backends: SecAggBackends;
 beforeAll(async () => {
@@ -65,35 +66,6 @@ function graphOf(o: SecAggRoundOutcome): RoundGraph {
   }
   if (!roundId) throw new Error('nobody advertised');
   return roundGraph(roundId, o.params, advertised);
-}
-
-interface Revealed {
-  selfSeed: number;
-  maskKey: number;
-  /** holder → kinds it revealed for this owner */
-  byHolder: Map<string, Set<string>>;
-}
-
-/** Audit: every share honest participants revealed, by owner (from their outgoing envelopes only). */
-function revealedByOwner(o: SecAggRoundOutcome): Map<NodeId, Revealed> {
-  const out = new Map<NodeId, Revealed>();
-  for (const env of o.sentByParticipants) {
-    if (env.type !== MessageType.SecAggUnmask) continue;
-    const m = decodeUnmaskShares(env.body);
-    if (!m.ok) throw new Error(m.error);
-    const holder = bytesToHex(env.sender);
-    for (const s of m.value.shares) {
-      const owner = bytesToHex(s.owner);
-      const r = out.get(owner) ?? { selfSeed: 0, maskKey: 0, byHolder: new Map() };
-      if (s.kind === 'self-seed') r.selfSeed++;
-      else r.maskKey++;
-      const kinds = r.byHolder.get(holder) ?? new Set<string>();
-      kinds.add(s.kind);
-      r.byHolder.set(holder, kinds);
-      out.set(owner, r);
-    }
-  }
-  return out;
 }
 
 /** No honest holder reveals both kinds for one owner, and no owner has both secrets rebuildable. */
