@@ -562,6 +562,11 @@ export class AegisNode {
     for (const l of this.listeners) l();
   }
 
+  /** Every other node signaling says is in the room (linked or not). */
+  roomMembers(): NodeId[] {
+    return [...this.members];
+  }
+
   connectedPeers(): NodeId[] {
     return [...this.links].filter(([, s]) => s.status === 'connected').map(([id]) => id);
   }

@@ -146,7 +146,7 @@ export class SecAggService {
     if (!v.ok) throw new Error(v.error);
     const roundId = this.node.random.bytes(ROUND_ID_BYTES);
     // Everyone in the room (not just our overlay neighbours: in a partial mesh most members are not).
-    const participants = expected ?? [this.node.id, ...this.node.snapshot().peers.map((p) => p.id)];
+    const participants = expected ?? [this.node.id, ...this.node.roomMembers()];
     const agg = new SecAggAggregator(this.node.id, roundId, params, this.deps, this.input ? participants : participants.filter((p) => p !== this.node.id));
     const round = this.track(roundId, this.node.id, params);
     round.aggregator = agg;
