@@ -14,12 +14,21 @@ export interface Validator {
   readonly power: number;
 }
 
-/** The validators of one height, sorted by id; the index of a validator is its position here. */
+/**
+ * The validators of one height, sorted by id; the index of a validator is its position here.
+ * Build it with validator-set.ts `makeValidatorSet` (checks, sorts, hashes); carry it from one height
+ * to the next with proposer-selection.ts `advanceValidatorSet` so proposer priorities carry over.
+ */
 export interface ValidatorSet {
   readonly validators: readonly Validator[];
   readonly totalPower: number;
-  /** Commits to the ordered (publicKey, power) list; headers carry it. */
+  /** Commits to the ordered (publicKey, power) list; headers carry it. Priorities are not hashed. */
   readonly hash: Hash;
+  /**
+   * CometBFT proposer priorities aligned with `validators`, as they stand before round 0 of this
+   * height is chosen (proposer-selection.ts). Safe integers; part of the application state.
+   */
+  readonly proposerPriorities: readonly number[];
 }
 
 export const VoteType = { Prevote: 1, Precommit: 2 } as const;
@@ -31,6 +40,7 @@ export interface Vote {
   readonly height: number;
   readonly round: number;
   readonly blockHash: Hash | null;
+  /** The validator's Ed25519 public key (32 bytes). */
   readonly validator: Uint8Array;
   readonly signature: Uint8Array;
 }
@@ -41,6 +51,7 @@ export interface Proposal {
   readonly round: number;
   readonly polRound: number;
   readonly blockHash: Hash;
+  /** The proposer's Ed25519 public key (32 bytes). */
   readonly proposer: Uint8Array;
   readonly signature: Uint8Array;
 }
