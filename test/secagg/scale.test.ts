@@ -13,7 +13,7 @@ import { MessageType } from '../../src/core/net/message-types.ts';
 import { decodeSum, quantizationStep } from '../../src/core/secagg/encoding.ts';
 import { decodeBundle, decodeConsistencySig, decodeIdList, encodeBundle, encodeIdList } from '../../src/core/secagg/messages.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
-import { roundGraph, survivorListHash, type RoundGraph } from '../../src/core/secagg/transcript.ts';
+import { holdersOf, roundGraph, survivorListHash, type RoundGraph } from '../../src/core/secagg/transcript.ts';
 import { decodeAdvertiseKeys, type AdvertiseKeys } from '../../src/core/secagg/messages.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { runSimSecagg, type SimSecaggReport } from '../../src/cli/sim-secagg.ts';
@@ -237,23 +237,21 @@ describe('a malicious aggregator at n = 96 with the sparse graph', () => {
     expect(revealed.get(x)?.selfSeed ?? 0).toBeLessThan(t);
   });
 
-  it('(b′) with both groups above t, each passes its check, yet X gets fewer than t of either share and the transcript fails', async () => {
+  it('(b′) padding the dropped-story group with 30 non-holders of X no longer helps: signatures count per secret, so X\'s holders in it refuse', async () => {
     const { o, x, groupA, t } = await splitAttack(30);
+    // Under a global count (at least t signatures from anyone) group A would pass: it has ≥ t members.
     expect(groupA.size).toBeGreaterThanOrEqual(t);
-    for (const i of groupA) expect(o.participantAborts[i], `participant ${i}`).toBeNull();
-    expect(n - groupA.size).toBeGreaterThanOrEqual(t);
-    // Nobody could tell (each saw t matching signatures), so the protection is the threshold:
-    // X's 49 holders split between the groups, and 2t > 49, so neither kind reaches t.
+    // But a participant counts, for each secret it would reveal a share of, only that secret's holders.
+    const holdersOfX = new Set(holdersOf(x, graphOf(o)));
+    const aHoldingX = [...groupA].filter((i) => holdersOfX.has(o.ids[i] as NodeId));
+    expect(aHoldingX.length).toBeGreaterThan(0);
+    expect(aHoldingX.length).toBeLessThan(t);
+    for (const i of aHoldingX)
+      expect(o.participantAborts[i], `participant ${i}`).toMatch(new RegExp(`only \\d+ consistency signatures, threshold is ${t} \\(counting the holders of `));
     const revealed = expectNoInputComputable(o, t);
-    const rx = revealed.get(x);
-    expect(rx?.maskKey ?? 0).toBeGreaterThan(0);
-    expect(rx?.maskKey ?? 0).toBeLessThan(t);
-    expect(rx?.selfSeed ?? 0).toBeLessThan(t);
-    // Every other survivor's mask key stays hidden too.
-    for (const [owner, r] of revealed) if (owner !== x) expect(r.maskKey).toBe(0);
-    // The aggregator cannot publish a result either: the signed lists differ.
+    expect(revealed.get(x)?.maskKey ?? 0).toBe(0);
+    for (const r of revealed.values()) expect(r.maskKey).toBe(0);
     expect(o.result).toBeNull();
-    expect(o.abortReason).toMatch(/signed a different survivor list/);
     expect(graphOf(o).shape.threshold).toBe(t);
   });
 });
@@ -329,5 +327,91 @@ describe('aegis sim secagg, in-process', () => {
     const { timesMs: _ta, ...restA } = a;
     const { timesMs: _tb, ...restB } = b;
     expect(restB).toEqual(restA);
+  });
+});
+
+describe('a participant checks only the signatures it relies on (n = 130: k = 52, so most nodes are neither neighbours nor holders)', () => {
+  const n = 130;
+  const inputs = gridInputs(31, n, 2);
+  /** The bundle with the signature of `victim`'s envelope corrupted (its last byte flipped). */
+  const forge = (body: Uint8Array, victim: NodeId): Uint8Array => {
+    const b = decodeBundle(body);
+    if (!b.ok) throw new Error(b.error);
+    let hits = 0;
+    const envelopes = b.value.envelopes.map((e) => {
+      const d = decodeEnvelope(e);
+      if (!d.ok || nodeIdFromPublicKey(d.value.sender) !== victim) return e;
+      hits++;
+      const forged = e.slice();
+      forged[forged.length - 1] = (forged[forged.length - 1] as number) ^ 1;
+      return forged;
+    });
+    if (hits !== 1) throw new Error(`${victim} is not in the bundle once`);
+    return encodeBundle({ roundId: b.value.roundId, envelopes });
+  };
+
+  it('a forged entry it never uses is ignored; a forged neighbour key or holder signature is refused', async () => {
+    let graph: RoundGraph | null = null;
+    // Who each tampered participant gets a forged entry from, and whether it relies on that entry.
+    const victims = new Map<number, NodeId>();
+    const rebuild = (body: Uint8Array): RoundGraph => {
+      const b = decodeBundle(body);
+      if (!b.ok) throw new Error(b.error);
+      const advertised = new Map<NodeId, AdvertiseKeys>();
+      let roundId: Uint8Array = new Uint8Array(0);
+      for (const e of b.value.envelopes) {
+        const d = decodeEnvelope(e);
+        const a = d.ok ? decodeAdvertiseKeys(d.value.body) : null;
+        if (!d.ok || !a?.ok) throw new Error('bad advertise bundle');
+        advertised.set(nodeIdFromPublicKey(d.value.sender), a.value);
+        roundId = a.value.roundId;
+      }
+      return roundGraph(roundId, { ...DEFAULT_PARAMS, dimension: 2 }, advertised);
+    };
+    const o = await runSecAggRound({
+      inputs,
+      seed: 31,
+      backends,
+      concurrency: 4,
+      tamper: (stage, to, body, ids) => {
+        if (stage === 'share') {
+          graph ??= rebuild(body);
+          const g = graph;
+          const neighbours = (i: number): Set<NodeId> => g.neighbours.get(ids[i] as NodeId) ?? new Set();
+          // Participant 0: a non-neighbour's advertisement (only ever hashed into the graph seed).
+          if (to === 0) victims.set(0, ids.find((id) => id !== ids[0] && !neighbours(0).has(id)) as NodeId);
+          // Participant 1: a neighbour's advertisement (its keys encrypt shares and derive masks).
+          if (to === 1) victims.set(1, [...neighbours(1)].sort()[0] as NodeId);
+          const v = victims.get(to);
+          return v ? forge(body, v) : body;
+        }
+        if (stage === 'unmask' && graph && (to === 2 || to === 3)) {
+          const g = graph;
+          const relevant = new Set<NodeId>();
+          for (const owner of [...(g.neighbours.get(ids[to] as NodeId) ?? []), ids[to] as NodeId])
+            for (const h of holdersOf(owner, g)) relevant.add(h);
+          // Participant 2: a survivor that holds none of the secrets 2 reveals shares of.
+          // Participant 3: a holder of one of them.
+          const v =
+            to === 2
+              ? ids.find((id, i) => i > 3 && !relevant.has(id))
+              : [...(g.neighbours.get(ids[3] as NodeId) ?? [])].sort().find((id) => ids.indexOf(id) > 3);
+          if (!v) throw new Error(`no victim for participant ${to}`);
+          victims.set(to, v);
+          return forge(body, v);
+        }
+        return body;
+      },
+    });
+    expect(o.shape).toMatchObject({ complete: false, degree: 52 });
+    expect(victims.size).toBe(4);
+    expect(o.participantAborts[0]).toBeNull();
+    expect(o.participantAborts[1]).toMatch(/advertise bundle holds a forged signature/);
+    expect(o.participantAborts[2]).toBeNull();
+    expect(o.participantAborts[3]).toMatch(/consistency bundle holds a forged signature/);
+    // 1 refused before sharing (a dropout before ShareKeys); 3 refused after its masked input (counted).
+    const counted = Array.from({ length: n }, (_, i) => i).filter((i) => i !== 1);
+    expect(o.result?.contributors).toEqual(counted.map((i) => o.ids[i]).sort());
+    expect(decoded(o)).toEqual(plainSum(inputs, counted));
   });
 });

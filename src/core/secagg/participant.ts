@@ -4,6 +4,22 @@
 // rather than revealing more. The rule that protects inputs lives in `onConsistencyBundle`: one
 // survivor list, signed identically by at least t survivors, and for each neighbour either the
 // self-seed share or the mask-key share — never both.
+//
+// What a participant checks (O(k) signatures, k = O(log n), not the 2n of the relayed bundles):
+//   - AdvertiseKeys bundle: every entry is decoded and hashed into the public graph seed, but only
+//     its neighbours' signatures are checked: their keys are the only ones it uses (to encrypt shares,
+//     to derive masks). A forged non-neighbour entry can only change this participant's graph seed,
+//     which the aggregator can do as well by leaving any validly signed advertisement out of the
+//     bundle it relays to this one participant; a graph that differs from its neighbours' shows up as
+//     shares they refuse, masks that do not cancel, or a transcript that does not verify.
+//   - ConsistencyCheck bundle: only signatures from the holders of the secrets it would reveal a share
+//     of (its neighbours' neighbours, ≤ 2k + 1 nodes) are checked; for each such secret, at least t
+//     of ITS holders must have signed exactly our survivor list, and any checked signature on another
+//     list is refused. Two honest holders of one owner revealing different kinds of share would then
+//     need 2t − (k + 1) holders signing both lists, i.e. more than (k + 1)/3 corrupt holders with the
+//     default threshold (a global "t signatures from anyone" count gives no such intersection once
+//     t ≪ n). Entries from anyone else are never used here and are left unchecked.
+//   - Whoever audits the round checks everything: recomputeFromTranscript verifies every envelope.
 import { bytesEqual, bytesToHex, hexToBytes } from '../bytes.ts';
 import type { Random } from '../clock.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
@@ -118,27 +134,32 @@ export class SecAggParticipant {
     this.encryptionKeys?.secretKey.fill(0);
   }
 
-  /**
-   * Decode a bundle the aggregator relayed and check every signature, all at once (WebCrypto runs
-   * them concurrently: at n = 1000 one-at-a-time checks dominated a client's time). Returns the
-   * envelopes or the reason to refuse.
-   */
-  private async openBundle(envelopes: readonly Uint8Array[], type: number, what: string): Promise<Envelope[] | string> {
+  /** Decode every envelope of a relayed bundle (cheap); signatures are checked by `checkSigned`. */
+  private decodeBundle(envelopes: readonly Uint8Array[], type: number, what: string): Envelope[] | string {
     const decoded: Envelope[] = [];
     for (const bytes of envelopes) {
       const d = decodeEnvelope(bytes);
       if (!d.ok || d.value.type !== type) return `${what} holds a malformed envelope`;
       decoded.push(d.value);
     }
-    const valid = await Promise.all(decoded.map((e) => verifyEnvelope(e, this.crypto.verifier)));
-    return valid.every(Boolean) ? decoded : `${what} holds a forged signature`;
+    return decoded;
+  }
+
+  /**
+   * Check the signatures of the envelopes whose sender this participant relies on, all at once
+   * (WebCrypto runs them concurrently). Only O(k) of them: see "What a participant checks" above.
+   */
+  private async checkSigned(envelopes: readonly Envelope[], what: string): Promise<string | null> {
+    const valid = await Promise.all(envelopes.map((e) => verifyEnvelope(e, this.crypto.verifier)));
+    return valid.every(Boolean) ? null : `${what} holds a forged signature`;
   }
 
   /** Step 2, ShareKeys: check every advertisement, then share b_u and s_u^SK among our holders. */
   async onAdvertiseBundle(envelopes: readonly Uint8Array[]): Promise<ToAggregator | null> {
     if (this.stage !== 'advertised') return this.abort(`advertise bundle in stage ${this.stage}`);
     const advertised = new Map<NodeId, AdvertiseKeys>();
-    const opened = await this.openBundle(envelopes, MessageType.SecAggAdvertise, 'advertise bundle');
+    const envelopeOf = new Map<NodeId, Envelope>();
+    const opened = this.decodeBundle(envelopes, MessageType.SecAggAdvertise, 'advertise bundle');
     if (typeof opened === 'string') return this.abort(opened);
     for (const env of opened) {
       const a = decodeAdvertiseKeys(env.body);
@@ -146,6 +167,7 @@ export class SecAggParticipant {
       const id = nodeIdFromPublicKey(env.sender);
       if (advertised.has(id)) return this.abort(`advertise bundle lists ${id} twice`);
       advertised.set(id, a.value);
+      envelopeOf.set(id, env);
     }
     const mine = advertised.get(this.self);
     if (!mine || !bytesEqual(mine.maskKey, this.maskKeys.publicKey) || !bytesEqual(mine.encryptionKey, this.encryptionKeys.publicKey))
@@ -154,8 +176,13 @@ export class SecAggParticipant {
       return this.abort(`only ${advertised.size} participants advertised, min_contributors is ${this.params.min_contributors}`);
     const ring = checkRing(this.params, advertised.size);
     if (!ring.ok) return this.abort(ring.error);
+    const graph = roundGraph(this.roundId, this.params, advertised);
+    // Only our neighbours' keys are used (to encrypt shares, to derive masks): check only theirs.
+    const neighbourEnvelopes = [...(graph.neighbours.get(this.self) ?? [])].map((v) => envelopeOf.get(v) as Envelope);
+    const forged = await this.checkSigned(neighbourEnvelopes, 'advertise bundle');
+    if (forged) return this.abort(forged);
     this.advertised = advertised;
-    this.graph = roundGraph(this.roundId, this.params, advertised);
+    this.graph = graph;
     const holders = holdersOf(this.self, this.graph);
     const t = this.graph.shape.threshold;
     let seedShares: Share[];
@@ -262,19 +289,36 @@ export class SecAggParticipant {
     if (this.stage !== 'signed' || !this.survivors || !this.graph) return this.abort(`consistency bundle in stage ${this.stage}`);
     const survivors = new Set(this.survivors);
     const expected = survivorListHash(this.roundId, this.survivors);
-    const signers = new Set<NodeId>();
-    const opened = await this.openBundle(envelopes, MessageType.SecAggConsistency, 'consistency bundle');
+    const graph = this.graph;
+    // Whose signatures matter: the holders of every secret we would reveal a share of.
+    const relevant = new Set<NodeId>();
+    for (const owner of this.held.keys()) for (const h of holdersOf(owner, graph)) relevant.add(h);
+    const opened = this.decodeBundle(envelopes, MessageType.SecAggConsistency, 'consistency bundle');
     if (typeof opened === 'string') return this.abort(opened);
+    const checked = new Map<NodeId, Envelope>();
     for (const env of opened) {
+      const id = nodeIdFromPublicKey(env.sender);
+      if (!relevant.has(id)) continue; // never used by us: left to whoever audits the transcript
+      if (checked.has(id)) return this.abort(`consistency bundle lists ${id} twice`);
+      checked.set(id, env);
+    }
+    const forged = await this.checkSigned([...checked.values()], 'consistency bundle');
+    if (forged) return this.abort(forged);
+    const signers = new Set<NodeId>();
+    for (const [id, env] of checked) {
       const c = decodeConsistencySig(env.body);
       if (!c.ok || !bytesEqual(c.value.roundId, this.roundId)) return this.abort('consistency bundle holds another round');
-      const id = nodeIdFromPublicKey(env.sender);
       if (!survivors.has(id)) return this.abort(`consistency signature from ${id}, not on the survivor list`);
       if (!bytesEqual(c.value.survivorsHash, expected)) return this.abort(`${id} was shown a different survivor list`);
       signers.add(id);
     }
-    const t = this.graph.shape.threshold;
-    if (signers.size < t) return this.abort(`only ${signers.size} consistency signatures, threshold is ${t}`);
+    // Per secret, as Bonawitz's argument needs it: at least t of ITS holders signed our list, so two
+    // honest holders told different stories about one owner would need 2t − (k+1) corrupt holders.
+    const t = graph.shape.threshold;
+    for (const owner of this.held.keys()) {
+      const signed = holdersOf(owner, graph).filter((h) => signers.has(h)).length;
+      if (signed < t) return this.abort(`only ${signed} consistency signatures, threshold is ${t} (counting the holders of ${owner})`);
+    }
     const shares: RevealedShare[] = [];
     for (const [owner, pair] of [...this.held].sort(([a], [b]) => (a < b ? -1 : 1))) {
       // Exactly one of the two, chosen by the single agreed survivor list.
