@@ -1,14 +1,19 @@
 // Who masks with whom. Small rounds: the complete graph (Bonawitz et al. 2017). Larger rounds:
 // the SecAgg+ graph (Bell et al. 2020): a k-regular Harary graph H(k, n) laid over a permutation of
 // the participants drawn from a public round seed, so the aggregator cannot choose neighbourhoods.
+// What the rule tolerates (dropout, corruption) is computed as binomial tails in threshold-rule.ts.
 //
 // The documented rule for k and t (overridable through num_shares / reconstruction_threshold):
 //   n ≤ complete_graph_max:  k = n − 1                     (every other participant)
 //   otherwise:               k = 2·⌈3.6·log2 n⌉, capped at n − 1 and at 254 (even, for Harary)
 //                            → n = 1000 gives k = 72, Google's parameter finder's degree.
 //   shares per secret = k + 1 (the neighbours and the node itself); threshold t = ⌊2(k+1)/3⌋ + 1,
-//   so a secret survives while fewer than a third of its holders drop out, and the t − 1 or fewer
-//   holders an adversary might control learn nothing.
+//   so a secret survives while fewer than a third of its holders drop out, the t − 1 or fewer
+//   holders an adversary might control learn nothing, and a malicious aggregator that shows
+//   different survivor lists needs more than a third of a secret's holders corrupt to collect both
+//   secrets. Over n neighbourhoods, random dropout must stay well below a third for none to fall
+//   short: 8% at n = 1000 for a shortfall probability ≤ 1e-6 (threshold-rule.ts). Higher dropout
+//   needs an explicit, lower reconstruction_threshold (thresholdForDropout), semi-honest only.
 import { concatBytes, utf8ToBytes } from '../bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import type { SecAggParams } from './params.ts';
