@@ -17,6 +17,13 @@ export const MessageType = {
   SecAggConsistencyBundle: 24,
   SecAggUnmask: 25,
   SecAggResult: 26,
+  // Consensus engine (core/consensus/consensus-driver.ts); 40–47 are left for the chain application.
+  /** Signed proposal with the block bytes attached. */
+  ConsensusProposal: 32,
+  ConsensusVote: 33,
+  ConsensusEvidence: 34,
+  /** A decided block with its QC, sent to a peer that is still at that height (catch-up). */
+  ConsensusCommit: 35,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -43,4 +50,8 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.SecAggConsistencyBundle, { name: 'secagg-consistency-bundle', maxBodyBytes: 2 * MiB, direct: false }],
   [MessageType.SecAggUnmask, { name: 'secagg-unmask', maxBodyBytes: 1 * MiB, direct: true }],
   [MessageType.SecAggResult, { name: 'secagg-result', maxBodyBytes: 8 * MiB, direct: false }],
+  [MessageType.ConsensusProposal, { name: 'consensus-proposal', maxBodyBytes: 4 * MiB + 1024, direct: false }],
+  [MessageType.ConsensusVote, { name: 'consensus-vote', maxBodyBytes: 256, direct: false }],
+  [MessageType.ConsensusEvidence, { name: 'consensus-evidence', maxBodyBytes: 1024, direct: false }],
+  [MessageType.ConsensusCommit, { name: 'consensus-commit', maxBodyBytes: 4 * MiB + 700 * 1024, direct: true }],
 ]);

@@ -1,0 +1,500 @@
+// Wires the Tendermint state machine (tendermint.ts) to the world: the chain application
+// (ConsensusApp), signing and signature checks, an injected clock and an injected transport. Still
+// pure: no sockets, no timers of its own. Untrusted messages are decoded, filtered cheaply (height
+// window, membership, proposer, replay) before any signature work, then verified in batches — the
+// queue is flushed once per tick so a worker-backed BatchVerifier sees many checks at once — and
+// only then reach the state machine. Every drop is counted by reason; nothing throws.
+import { bytesEqual, bytesToHex } from '../bytes.ts';
+import type { Clock, TimerHandle } from '../clock.ts';
+import type { Signer, Verifier } from '../crypto/ed25519.ts';
+import type { NodeId } from '../crypto/node-id.ts';
+import { MessageType } from '../net/message-types.ts';
+import {
+  decodeCommitMessage,
+  decodeProposalMessage,
+  encodeCommitMessage,
+  encodeProposalMessage,
+  type CommitMessage,
+} from './consensus-messages.ts';
+import { proposerOf } from './proposer-selection.ts';
+import { verifyQuorumCertificate } from './qc.ts';
+import { proposalSignBytes, proposalSignBytesOf, voteSignBytes, voteSignBytesOf } from './sign-bytes.ts';
+import { Tendermint, DEFAULT_TIMEOUTS, type EngineOutput, type TimeoutParams } from './tendermint.ts';
+import { indexOfValidator } from './validator-set.ts';
+import { decodeDuplicateVoteEvidence, decodeVote, encodeDuplicateVoteEvidence, encodeVote } from './vote-codec.ts';
+import { voteKey } from './vote-set.ts';
+import type { ConsensusApp, DuplicateVoteEvidence, Proposal, QuorumCertificate, Vote } from './types.ts';
+
+export interface ConsensusTransport {
+  /** To every other node (not back to this one). */
+  broadcast(type: number, body: Uint8Array): void;
+  send(to: NodeId, type: number, body: Uint8Array): void;
+}
+
+export interface SignatureCheck {
+  readonly publicKey: Uint8Array;
+  readonly message: Uint8Array;
+  readonly signature: Uint8Array;
+}
+
+/** Checks many signatures at once (a worker can implement it); false for anything malformed. */
+export interface BatchVerifier {
+  verifyBatch(checks: readonly SignatureCheck[]): Promise<boolean[]>;
+}
+
+export function batchVerifierFrom(v: Verifier): BatchVerifier {
+  return { verifyBatch: (checks) => Promise.all(checks.map((c) => v.verify(c.publicKey, c.message, c.signature))) };
+}
+
+export interface ConsensusDriverOptions {
+  chainId: string;
+  app: ConsensusApp;
+  signer: Signer;
+  verifier: Verifier;
+  /** Default: `verifier` one check at a time, concurrently. */
+  batchVerifier?: BatchVerifier;
+  clock: Clock;
+  transport: ConsensusTransport;
+  timeouts?: TimeoutParams;
+  /** Messages for heights current+1 .. current+futureHeights are kept until their height starts. */
+  futureHeights?: number;
+  /** Bound on kept future-height messages; beyond it they are dropped and counted. */
+  maxFutureMessages?: number;
+  /** Decided blocks kept to help peers that are behind (ConsensusCommit). */
+  recentCommits?: number;
+  /** Duplicate votes seen or received (verified): the application's evidence pool takes them. */
+  onEvidence?: (e: DuplicateVoteEvidence) => void;
+  /** After the application committed a height. */
+  onCommitted?: (height: number, blockHash: Uint8Array, qc: QuorumCertificate) => void;
+  /** After any state change (height, round, step), for dashboards. */
+  onChange?: () => void;
+  /** Monotonic wall time in ms (performance.now), only to measure time spent verifying. */
+  wallMs?: () => number;
+}
+
+export type DriverCounter =
+  | 'received'
+  | 'malformed'
+  | 'bad-signature'
+  | 'old-height'
+  | 'too-far-ahead'
+  | 'future-kept'
+  | 'future-dropped'
+  | 'replayed'
+  | 'not-validator'
+  | 'not-proposer'
+  | 'hash-mismatch'
+  | 'round-too-far'
+  | 'conflict'
+  | 'bad-evidence'
+  | 'bad-commit'
+  | 'verified'
+  | 'app-error'
+  | 'catch-up-sent';
+
+interface Pending {
+  check: SignatureCheck;
+  /** Replay key, marked seen once the signature verified. */
+  key: string;
+  height: number;
+  deliver: () => void;
+}
+
+interface Kept {
+  from: NodeId;
+  type: number;
+  body: Uint8Array;
+  height: number;
+}
+
+export class ConsensusDriver {
+  readonly machine: Tendermint;
+  readonly counters = new Map<DriverCounter, number>();
+  /** Wall time spent inside signature verification (needs `wallMs`). */
+  verifyWallMs = 0;
+  /** Signatures made and checked, for benchmarks. */
+  signCount = 0;
+  verifyCount = 0;
+  private readonly opts: Required<Pick<ConsensusDriverOptions, 'futureHeights' | 'maxFutureMessages' | 'recentCommits'>>;
+  private readonly batch: BatchVerifier;
+  private queue: Pending[] = [];
+  private flushScheduled = false;
+  private readonly seen = new Set<string>();
+  private readonly inFlight = new Set<string>();
+  private future: Kept[] = [];
+  private readonly recent = new Map<number, CommitMessage>();
+  private readonly catchUpSentAt = new Map<string, number>();
+  private readonly evidenceSeen = new Set<string>();
+  private timers: TimerHandle[] = [];
+  private stopped = false;
+  private committing = false;
+
+  constructor(private readonly o: ConsensusDriverOptions) {
+    this.machine = new Tendermint(o.signer.publicKey, o.timeouts ?? DEFAULT_TIMEOUTS);
+    this.batch = o.batchVerifier ?? batchVerifierFrom(o.verifier);
+    this.opts = {
+      futureHeights: o.futureHeights ?? 2,
+      maxFutureMessages: o.maxFutureMessages ?? 4096,
+      recentCommits: o.recentCommits ?? 16,
+    };
+  }
+
+  get height(): number {
+    return this.machine.height;
+  }
+
+  count(c: DriverCounter, n = 1): void {
+    this.counters.set(c, (this.counters.get(c) ?? 0) + n);
+  }
+
+  /** Starts consensus at `height` (the first height not yet committed). */
+  start(height: number): void {
+    this.enterHeight(height);
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) this.o.clock.clearTimeout(t);
+    this.timers = [];
+  }
+
+  /** An envelope body of a consensus type from `from`, already authenticated as `from`'s by the transport. */
+  receive(from: NodeId, type: number, body: Uint8Array): void {
+    if (this.stopped) return;
+    this.count('received');
+    if (type === MessageType.ConsensusVote) this.receiveVote(from, body);
+    else if (type === MessageType.ConsensusProposal) this.receiveProposal(from, body);
+    else if (type === MessageType.ConsensusEvidence) this.receiveEvidence(body);
+    else if (type === MessageType.ConsensusCommit) this.receiveCommit(from, type, body);
+    else this.count('malformed');
+  }
+
+  /** Decided block of a recent height, if still kept. */
+  recentCommit(height: number): CommitMessage | undefined {
+    return this.recent.get(height);
+  }
+
+  // ---- incoming ----
+
+  /** Routes by height: past → help the sender catch up; far future → drop; near future → keep. */
+  private admitHeight(from: NodeId, type: number, body: Uint8Array, height: number): boolean {
+    const h = this.machine.height;
+    if (height < h) {
+      this.count('old-height');
+      this.sendCatchUp(from, height);
+      return false;
+    }
+    if (height === h) return true;
+    if (height > h + this.opts.futureHeights) {
+      this.count('too-far-ahead');
+      return false;
+    }
+    if (this.future.length >= this.opts.maxFutureMessages) {
+      this.count('future-dropped');
+      return false;
+    }
+    this.future.push({ from, type, body, height });
+    this.count('future-kept');
+    return false;
+  }
+
+  private fresh(key: string): boolean {
+    if (this.seen.has(key) || this.inFlight.has(key)) {
+      this.count('replayed');
+      return false;
+    }
+    return true;
+  }
+
+  private receiveVote(from: NodeId, body: Uint8Array): void {
+    const d = decodeVote(body);
+    if (!d.ok) return this.count('malformed');
+    const v = d.value;
+    if (!this.admitHeight(from, MessageType.ConsensusVote, body, v.height)) return;
+    const set = this.machine.validatorSet;
+    if (set === null || indexOfValidator(set, v.validator) < 0) return this.count('not-validator');
+    const key = `v${bytesToHex(v.signature)}`;
+    if (!this.fresh(key)) return;
+    this.enqueue({
+      check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
+      key,
+      height: v.height,
+      deliver: () => this.deliverVote(v),
+    });
+  }
+
+  private receiveProposal(from: NodeId, body: Uint8Array): void {
+    const d = decodeProposalMessage(body);
+    if (!d.ok) return this.count('malformed');
+    const { proposal: p, block } = d.value;
+    if (!this.admitHeight(from, MessageType.ConsensusProposal, body, p.height)) return;
+    const set = this.machine.validatorSet;
+    if (set === null || p.round > this.machine.round + 64) return this.count('round-too-far');
+    if (!bytesEqual(proposerOf(set, p.round).publicKey, p.proposer)) return this.count('not-proposer');
+    const key = `p${bytesToHex(p.signature)}`;
+    if (!this.fresh(key)) return;
+    this.enqueue({
+      check: { publicKey: p.proposer, message: proposalSignBytesOf(this.o.chainId, p), signature: p.signature },
+      key,
+      height: p.height,
+      deliver: () => this.deliverProposal(p, block),
+    });
+  }
+
+  private receiveEvidence(body: Uint8Array): void {
+    const d = decodeDuplicateVoteEvidence(body);
+    if (!d.ok) return this.count('malformed');
+    const e = d.value;
+    const a = e.voteA;
+    const b = e.voteB;
+    if (
+      !bytesEqual(a.validator, b.validator) ||
+      a.height !== b.height ||
+      a.round !== b.round ||
+      a.type !== b.type ||
+      voteKey(a.blockHash) === voteKey(b.blockHash)
+    )
+      return this.count('bad-evidence');
+    const key = `e${bytesToHex(a.signature)}${bytesToHex(b.signature)}`;
+    if (this.evidenceSeen.has(key) || !this.fresh(key)) return;
+    let okCount = 0;
+    for (const v of [a, b])
+      this.enqueue({
+        check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
+        key: v === a ? key : `${key}/b`,
+        height: this.machine.height,
+        deliver: () => {
+          if (++okCount === 2) this.acceptEvidence(e, key);
+        },
+      });
+  }
+
+  private receiveCommit(from: NodeId, type: number, body: Uint8Array): void {
+    const d = decodeCommitMessage(body);
+    if (!d.ok) return this.count('malformed');
+    const m = d.value;
+    if (m.height < this.machine.height) return this.count('old-height');
+    if (!this.admitHeight(from, type, body, m.height)) return;
+    const set = this.machine.validatorSet;
+    if (set === null || this.machine.snapshot().decided) return;
+    if (!bytesEqual(this.o.app.blockHash(m.block), m.qc.blockHash)) return this.count('bad-commit');
+    const h = m.height;
+    void this.timed(() => verifyQuorumCertificate(m.qc, set, this.o.chainId, this.o.verifier)).then((r) => {
+      this.verifyCount += m.qc.signatures.length;
+      if (!r.ok) return this.count('bad-commit');
+      if (this.stopped || this.machine.height !== h) return;
+      this.machine.onCommitCertificate(h, m.block, m.qc.blockHash, m.qc);
+      this.pump();
+    });
+  }
+
+  private enqueue(p: Pending): void {
+    this.inFlight.add(p.key);
+    this.queue.push(p);
+    if (!this.flushScheduled) {
+      this.flushScheduled = true;
+      this.o.clock.setTimeout(() => void this.flush(), 0);
+    }
+  }
+
+  private async timed<T>(f: () => Promise<T>): Promise<T> {
+    const t0 = this.o.wallMs?.() ?? 0;
+    try {
+      return await f();
+    } finally {
+      if (this.o.wallMs) this.verifyWallMs += this.o.wallMs() - t0;
+    }
+  }
+
+  /** Verifies everything queued in one batch, then hands the good ones to the machine in arrival order. */
+  private async flush(): Promise<void> {
+    this.flushScheduled = false;
+    const items = this.queue;
+    this.queue = [];
+    if (items.length === 0 || this.stopped) return;
+    this.verifyCount += items.length;
+    const verdicts = await this.timed(() => this.batch.verifyBatch(items.map((p) => p.check)));
+    items.forEach((p, i) => {
+      this.inFlight.delete(p.key);
+      if (verdicts[i] !== true) return this.count('bad-signature');
+      this.seen.add(p.key);
+      this.count('verified');
+      if (this.stopped || p.height !== this.machine.height) return;
+      p.deliver();
+    });
+    this.pump();
+  }
+
+  private deliverVote(v: Vote): void {
+    const s = this.machine.onVote(v);
+    if (s === 'conflict' || s === 'not-validator' || s === 'round-too-far') this.count(s);
+  }
+
+  private deliverProposal(p: Proposal, block: Uint8Array): void {
+    let hash: Uint8Array;
+    try {
+      hash = this.o.app.blockHash(block);
+    } catch {
+      return this.count('malformed');
+    }
+    const s = this.machine.onProposal(p, block, hash);
+    if (s === 'hash-mismatch' || s === 'not-proposer' || s === 'round-too-far') this.count(s);
+  }
+
+  private acceptEvidence(e: DuplicateVoteEvidence, key: string): void {
+    if (this.evidenceSeen.has(key)) return;
+    this.evidenceSeen.add(key);
+    if (this.evidenceSeen.size > 10_000) this.evidenceSeen.clear();
+    this.o.onEvidence?.(e);
+    // Gossip until committed is the pool's job; the driver forwards what it learns once.
+    this.o.transport.broadcast(MessageType.ConsensusEvidence, encodeDuplicateVoteEvidence(e));
+  }
+
+  private sendCatchUp(to: NodeId, height: number): void {
+    const now = this.o.clock.now();
+    for (let h = height; h < height + 8; h++) {
+      const m = this.recent.get(h);
+      if (m === undefined) return;
+      const k = `${to}/${h}`;
+      const last = this.catchUpSentAt.get(k);
+      if (last !== undefined && now - last < 1000) continue;
+      this.catchUpSentAt.set(k, now);
+      if (this.catchUpSentAt.size > 4096) this.catchUpSentAt.clear();
+      this.count('catch-up-sent');
+      this.o.transport.send(to, MessageType.ConsensusCommit, encodeCommitMessage(m));
+    }
+  }
+
+  // ---- outputs of the state machine ----
+
+  private pump(): void {
+    if (this.stopped) return;
+    const outs = this.machine.drain();
+    for (const o of outs) this.handle(o);
+    if (outs.length > 0) this.o.onChange?.();
+  }
+
+  private fail(): void {
+    this.count('app-error');
+  }
+
+  private handle(o: EngineOutput): void {
+    const { app, clock } = this.o;
+    switch (o.kind) {
+      case 'request-value':
+        app.proposeBlock(o.height, o.round).then(
+          (block) => {
+            if (this.stopped) return;
+            this.machine.onValue(o.height, o.round, block, app.blockHash(block));
+            this.pump();
+          },
+          () => this.fail(),
+        );
+        return;
+      case 'propose':
+        void this.signProposal(o.height, o.round, o.polRound, o.block, o.blockHash);
+        return;
+      case 'vote':
+        void this.signVote(o);
+        return;
+      case 'schedule-timeout': {
+        const t = clock.setTimeout(() => {
+          if (this.stopped) return;
+          this.machine.onTimeout(o.step, o.height, o.round);
+          this.pump();
+        }, o.delayMs);
+        this.timers.push(t);
+        return;
+      }
+      case 'validate':
+        app.validateBlock(o.height, o.block).then(
+          (valid) => {
+            if (this.stopped) return;
+            this.machine.onValidated(o.height, o.blockHash, valid);
+            this.pump();
+          },
+          () => {
+            this.fail();
+            this.machine.onValidated(o.height, o.blockHash, false);
+            this.pump();
+          },
+        );
+        return;
+      case 'decide':
+        void this.commit(o.height, o.block, o.blockHash, o.qc);
+        return;
+      case 'evidence': {
+        const e = o.evidence;
+        this.acceptEvidence(e, `e${bytesToHex(e.voteA.signature)}${bytesToHex(e.voteB.signature)}`);
+        return;
+      }
+    }
+  }
+
+  private async signProposal(height: number, round: number, polRound: number, block: Uint8Array, blockHash: Uint8Array): Promise<void> {
+    const signature = await this.o.signer.sign(proposalSignBytes(this.o.chainId, height, round, polRound, blockHash));
+    this.signCount++;
+    if (this.stopped || height !== this.machine.height) return;
+    const proposal: Proposal = { height, round, polRound, blockHash, proposer: this.o.signer.publicKey, signature };
+    this.seen.add(`p${bytesToHex(signature)}`);
+    this.o.transport.broadcast(MessageType.ConsensusProposal, encodeProposalMessage({ proposal, block }));
+    this.machine.onProposal(proposal, block, blockHash);
+    this.pump();
+  }
+
+  private async signVote(o: Extract<EngineOutput, { kind: 'vote' }>): Promise<void> {
+    const signature = await this.o.signer.sign(voteSignBytes(this.o.chainId, o.type, o.height, o.round, o.blockHash));
+    this.signCount++;
+    if (this.stopped || o.height !== this.machine.height) return;
+    const vote: Vote = { type: o.type, height: o.height, round: o.round, blockHash: o.blockHash, validator: this.o.signer.publicKey, signature };
+    this.seen.add(`v${bytesToHex(signature)}`);
+    this.o.transport.broadcast(MessageType.ConsensusVote, encodeVote(vote));
+    this.machine.onVote(vote);
+    this.pump();
+  }
+
+  private async commit(height: number, block: Uint8Array, blockHash: Uint8Array, qc: QuorumCertificate): Promise<void> {
+    if (this.committing) return;
+    this.committing = true;
+    try {
+      await this.o.app.commitBlock(height, block, qc);
+    } catch {
+      // A block +2/3 precommitted that the application cannot apply is a bug or a fault we cannot
+      // repair here; stop rather than diverge.
+      this.fail();
+      this.committing = false;
+      this.stop();
+      return;
+    }
+    this.committing = false;
+    if (this.stopped) return;
+    this.recent.set(height, { height, block, qc });
+    this.recent.delete(height - this.opts.recentCommits);
+    this.o.onCommitted?.(height, blockHash, qc);
+    this.enterHeight(height + 1);
+  }
+
+  private enterHeight(height: number): void {
+    for (const t of this.timers) this.o.clock.clearTimeout(t);
+    this.timers = [];
+    this.seen.clear();
+    this.queue = this.queue.filter((p) => p.height >= height);
+    let set;
+    try {
+      set = this.o.app.validatorSet(height);
+    } catch {
+      this.fail();
+      this.stop();
+      return;
+    }
+    const outs = this.machine.startHeight(height, set);
+    for (const o of outs) this.handle(o);
+    this.o.onChange?.();
+    const kept = this.future;
+    this.future = [];
+    for (const k of kept) {
+      if (k.height === height) this.receive(k.from, k.type, k.body);
+      else if (k.height > height) this.future.push(k);
+    }
+  }
+}

@@ -1,0 +1,59 @@
+// Bodies of the consensus envelopes (message types 32–35, net/message-types.ts), big-endian.
+// proposal = u8 version ‖ proposal (vote-codec.ts) ‖ u32 len ‖ block
+// vote     = vote (vote-codec.ts)
+// evidence = duplicate-vote evidence (vote-codec.ts)
+// commit   = u8 version ‖ u64 height ‖ u32 len ‖ block ‖ qc (vote-codec.ts)
+import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
+import type { Result } from '../result.ts';
+import { CODEC_VERSION, PROPOSAL_BYTES, readProposal, readQuorumCertificate, writeProposal, writeQuorumCertificate } from './vote-codec.ts';
+import type { Proposal, QuorumCertificate } from './types.ts';
+
+/** Largest block the engine carries; the application's limits are tighter. */
+export const MAX_BLOCK_BYTES = 4 * 1024 * 1024;
+
+export interface ProposalMessage {
+  proposal: Proposal;
+  block: Uint8Array;
+}
+
+export interface CommitMessage {
+  height: number;
+  block: Uint8Array;
+  qc: QuorumCertificate;
+}
+
+export function encodeProposalMessage(m: ProposalMessage): Uint8Array {
+  const w = new ByteWriter(PROPOSAL_BYTES + 8 + m.block.length).u8(CODEC_VERSION);
+  writeProposal(w, m.proposal);
+  return w.varBytes(m.block).finish();
+}
+
+export function decodeProposalMessage(bytes: Uint8Array): Result<ProposalMessage> {
+  return safeDecode(() => {
+    const r = new ByteReader(bytes);
+    if (r.u8('version') !== CODEC_VERSION) throw new DecodeError('proposal message version unsupported');
+    const proposal = readProposal(r);
+    const block = r.varBytes(MAX_BLOCK_BYTES, 'block').slice();
+    r.end('proposal message');
+    return { proposal, block };
+  });
+}
+
+export function encodeCommitMessage(m: CommitMessage): Uint8Array {
+  const w = new ByteWriter(64 + m.block.length + m.qc.signatures.length * 68).u8(CODEC_VERSION).u64(m.height).varBytes(m.block);
+  writeQuorumCertificate(w, m.qc);
+  return w.finish();
+}
+
+export function decodeCommitMessage(bytes: Uint8Array): Result<CommitMessage> {
+  return safeDecode(() => {
+    const r = new ByteReader(bytes);
+    if (r.u8('version') !== CODEC_VERSION) throw new DecodeError('commit message version unsupported');
+    const height = r.u64('height');
+    const block = r.varBytes(MAX_BLOCK_BYTES, 'block').slice();
+    const qc = readQuorumCertificate(r);
+    r.end('commit message');
+    if (qc.height !== height) throw new DecodeError('commit qc is for another height');
+    return { height, block, qc };
+  });
+}

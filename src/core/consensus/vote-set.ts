@@ -1,0 +1,161 @@
+// Tallies of signature-checked votes by power. VoteSet: one (height, round, type); HeightVotes: all
+// rounds of one height plus, per round, which validators were heard from at all (for the f+1 round
+// skip). A validator's first vote counts; a second, different vote for the same (height, round, type)
+// is not counted and yields DuplicateVoteEvidence (both are validly signed: the driver checked them).
+import { bytesEqual, bytesToHex, compareBytes } from '../bytes.ts';
+import { exceedsOneThird, indexOfValidator, isQuorum } from './validator-set.ts';
+import { VoteType, type DuplicateVoteEvidence, type Hash, type ValidatorSet, type Vote } from './types.ts';
+
+/** Tally key of a vote target: block hash in hex, or 'nil'. */
+export type VoteKey = string;
+export const NIL: VoteKey = 'nil';
+export const voteKey = (blockHash: Hash | null): VoteKey => (blockHash === null ? NIL : bytesToHex(blockHash));
+
+export type AddVoteResult =
+  | { kind: 'added' }
+  | { kind: 'duplicate' }
+  | { kind: 'not-validator' }
+  | { kind: 'wrong-set' }
+  | { kind: 'conflict'; evidence: DuplicateVoteEvidence };
+
+const sameTarget = (a: Hash | null, b: Hash | null): boolean =>
+  a === null || b === null ? a === b : bytesEqual(a, b);
+
+/** Evidence with its two votes in a canonical order (nil first, then by hash), so copies compare equal. */
+export function duplicateVoteEvidence(a: Vote, b: Vote): DuplicateVoteEvidence {
+  const order = (v: Vote) => v.blockHash ?? new Uint8Array(0);
+  return compareBytes(order(a), order(b)) <= 0
+    ? { kind: 'duplicate-vote', voteA: a, voteB: b }
+    : { kind: 'duplicate-vote', voteA: b, voteB: a };
+}
+
+export class VoteSet {
+  private readonly byIndex: (Vote | undefined)[];
+  private readonly powerByKey = new Map<VoteKey, number>();
+  private anyPower = 0;
+  /** Conflicting second votes already reported, one per validator. */
+  private readonly reported = new Set<number>();
+
+  constructor(
+    readonly set: ValidatorSet,
+    readonly height: number,
+    readonly round: number,
+    readonly type: VoteType,
+  ) {
+    this.byIndex = new Array<Vote | undefined>(set.validators.length);
+  }
+
+  add(vote: Vote): AddVoteResult {
+    if (vote.height !== this.height || vote.round !== this.round || vote.type !== this.type) return { kind: 'wrong-set' };
+    const i = indexOfValidator(this.set, vote.validator);
+    if (i < 0) return { kind: 'not-validator' };
+    const prev = this.byIndex[i];
+    if (prev !== undefined) {
+      if (sameTarget(prev.blockHash, vote.blockHash)) return { kind: 'duplicate' };
+      if (this.reported.has(i)) return { kind: 'duplicate' };
+      this.reported.add(i);
+      return { kind: 'conflict', evidence: duplicateVoteEvidence(prev, vote) };
+    }
+    this.byIndex[i] = vote;
+    const power = this.set.validators[i]?.power ?? 0;
+    const key = voteKey(vote.blockHash);
+    this.powerByKey.set(key, (this.powerByKey.get(key) ?? 0) + power);
+    this.anyPower += power;
+    return { kind: 'added' };
+  }
+
+  power(key: VoteKey): number {
+    return this.powerByKey.get(key) ?? 0;
+  }
+
+  get totalVotedPower(): number {
+    return this.anyPower;
+  }
+
+  /** +2/3 for this block (or nil). */
+  hasQuorumFor(key: VoteKey): boolean {
+    return isQuorum(this.power(key), this.set.totalPower);
+  }
+
+  /** +2/3 of power voted, for anything. */
+  hasQuorumAny(): boolean {
+    return isQuorum(this.anyPower, this.set.totalPower);
+  }
+
+  /** The target with +2/3, if any (at most one can have it when < 1/3 of power equivocates). */
+  quorumKey(): VoteKey | null {
+    for (const [key, p] of this.powerByKey) if (isQuorum(p, this.set.totalPower)) return key;
+    return null;
+  }
+
+  votes(): Vote[] {
+    return this.byIndex.filter((v): v is Vote => v !== undefined);
+  }
+
+  /** Power per target, for display (prevote/precommit bars). */
+  tally(): ReadonlyMap<VoteKey, number> {
+    return this.powerByKey;
+  }
+}
+
+/** Every round's votes of one height. */
+export class HeightVotes {
+  private readonly rounds = new Map<number, { prevotes: VoteSet; precommits: VoteSet; heard: Set<number>; heardPower: number }>();
+
+  constructor(
+    readonly set: ValidatorSet,
+    readonly height: number,
+  ) {}
+
+  private round(r: number) {
+    let x = this.rounds.get(r);
+    if (x === undefined) {
+      x = {
+        prevotes: new VoteSet(this.set, this.height, r, VoteType.Prevote),
+        precommits: new VoteSet(this.set, this.height, r, VoteType.Precommit),
+        heard: new Set(),
+        heardPower: 0,
+      };
+      this.rounds.set(r, x);
+    }
+    return x;
+  }
+
+  add(vote: Vote): AddVoteResult {
+    if (vote.height !== this.height) return { kind: 'wrong-set' };
+    const r = this.round(vote.round);
+    const result = (vote.type === VoteType.Prevote ? r.prevotes : r.precommits).add(vote);
+    if (result.kind === 'added') this.noteHeard(vote.round, indexOfValidator(this.set, vote.validator));
+    return result;
+  }
+
+  /** Records that validator `index` sent something in round r (a proposal counts, Alg. 1 l.55). */
+  noteHeard(round: number, index: number): void {
+    if (index < 0) return;
+    const r = this.round(round);
+    if (r.heard.has(index)) return;
+    r.heard.add(index);
+    r.heardPower += this.set.validators[index]?.power ?? 0;
+  }
+
+  prevotes(round: number): VoteSet {
+    return this.round(round).prevotes;
+  }
+
+  precommits(round: number): VoteSet {
+    return this.round(round).precommits;
+  }
+
+  /** Rounds above `round` from which validators with more than 1/3 of the power (f + 1) were heard. */
+  skipTarget(round: number): number | null {
+    let best: number | null = null;
+    for (const [r, x] of this.rounds)
+      if (r > round && exceedsOneThird(x.heardPower, this.set.totalPower) && (best === null || r > best)) best = r;
+    return best;
+  }
+
+  /** Rounds with any precommits, for the decision rule (Alg. 1 l.49 looks at every round). */
+  roundsWithPrecommits(): number[] {
+    return [...this.rounds.entries()].filter(([, x]) => x.precommits.totalVotedPower > 0).map(([r]) => r);
+  }
+}

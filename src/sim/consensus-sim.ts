@@ -1,0 +1,423 @@
+// Consensus simulator: N validators running the real ConsensusDriver + Tendermint state machine on an
+// in-process bus in virtual time (virtual-clock.ts), seeded (seeded-random.ts). One-way delay fixed or
+// uniform in [delay, delay + jitter); partitions hold cross-group messages until they heal (messages
+// are eventually delivered, the partial-synchrony model the algorithm assumes); crashed nodes stop.
+// Byzantine nodes run the honest code, but their outgoing messages are rewritten by a strategy:
+//   silent      withhold everything
+//   equivocate  every vote is double-signed: half the honest nodes get the original first and a
+//               conflicting vote (nil ↔ a block) later, the other half the reverse order, so views split
+//               and every honest node ends up holding the two signed votes (evidence)
+//   conflict    as proposer, send one block to half the honest nodes and another to the other half
+//   fork        conflict + equivocate, coordinated: votes for block X to half A first, for Y to B first
+//               (with ≥ 1/3 of the power and a partition this breaks safety — and it is detected)
+// All async work (noble Ed25519, the app) resolves in microtasks, so after each timer one macrotask
+// drains it and runs are reproducible from the seed.
+import { bytesToHex } from '../core/bytes.ts';
+import type { Clock } from '../core/clock.ts';
+import { nobleEd25519, type Signer, type Verifier } from '../core/crypto/ed25519.ts';
+import { domainTag, sha256 } from '../core/crypto/hash.ts';
+import { concatBytes } from '../core/bytes.ts';
+import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
+import { MessageType } from '../core/net/message-types.ts';
+import {
+  ConsensusDriver,
+  type BatchVerifier,
+  type ConsensusTransport,
+  type DriverCounter,
+} from '../core/consensus/consensus-driver.ts';
+import { decodeProposalMessage, encodeProposalMessage } from '../core/consensus/consensus-messages.ts';
+import { proposalSignBytes, voteSignBytes } from '../core/consensus/sign-bytes.ts';
+import { DEFAULT_TIMEOUTS, type TimeoutParams } from '../core/consensus/tendermint.ts';
+import type { ConsensusApp, DuplicateVoteEvidence, QuorumCertificate, Validator, ValidatorSet } from '../core/consensus/types.ts';
+import { makeValidatorSet } from '../core/consensus/validator-set.ts';
+import { decodeVote, encodeVote } from '../core/consensus/vote-codec.ts';
+import { nextMacrotask } from './sim-crypto.ts';
+import { SeededRandom } from './seeded-random.ts';
+import { TestChainApp } from './consensus-test-app.ts';
+import { VirtualClock } from './virtual-clock.ts';
+
+export type ByzantineStrategy = 'equivocate' | 'silent' | 'conflict' | 'fork';
+export const BYZANTINE_STRATEGIES: readonly ByzantineStrategy[] = ['equivocate', 'silent', 'conflict', 'fork'];
+
+/** The application under simulation; the sim also needs an evidence pool and a second block for a height. */
+export interface SimChainApp extends ConsensusApp {
+  addEvidence(e: DuplicateVoteEvidence): void;
+  variantBlock(height: number, round: number): Promise<Uint8Array>;
+  /** Final per-validator figures for the report (stake and reputation where the app has them). */
+  validatorReport(): { id: string; power: number; stake?: number; reputation?: number; jailed: boolean }[];
+  /** Evidence committed so far, in commit order. */
+  committedEvidence(): readonly DuplicateVoteEvidence[];
+}
+
+export interface SimAppContext {
+  genesis: ValidatorSet;
+  chainId: string;
+  verifier: Verifier;
+  nodeIndex: number;
+}
+
+export interface ConsensusSimOptions {
+  validators: number;
+  seed: number;
+  /** Stop once every live honest node committed this many heights (0 .. heights−1). */
+  heights: number;
+  /** Default: seeded uniform integers in 1..100. */
+  powers?: readonly number[];
+  byzantine?: readonly number[];
+  strategy?: ByzantineStrategy;
+  /** One-way delay in virtual ms (default 50) plus uniform jitter in [0, jitterMs). */
+  delayMs?: number;
+  jitterMs?: number;
+  /** 'fast' is a keyed-hash stand-in for Ed25519 (test speed only); default 'ed25519' (noble). */
+  crypto?: 'ed25519' | 'fast';
+  /** Share verification verdicts across nodes (default true): wall time only, no outcome changes. */
+  verifyCache?: boolean;
+  /** Charge each node virtual time for its signing/verification (ms per operation); default none. */
+  cpuCost?: { signMs: number; verifyMs: number };
+  timeouts?: TimeoutParams;
+  /** Cross-group messages are held from atMs until healAtMs. Nodes in no group reach everyone. */
+  partitions?: readonly { atMs: number; healAtMs: number; groups: readonly (readonly number[])[] }[];
+  crashes?: readonly { node: number; atMs: number }[];
+  maxVirtualMs?: number;
+  chainId?: string;
+  /** Builds each node's application (default TestChainApp). */
+  makeApp?: (ctx: SimAppContext) => SimChainApp;
+  wallMs?: () => number;
+}
+
+export interface SimNodeReport {
+  index: number;
+  id: NodeId;
+  byzantine: boolean;
+  crashed: boolean;
+  power: number;
+  /** Hex block hash committed at each height, in order. */
+  committed: string[];
+  /** Virtual time of each commit. */
+  commitAtMs: number[];
+  qcs: QuorumCertificate[];
+  counters: Partial<Record<DriverCounter, number>>;
+}
+
+export interface ConsensusSimResult {
+  chainId: string;
+  nodes: SimNodeReport[];
+  genesis: ValidatorSet;
+  byzantinePower: number;
+  totalPower: number;
+  virtualMs: number;
+  /** Heights at which two honest nodes committed different blocks. */
+  safetyViolations: number[];
+  /** Per honest node, its app's final validator figures. */
+  validators: ReturnType<SimChainApp['validatorReport']>[];
+  evidence: ReturnType<SimChainApp['committedEvidence']>[];
+  signCount: number;
+  verifyCount: number;
+  verifyWallMs: number;
+}
+
+// ---- fast stand-in signatures ----
+
+const FAST_TAG = domainTag('aegis/sim/fast-signature/v1');
+
+/**
+ * Keyed-hash signatures for property tests: sign = SHA-256(secret ‖ msg) ‖ 32 zero bytes, checked
+ * against a registry of the simulated nodes' secrets. Unforgeable only by convention (no Byzantine
+ * strategy forges); ~100× faster than Ed25519 so hundreds of schedules fit in CI.
+ */
+export class FastSignatures implements Verifier {
+  private readonly secrets = new Map<string, Uint8Array>();
+
+  signer(secret: Uint8Array): Signer {
+    const publicKey = sha256(concatBytes(FAST_TAG, secret));
+    this.secrets.set(bytesToHex(publicKey), secret);
+    return { publicKey, sign: async (m) => this.mac(secret, m) };
+  }
+
+  private mac(secret: Uint8Array, m: Uint8Array): Uint8Array {
+    const sig = new Uint8Array(64);
+    sig.set(sha256(concatBytes(secret, m)));
+    return sig;
+  }
+
+  async verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    const secret = this.secrets.get(bytesToHex(publicKey));
+    if (secret === undefined || signature.length !== 64) return false;
+    const want = this.mac(secret, message);
+    for (let i = 0; i < 64; i++) if (want[i] !== signature[i]) return false;
+    return true;
+  }
+}
+
+class VerifyCache implements Verifier {
+  private readonly verdicts = new Map<string, boolean>();
+  uncachedCount = 0;
+  uncachedWallMs = 0;
+
+  constructor(
+    private readonly inner: Verifier,
+    private readonly enabled: boolean,
+    private readonly wallMs: (() => number) | undefined,
+  ) {}
+
+  async verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
+    const key = this.enabled ? bytesToHex(signature) + bytesToHex(publicKey) + bytesToHex(sha256(message)) : '';
+    const hit = this.enabled ? this.verdicts.get(key) : undefined;
+    if (hit !== undefined) return hit;
+    const t0 = this.wallMs?.() ?? 0;
+    const v = await this.inner.verify(publicKey, message, signature);
+    if (this.wallMs) this.uncachedWallMs += this.wallMs() - t0;
+    this.uncachedCount++;
+    if (this.enabled) {
+      if (this.verdicts.size > 200_000) this.verdicts.clear();
+      this.verdicts.set(key, v);
+    }
+    return v;
+  }
+}
+
+// ---- the simulation ----
+
+interface SimNode {
+  index: number;
+  id: NodeId;
+  signer: Signer;
+  driver: ConsensusDriver;
+  app: SimChainApp;
+  byzantine: boolean;
+  crashed: boolean;
+  report: SimNodeReport;
+}
+
+export async function runConsensusSim(o: ConsensusSimOptions): Promise<ConsensusSimResult> {
+  const n = o.validators;
+  if (!Number.isInteger(n) || n < 1) throw new Error('"validators" must be a positive integer');
+  const rng = SeededRandom.fromSeed(o.seed);
+  const chainId = o.chainId ?? `aegis-sim-${o.seed}`;
+  const clock = new VirtualClock(0);
+  const delayMs = o.delayMs ?? 50;
+  const jitterMs = o.jitterMs ?? 0;
+  const byz = new Set(o.byzantine ?? []);
+  const strategy = o.strategy ?? 'equivocate';
+  const crashedAt = new Map((o.crashes ?? []).map((c) => [c.node, c.atMs]));
+  const maxVirtualMs = o.maxVirtualMs ?? 600_000;
+
+  const fast = new FastSignatures();
+  const baseVerifier: Verifier = o.crypto === 'fast' ? fast : nobleEd25519;
+  const verifier = new VerifyCache(baseVerifier, o.verifyCache ?? true, o.wallMs);
+  const keyRng = rng.fork('keys');
+  const signers: Signer[] = [];
+  for (let i = 0; i < n; i++) {
+    const secret = keyRng.bytes(32);
+    signers.push(o.crypto === 'fast' ? fast.signer(secret) : await nobleEd25519.signer(secret));
+  }
+  const powerRng = rng.fork('powers');
+  const powers = o.powers ?? Array.from({ length: n }, () => 1 + powerRng.int(100));
+  const validators: Validator[] = signers.map((s, i) => ({ id: nodeIdFromPublicKey(s.publicKey), publicKey: s.publicKey, power: powers[i] as number }));
+  const genesis = makeValidatorSet(validators);
+  const byzantinePower = validators.filter((_, i) => byz.has(i)).reduce((s, v) => s + v.power, 0);
+
+  // Honest nodes split in two halves (by index parity among honest ones) for split-view strategies.
+  const honest = validators.map((_, i) => i).filter((i) => !byz.has(i));
+  const halfA = new Set(honest.filter((_, k) => k % 2 === 0));
+  /** Per (height, round): the two blocks a forking proposer sent, so colluding voters match them. */
+  const forkPairs = new Map<string, { a: Uint8Array; b: Uint8Array }>();
+
+  const nodes: SimNode[] = [];
+  const linkRng = rng.fork('links');
+  const blocked = (from: number, to: number, atMs: number): number | null => {
+    for (const p of o.partitions ?? []) {
+      if (atMs < p.atMs || atMs >= p.healAtMs) continue;
+      const gf = p.groups.findIndex((g) => g.includes(from));
+      const gt = p.groups.findIndex((g) => g.includes(to));
+      if (gf >= 0 && gt >= 0 && gf !== gt) return p.healAtMs;
+    }
+    return null;
+  };
+  const deliver = (from: number, to: number, type: number, body: Uint8Array, extraMs = 0): void => {
+    const now = clock.now();
+    const held = blocked(from, to, now);
+    const d = delayMs + (jitterMs > 0 ? linkRng.range(0, jitterMs) : 0) + extraMs;
+    const at = (held ?? now) + d;
+    clock.setTimeout(() => {
+      const target = nodes[to];
+      if (target === undefined || target.crashed) return;
+      const stillHeld = blocked(from, to, clock.now());
+      if (stillHeld !== null) return deliver(from, to, type, body, 0);
+      target.driver.receive(nodes[from]?.id ?? '', type, body);
+    }, at - now);
+  };
+
+  const cpuDelay = (ms: number): Promise<void> =>
+    ms <= 0 ? Promise.resolve() : new Promise((resolve) => void clock.setTimeout(resolve, ms));
+
+  for (let i = 0; i < n; i++) {
+    const signer0 = signers[i] as Signer;
+    const signer: Signer = o.cpuCost
+      ? { publicKey: signer0.publicKey, sign: async (m) => { const s = await signer0.sign(m); await cpuDelay(o.cpuCost?.signMs ?? 0); return s; } }
+      : signer0;
+    const batchVerifier: BatchVerifier = {
+      verifyBatch: async (checks) => {
+        const out = await Promise.all(checks.map((c) => verifier.verify(c.publicKey, c.message, c.signature)));
+        if (o.cpuCost) await cpuDelay(o.cpuCost.verifyMs * checks.length);
+        return out;
+      },
+    };
+    const isByz = byz.has(i);
+    const transport: ConsensusTransport = {
+      broadcast: (type, body) => {
+        for (let j = 0; j < n; j++) if (j !== i) send(i, j, type, body);
+      },
+      send: (to, type, body) => {
+        const j = nodes.findIndex((x) => x.id === to);
+        if (j >= 0) send(i, j, type, body);
+      },
+    };
+    const app = (o.makeApp ?? ((ctx) => new TestChainAppAdapter(ctx)))({ genesis, chainId, verifier, nodeIndex: i });
+    const report: SimNodeReport = {
+      index: i,
+      id: validators[i]?.id ?? '',
+      byzantine: isByz,
+      crashed: false,
+      power: powers[i] as number,
+      committed: [],
+      commitAtMs: [],
+      qcs: [],
+      counters: {},
+    };
+    const driver = new ConsensusDriver({
+      chainId,
+      app,
+      signer,
+      verifier,
+      batchVerifier,
+      clock: clock as Clock,
+      transport,
+      timeouts: o.timeouts ?? DEFAULT_TIMEOUTS,
+      onEvidence: (e) => app.addEvidence(e),
+      onCommitted: (h, hash, qc) => {
+        report.committed[h] = bytesToHex(hash);
+        report.commitAtMs[h] = clock.now();
+        report.qcs[h] = qc;
+      },
+      ...(o.wallMs ? { wallMs: o.wallMs } : {}),
+    });
+    nodes.push({ index: i, id: report.id, signer: signer0, driver, app, byzantine: isByz, crashed: false, report });
+  }
+
+  /** Outgoing messages pass through the sender's strategy when it is Byzantine. */
+  function send(from: number, to: number, type: number, body: Uint8Array): void {
+    const node = nodes[from] as SimNode;
+    if (!node.byzantine) return deliver(from, to, type, body);
+    if (strategy === 'silent') return;
+    const toA = halfA.has(to);
+    if (type === MessageType.ConsensusProposal && (strategy === 'conflict' || strategy === 'fork')) {
+      void forkProposal(node, to, body, toA);
+      return;
+    }
+    if (type === MessageType.ConsensusVote && (strategy === 'equivocate' || strategy === 'fork')) {
+      void equivocateVote(node, to, body, toA);
+      return;
+    }
+    deliver(from, to, type, body);
+  }
+
+  async function forkProposal(node: SimNode, to: number, body: Uint8Array, toA: boolean): Promise<void> {
+    const d = decodeProposalMessage(body);
+    if (!d.ok) return;
+    const p = d.value.proposal;
+    const k = `${p.height}/${p.round}`;
+    let pair = forkPairs.get(k);
+    if (pair === undefined) {
+      const variant = await node.app.variantBlock(p.height, p.round);
+      pair = { a: d.value.block, b: variant };
+      forkPairs.set(k, pair);
+    }
+    const block = toA ? pair.a : pair.b;
+    const blockHash = node.app.blockHash(block);
+    const signature = await node.signer.sign(proposalSignBytes(chainId, p.height, p.round, p.polRound, blockHash));
+    deliver(node.index, to, MessageType.ConsensusProposal, encodeProposalMessage({ proposal: { ...p, blockHash, signature }, block }));
+  }
+
+  async function equivocateVote(node: SimNode, to: number, body: Uint8Array, toA: boolean): Promise<void> {
+    const d = decodeVote(body);
+    if (!d.ok) return;
+    const v = d.value;
+    const pair = forkPairs.get(`${v.height}/${v.round}`);
+    let first = v.blockHash;
+    let second: Uint8Array | null;
+    if (strategy === 'fork' && pair !== undefined) {
+      const a = node.app.blockHash(pair.a);
+      const b = node.app.blockHash(pair.b);
+      first = toA ? a : b;
+      second = toA ? b : a;
+    } else {
+      second = v.blockHash === null ? sha256(concatBytes(FAST_TAG, new Uint8Array([v.round]))) : null;
+      if (!toA) [first, second] = [second, first];
+    }
+    for (const [k, h] of [first, second].entries()) {
+      const signature = await node.signer.sign(voteSignBytes(chainId, v.type, v.height, v.round, h));
+      // The second version trails by a delay, so each half counts a different one first.
+      deliver(node.index, to, MessageType.ConsensusVote, encodeVote({ ...v, blockHash: h, signature }), k * delayMs);
+    }
+  }
+
+  for (const [node, atMs] of crashedAt)
+    clock.setTimeout(() => {
+      const x = nodes[node];
+      if (x === undefined) return;
+      x.crashed = true;
+      x.report.crashed = true;
+      x.driver.stop();
+    }, atMs);
+
+  for (const x of nodes) x.driver.start(0);
+  await nextMacrotask();
+  const live = () => nodes.filter((x) => !x.byzantine && !x.crashed);
+  const done = () => live().every((x) => x.report.committed.length >= o.heights && x.report.committed[o.heights - 1] !== undefined);
+  while (!done() && clock.peek() !== undefined && (clock.peek() as number) <= maxVirtualMs) {
+    clock.runNext();
+    await nextMacrotask();
+  }
+  for (const x of nodes) x.driver.stop();
+
+  const safetyViolations: number[] = [];
+  const maxH = Math.max(0, ...nodes.map((x) => x.report.committed.length));
+  for (let h = 0; h < maxH; h++) {
+    const hashes = new Set(nodes.filter((x) => !x.byzantine).map((x) => x.report.committed[h]).filter((s) => s !== undefined));
+    if (hashes.size > 1) safetyViolations.push(h);
+  }
+  for (const x of nodes) x.report.counters = Object.fromEntries(x.driver.counters) as SimNodeReport['counters'];
+  const honestNodes = nodes.filter((x) => !x.byzantine);
+  return {
+    chainId,
+    nodes: nodes.map((x) => x.report),
+    genesis,
+    byzantinePower,
+    totalPower: genesis.totalPower,
+    virtualMs: clock.now(),
+    safetyViolations,
+    validators: honestNodes.map((x) => x.app.validatorReport()),
+    evidence: honestNodes.map((x) => x.app.committedEvidence()),
+    signCount: nodes.reduce((s, x) => s + x.driver.signCount, 0),
+    verifyCount: verifier.uncachedCount,
+    verifyWallMs: verifier.uncachedWallMs,
+  };
+}
+
+/** TestChainApp behind the SimChainApp interface. */
+export class TestChainAppAdapter extends TestChainApp implements SimChainApp {
+  constructor(ctx: SimAppContext) {
+    super(ctx.genesis, ctx.chainId, ctx.verifier);
+  }
+
+  validatorReport() {
+    return [...this.powers.entries()]
+      .map(([id, power]) => ({ id, power: this.jailed.has(id) ? 0 : power, jailed: this.jailed.has(id) }))
+      .sort((a, b) => (a.id < b.id ? -1 : 1));
+  }
+
+  committedEvidence(): readonly DuplicateVoteEvidence[] {
+    return this.committedEvidenceList;
+  }
+}
