@@ -15,13 +15,24 @@ export interface LeaseRecord {
   expiresAtMs: number;
 }
 
+/** Audit-log keys start with the owner's node id, so each identity's log is its own key range. */
+export type LogEntryKey = [owner: string, index: number];
+export type LogNodeKey = [owner: string, level: number, index: number];
+export type LogHeadKey = [owner: string, seq: number];
+
 export interface AegisDB extends DBSchema {
   identities: { key: number; value: IdentityRecord };
   leases: { key: number; value: LeaseRecord };
+  // v2: the audit log (core/ledger storage.ts), values are the stored bytes.
+  logEntries: { key: LogEntryKey; value: Uint8Array };
+  logNodes: { key: LogNodeKey; value: Uint8Array };
+  logHeads: { key: LogHeadKey; value: Uint8Array };
+  // v2: consensus state per network (genesis, certified snapshot, recent blocks), by string key.
+  chain: { key: string; value: Uint8Array };
 }
 
 export const DB_NAME = 'aegis';
-export const DB_VERSION = 1;
+export const DB_VERSION = 2;
 
 export function openAegisDB(name = DB_NAME): Promise<IDBPDatabase<AegisDB>> {
   return openDB<AegisDB>(name, DB_VERSION, {
@@ -30,6 +41,16 @@ export function openAegisDB(name = DB_NAME): Promise<IDBPDatabase<AegisDB>> {
         db.createObjectStore('identities', { keyPath: 'slot' });
         db.createObjectStore('leases', { keyPath: 'slot' });
       }
+      if (oldVersion < 2) {
+        db.createObjectStore('logEntries');
+        db.createObjectStore('logNodes');
+        db.createObjectStore('logHeads');
+        db.createObjectStore('chain');
+      }
+    },
+    // A newer version opened in another tab: let it upgrade rather than block it forever.
+    blocking(_current, _blockedVersion, event) {
+      (event.target as IDBDatabase).close();
     },
   });
 }
