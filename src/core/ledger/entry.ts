@@ -1,0 +1,231 @@
+// Audit-log entries: one per leaf, a strict versioned binary codec (big-endian). The leaf data of
+// the Merkle tree is exactly these bytes, so an entry's encoding must never change for a version;
+// a new layout gets a new version byte and the old decoder stays.
+//
+// entry        = u8 version(1) ‖ u8 kind ‖ u64 timeMs ‖ body
+// contribution = 16 round id ‖ 32 commitment to the masked input
+// vote         = u8 type (1 prevote | 2 precommit) ‖ u64 height ‖ u32 round ‖ u8 hasBlock(0|1) ‖ [32 block hash]
+// receipt      = 16 round id ‖ u64 block height ‖ 32 block hash ‖ u32 n ‖ n quorum-certificate bytes
+//                (consensus/vote-codec.ts) ‖ 32 commitment ‖ u64 leafIdx ‖ u64 treeSize ‖ 32 transcript root ‖
+//                u8 k ‖ k × 32 inclusion proof (RFC 9162) of leaf = commitment under the transcript root
+// stake        = u8 event (1 stake | 2 unstake | 3 slash | 4 reputation | 5 jail | 6 unjail) ‖ u64 height ‖
+//                u8 sign(0 | 1 = negative) ‖ u64 |amount| ‖ u64 total
+// peer-head    = 32 peer public key ‖ u16 n ‖ n bytes of the peer's signed tree head (tree-head.ts)
+import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
+import { decodeQuorumCertificate, encodeQuorumCertificate, MAX_VALIDATORS } from '../consensus/vote-codec.ts';
+import type { QuorumCertificate, VoteType } from '../consensus/types.ts';
+import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/ed25519.ts';
+import type { Result } from '../result.ts';
+import { ROUND_ID_BYTES } from '../secagg/messages.ts';
+import { HASH_BYTES, type Hash } from './merkle.ts';
+
+export const ENTRY_VERSION = 1;
+/** A signed tree head is ~300 bytes; this bounds what a peer can make us store. */
+export const MAX_PEER_HEAD_BYTES = 1024;
+export const MAX_QC_BYTES = 1 + 8 + 4 + HASH_BYTES + 4 + MAX_VALIDATORS * (4 + ED25519_SIGNATURE_BYTES);
+/** A transcript of up to 2^64 contributors has at most 64 proof hashes. */
+export const MAX_TRANSCRIPT_PROOF = 64;
+
+export const ENTRY_KINDS = ['contribution', 'vote', 'receipt', 'stake', 'peer-head'] as const;
+export type EntryKind = (typeof ENTRY_KINDS)[number];
+const KIND_CODE: Record<EntryKind, number> = { contribution: 1, vote: 2, receipt: 3, stake: 4, 'peer-head': 5 };
+
+export const STAKE_EVENTS = ['stake', 'unstake', 'slash', 'reputation', 'jail', 'unjail'] as const;
+export type StakeEventKind = (typeof STAKE_EVENTS)[number];
+
+/** This node contributed a masked input to a secure-aggregation round. */
+export interface ContributionEntry {
+  readonly kind: 'contribution';
+  readonly timeMs: number;
+  readonly roundId: Uint8Array;
+  /** SHA-256 commitment to the masked input that left this node (the round transcript's leaf). */
+  readonly commitment: Hash;
+}
+
+/** A vote this node cast. `blockHash` null is a vote for nil. */
+export interface VoteEntry {
+  readonly kind: 'vote';
+  readonly timeMs: number;
+  readonly voteType: VoteType;
+  readonly height: number;
+  readonly round: number;
+  readonly blockHash: Hash | null;
+}
+
+/** Merkle path of this node's commitment (the leaf) in a round's transcript tree. */
+export interface TranscriptInclusion {
+  readonly commitment: Hash;
+  readonly leafIdx: number;
+  readonly treeSize: number;
+  readonly root: Hash;
+  readonly proof: readonly Hash[];
+}
+
+/** A finalized aggregation this node took part in: the block's QC and proof its input counted. */
+export interface ReceiptEntry {
+  readonly kind: 'receipt';
+  readonly timeMs: number;
+  readonly roundId: Uint8Array;
+  readonly height: number;
+  readonly blockHash: Hash;
+  readonly qc: QuorumCertificate;
+  readonly transcript: TranscriptInclusion;
+}
+
+/**
+ * A change the chain applied to this node. `amount` is signed, in the chain's integer units:
+ * stake units for stake/unstake/slash, reputation units for reputation, heights for jail;
+ * `total` is the value after the event (stake, reputation, or the height the jail ends).
+ */
+export interface StakeEventEntry {
+  readonly kind: 'stake';
+  readonly timeMs: number;
+  readonly event: StakeEventKind;
+  readonly height: number;
+  readonly amount: number;
+  readonly total: number;
+}
+
+/** A signed tree head received from a peer (split-view detection keeps what it saw). */
+export interface PeerHeadEntry {
+  readonly kind: 'peer-head';
+  readonly timeMs: number;
+  readonly peer: Uint8Array;
+  readonly head: Uint8Array;
+}
+
+export type LogEntry = ContributionEntry | VoteEntry | ReceiptEntry | StakeEventEntry | PeerHeadEntry;
+
+function assertBytes(b: Uint8Array, n: number, what: string): void {
+  if (!(b instanceof Uint8Array) || b.length !== n) throw new Error(`"${what}" must be ${n} bytes`);
+}
+
+function assertUint(v: number, what: string, max = Number.MAX_SAFE_INTEGER): void {
+  if (!Number.isSafeInteger(v) || v < 0 || v > max) throw new Error(`"${what}" must be an integer in 0..${max}, got ${v}`);
+}
+
+export function encodeEntry(e: LogEntry): Uint8Array {
+  assertUint(e.timeMs, 'timeMs');
+  const w = new ByteWriter(128).u8(ENTRY_VERSION).u8(KIND_CODE[e.kind]).u64(e.timeMs);
+  switch (e.kind) {
+    case 'contribution':
+      assertBytes(e.roundId, ROUND_ID_BYTES, 'roundId');
+      assertBytes(e.commitment, HASH_BYTES, 'commitment');
+      w.bytes(e.roundId).bytes(e.commitment);
+      break;
+    case 'vote':
+      if (e.voteType !== 1 && e.voteType !== 2) throw new Error('"voteType" must be 1 or 2');
+      assertUint(e.height, 'height');
+      assertUint(e.round, 'round', 0xffff_ffff);
+      w.u8(e.voteType).u64(e.height).u32(e.round);
+      if (e.blockHash === null) w.u8(0);
+      else {
+        assertBytes(e.blockHash, HASH_BYTES, 'blockHash');
+        w.u8(1).bytes(e.blockHash);
+      }
+      break;
+    case 'receipt': {
+      assertBytes(e.roundId, ROUND_ID_BYTES, 'roundId');
+      assertUint(e.height, 'height');
+      assertBytes(e.blockHash, HASH_BYTES, 'blockHash');
+      const t = e.transcript;
+      assertBytes(t.commitment, HASH_BYTES, 'transcript.commitment');
+      assertUint(t.treeSize, 'transcript.treeSize');
+      assertUint(t.leafIdx, 'transcript.leafIdx', t.treeSize - 1);
+      assertBytes(t.root, HASH_BYTES, 'transcript.root');
+      if (t.proof.length > MAX_TRANSCRIPT_PROOF) throw new Error(`"transcript.proof" has more than ${MAX_TRANSCRIPT_PROOF} hashes`);
+      t.proof.forEach((p, i) => assertBytes(p, HASH_BYTES, `transcript.proof[${i}]`));
+      w.bytes(e.roundId).u64(e.height).bytes(e.blockHash).varBytes(encodeQuorumCertificate(e.qc));
+      w.bytes(t.commitment).u64(t.leafIdx).u64(t.treeSize).bytes(t.root).u8(t.proof.length);
+      for (const p of t.proof) w.bytes(p);
+      break;
+    }
+    case 'stake':
+      if (!STAKE_EVENTS.includes(e.event)) throw new Error(`"event" must be one of ${STAKE_EVENTS.join(', ')}`);
+      assertUint(e.height, 'height');
+      if (!Number.isSafeInteger(e.amount)) throw new Error(`"amount" must be a safe integer, got ${e.amount}`);
+      assertUint(e.total, 'total');
+      w.u8(STAKE_EVENTS.indexOf(e.event) + 1).u64(e.height).u8(e.amount < 0 ? 1 : 0).u64(Math.abs(e.amount)).u64(e.total);
+      break;
+    case 'peer-head':
+      assertBytes(e.peer, ED25519_PUBLIC_KEY_BYTES, 'peer');
+      if (e.head.length === 0 || e.head.length > MAX_PEER_HEAD_BYTES) throw new Error(`"head" must be 1..${MAX_PEER_HEAD_BYTES} bytes`);
+      w.bytes(e.peer).u16(e.head.length).bytes(e.head);
+      break;
+    default:
+      throw new Error(`unknown entry kind ${(e as { kind: unknown }).kind as string}`);
+  }
+  return w.finish();
+}
+
+const copy = (b: Uint8Array): Uint8Array => b.slice();
+
+function readEntry(r: ByteReader): LogEntry {
+  const version = r.u8('version');
+  if (version !== ENTRY_VERSION) throw new DecodeError(`entry version ${version} unsupported`);
+  const code = r.u8('kind');
+  const kind = ENTRY_KINDS[code - 1];
+  if (kind === undefined) throw new DecodeError(`entry kind ${code} unknown`);
+  const timeMs = r.u64('timeMs');
+  switch (kind) {
+    case 'contribution':
+      return { kind, timeMs, roundId: copy(r.bytes(ROUND_ID_BYTES, 'round id')), commitment: copy(r.bytes(HASH_BYTES, 'commitment')) };
+    case 'vote': {
+      const voteType = r.u8('vote type');
+      if (voteType !== 1 && voteType !== 2) throw new DecodeError(`vote type ${voteType} unknown`);
+      const height = r.u64('height');
+      const round = r.u32('round');
+      const has = r.u8('hasBlock');
+      if (has > 1) throw new DecodeError('hasBlock must be 0 or 1');
+      const blockHash = has === 1 ? copy(r.bytes(HASH_BYTES, 'block hash')) : null;
+      return { kind, timeMs, voteType: voteType as VoteType, height, round, blockHash };
+    }
+    case 'receipt': {
+      const roundId = copy(r.bytes(ROUND_ID_BYTES, 'round id'));
+      const height = r.u64('height');
+      const blockHash = copy(r.bytes(HASH_BYTES, 'block hash'));
+      const qcBytes = r.varBytes(MAX_QC_BYTES, 'qc');
+      const qc = decodeQuorumCertificate(qcBytes);
+      if (!qc.ok) throw new DecodeError(`qc: ${qc.error}`);
+      const commitment = copy(r.bytes(HASH_BYTES, 'commitment'));
+      const leafIdx = r.u64('leafIdx');
+      const treeSize = r.u64('treeSize');
+      if (leafIdx >= treeSize) throw new DecodeError('transcript leafIdx must be below treeSize');
+      const root = copy(r.bytes(HASH_BYTES, 'transcript root'));
+      const k = r.u8('proof length');
+      if (k > MAX_TRANSCRIPT_PROOF) throw new DecodeError(`transcript proof has ${k} hashes, limit ${MAX_TRANSCRIPT_PROOF}`);
+      const proof: Hash[] = [];
+      for (let i = 0; i < k; i++) proof.push(copy(r.bytes(HASH_BYTES, 'proof hash')));
+      return { kind, timeMs, roundId, height, blockHash, qc: qc.value, transcript: { commitment, leafIdx, treeSize, root, proof } };
+    }
+    case 'stake': {
+      const code = r.u8('stake event');
+      const event = STAKE_EVENTS[code - 1];
+      if (event === undefined) throw new DecodeError(`stake event ${code} unknown`);
+      const height = r.u64('height');
+      const sign = r.u8('amount sign');
+      if (sign > 1) throw new DecodeError('amount sign must be 0 or 1');
+      const magnitude = r.u64('amount');
+      // One encoding per value: zero is never negative.
+      if (sign === 1 && magnitude === 0) throw new DecodeError('negative zero amount');
+      const total = r.u64('total');
+      return { kind, timeMs, event, height, amount: sign === 1 ? -magnitude : magnitude, total };
+    }
+    case 'peer-head': {
+      const peer = copy(r.bytes(ED25519_PUBLIC_KEY_BYTES, 'peer key'));
+      const n = r.u16('head length');
+      if (n === 0 || n > MAX_PEER_HEAD_BYTES) throw new DecodeError(`peer head is ${n} bytes, want 1..${MAX_PEER_HEAD_BYTES}`);
+      return { kind, timeMs, peer, head: copy(r.bytes(n, 'peer head')) };
+    }
+  }
+}
+
+/** Strict decode of untrusted entry bytes (unknown versions/kinds, bad lengths, trailing bytes refused). */
+export function decodeEntry(bytes: Uint8Array): Result<LogEntry> {
+  return safeDecode(() => {
+    const r = new ByteReader(bytes);
+    const e = readEntry(r);
+    r.end('entry');
+    return e;
+  });
+}

@@ -1,0 +1,78 @@
+// Entry codec: every kind round-trips, and the decoder is strict (truncation, trailing bytes,
+// unknown version/kind/event, non-canonical values are refused, never thrown).
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { decodeEntry, encodeEntry, type LogEntry } from '../../src/core/ledger/entry.ts';
+import { sampleEntries } from './helpers.ts';
+
+describe('entry codec', () => {
+  it('round-trips every kind', async () => {
+    const entries = await sampleEntries();
+    expect(new Set(entries.map((e) => e.kind)).size).toBe(5);
+    for (const e of entries) {
+      const bytes = encodeEntry(e);
+      expect(bytes[0]).toBe(1);
+      const d = decodeEntry(bytes);
+      expect(d).toEqual({ ok: true, value: e });
+    }
+  });
+
+  it('refuses every truncation and any trailing byte', async () => {
+    for (const e of await sampleEntries()) {
+      const bytes = encodeEntry(e);
+      for (let n = 0; n < bytes.length; n++) expect(decodeEntry(bytes.subarray(0, n)).ok, `${e.kind} cut at ${n}`).toBe(false);
+      expect(decodeEntry(new Uint8Array([...bytes, 0])).ok).toBe(false);
+    }
+  });
+
+  it('refuses unknown versions, kinds, events and non-canonical fields', async () => {
+    const [contribution, vote, , , slash] = (await sampleEntries()) as LogEntry[];
+    const c = encodeEntry(contribution as LogEntry);
+    const patch = (b: Uint8Array, at: number, v: number): Uint8Array => {
+      const x = b.slice();
+      x[at] = v;
+      return x;
+    };
+    expect(decodeEntry(patch(c, 0, 2)).ok).toBe(false); // version
+    expect(decodeEntry(patch(c, 1, 0)).ok).toBe(false); // kind
+    expect(decodeEntry(patch(c, 1, 6)).ok).toBe(false);
+    const v = encodeEntry(vote as LogEntry);
+    expect(decodeEntry(patch(v, 10, 3)).ok).toBe(false); // vote type
+    expect(decodeEntry(patch(v, 23, 2)).ok).toBe(false); // hasBlock
+    const s = encodeEntry(slash as LogEntry);
+    expect(decodeEntry(patch(s, 10, 7)).ok).toBe(false); // stake event
+    expect(decodeEntry(patch(s, 19, 2)).ok).toBe(false); // sign byte
+    const negZero = encodeEntry({ kind: 'stake', timeMs: 1, event: 'stake', height: 1, amount: 0, total: 0 });
+    expect(decodeEntry(patch(negZero, 19, 1)).ok).toBe(false);
+  });
+
+  it('programmer errors throw with the field named', async () => {
+    const [contribution] = (await sampleEntries()) as LogEntry[];
+    expect(() => encodeEntry({ ...(contribution as LogEntry), timeMs: -1 })).toThrow(/timeMs/);
+    expect(() => encodeEntry({ kind: 'contribution', timeMs: 1, roundId: new Uint8Array(3), commitment: new Uint8Array(32) })).toThrow(/roundId/);
+    expect(() => encodeEntry({ kind: 'stake', timeMs: 1, event: 'stake', height: 1, amount: 0.5, total: 0 })).toThrow(/amount/);
+  });
+
+  it('random bytes never throw', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
+        const d = decodeEntry(b);
+        if (d.ok) expect(encodeEntry(d.value)).toEqual(b);
+      }),
+    );
+  });
+
+  it('random stake and vote entries round-trip', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        fc.integer({ min: -(2 ** 53) + 1, max: 2 ** 53 - 1 }),
+        fc.constantFrom('stake', 'unstake', 'slash', 'reputation', 'jail', 'unjail' as const),
+        (t, amount, event) => {
+          const e: LogEntry = { kind: 'stake', timeMs: t, event, height: t, amount, total: Math.abs(amount) };
+          expect(decodeEntry(encodeEntry(e))).toEqual({ ok: true, value: e });
+        },
+      ),
+    );
+  });
+});
