@@ -28,6 +28,15 @@ Commands:
       --clipping-range C  inputs are clipped to [-C, C] (default 8)
       --json            print the report as JSON (identical for a seed, except "timesMs")
 
+  sim audit --entries N --seed S --export FILE [--head-every K] [--json]
+      Write the exported audit log of one simulated node, deterministically from seed S: entries of
+      every kind (contributions, votes, receipts with quorum certificates, stake events, peer heads),
+      a signed head every K entries (default 10), inclusion and consistency proofs.
+
+  verify FILE [--json]
+      Check an exported audit log offline: head signatures and chain, every entry and inclusion
+      proof, roots, consistency between heads, receipts. Exit 0 if valid, 1 with the reasons if not.
+
   help, --help, -h
       Show this help.
 `;
@@ -177,6 +186,42 @@ async function simSecagg(args: string[]): Promise<number> {
   return 0;
 }
 
+async function simAudit(args: string[]): Promise<number> {
+  const { values } = asUsageError(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        entries: { type: 'string' },
+        seed: { type: 'string' },
+        export: { type: 'string' },
+        'head-every': { type: 'string' },
+        json: { type: 'boolean' },
+      },
+    }),
+  );
+  const entries = required('entries', parseIntFlag('entries', values.entries, 0, 1_000_000));
+  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  const exportPath = required('export', values.export);
+  if (exportPath === '') throw new UsageError('--export must name a file');
+  const headEvery = parseIntFlag('head-every', values['head-every'], 1, 1_000_000);
+  const { runSimAudit } = await import('./sim-audit.ts');
+  return runSimAudit({ entries, seed, exportPath, json: values.json ?? false, ...(headEvery !== undefined ? { headEvery } : {}) });
+}
+
+async function verify(args: string[]): Promise<number> {
+  const { values, positionals } = asUsageError(() =>
+    parseArgs({ args, strict: true, allowPositionals: true, options: { json: { type: 'boolean' } } }),
+  );
+  if (positionals.length !== 1) throw new UsageError('verify: give exactly one FILE');
+  const file = positionals[0] as string;
+  const { existsSync, statSync } = await import('node:fs');
+  if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`verify: no such file "${file}"`);
+  const { runVerify } = await import('./verify.ts');
+  return runVerify({ file, json: values.json ?? false });
+}
+
 /** Runs the CLI; resolves to the exit code (a running server keeps the process alive after it). */
 export async function main(argv: readonly string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -189,10 +234,13 @@ export async function main(argv: readonly string[]): Promise<number> {
         return 0;
       case 'start':
         return await start(rest);
+      case 'verify':
+        return await verify(rest);
       case 'sim': {
         const [sub, ...simArgs] = rest;
         if (sub === 'network') return await simNetwork(simArgs);
         if (sub === 'secagg') return await simSecagg(simArgs);
+        if (sub === 'audit') return await simAudit(simArgs);
         throw new UsageError(sub === undefined ? 'sim: missing subcommand' : `sim: unknown subcommand "${sub}"`);
       }
       case undefined:

@@ -1,0 +1,53 @@
+// `aegis sim audit` and `aegis verify` through the CLI entry point: exit codes 0 / 1 / 2, the same
+// file for a seed, and a tampered file refused with the reason.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'aegis-audit-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+let out: string[];
+beforeEach(() => {
+  out = [];
+  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
+  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
+});
+afterEach(() => vi.restoreAllMocks());
+
+describe('aegis sim audit / aegis verify', () => {
+  it('writes a deterministic log that verifies; a tampered copy exits 1 with the reason', async () => {
+    const a = join(dir, 'a.json');
+    const b = join(dir, 'b.json');
+    expect(await main(['sim', 'audit', '--entries', '30', '--seed', '4', '--export', a, '--head-every', '4'])).toBe(0);
+    expect(await main(['sim', 'audit', '--entries', '30', '--seed', '4', '--export', b, '--head-every', '4'])).toBe(0);
+    const text = readFileSync(a, 'utf8');
+    expect(readFileSync(b, 'utf8')).toBe(text);
+    const doc = JSON.parse(text) as { entries: unknown[]; heads: unknown[] };
+    expect(doc.entries).toHaveLength(30);
+    expect(doc.heads).toHaveLength(8);
+
+    out = [];
+    expect(await main(['verify', a])).toBe(0);
+    expect(out[0]).toMatch(/^✓ valid audit log: 30 entries, 8 signed heads/);
+
+    const tampered = join(dir, 't.json');
+    writeFileSync(tampered, text.replace(/"leafIdx": 7/, '"leafIdx": 8'));
+    out = [];
+    expect(await main(['verify', tampered, '--json'])).toBe(1);
+    const verdict = JSON.parse(out[0] as string) as { ok: boolean; failures: { where: string }[] };
+    expect(verdict.ok).toBe(false);
+    expect(verdict.failures.map((f) => f.where)).toContain('entries[7].inclusion.leafIdx');
+  });
+
+  it('usage errors exit 2', async () => {
+    expect(await main(['verify'])).toBe(2);
+    expect(await main(['verify', join(dir, 'missing.json')])).toBe(2);
+    expect(await main(['verify', 'a', 'b'])).toBe(2);
+    expect(await main(['sim', 'audit', '--entries', '3', '--seed', '1'])).toBe(2);
+    expect(await main(['sim', 'audit', '--entries', 'x', '--seed', '1', '--export', join(dir, 'x.json')])).toBe(2);
+    expect(out.join('')).toMatch(/--export is required/);
+  });
+});
