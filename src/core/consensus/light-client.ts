@@ -1,0 +1,134 @@
+// Light-client sync: a newcomer learns the current validator set from genesis through set-change
+// certificates, then the state from a certified snapshot, without fetching every block.
+//
+// A set-change certificate is the header of a block h whose next validators differ from its own,
+// the QC of h (precommits of more than 2/3 of h's power), and the new validator list. The header
+// names both sets by hash, so each certificate is checked against the set the previous one (or
+// genesis) established: header.validatorsHash = trusted set, QC valid for the header's hash under
+// that set, list hashes to header.nextValidatorsHash → trusted set from h + 1 on. Skipping a
+// certificate breaks the chain of hashes; forging one needs > 2/3 of the then-current power.
+//
+// A certified snapshot is a header H decided by the trusted set, its QC, and the state records;
+// their RFC 9162 root must equal the header's app state root.
+//
+// What this does NOT prove: that no later change exists (a peer can serve an old but genuine
+// state — ask several peers and take the highest), nor safety against validators that unbonded
+// long ago signing an alternative history (long-range attack): as in every proof-of-stake light
+// client, a node that was offline for longer than the unbonding period needs a recent trusted
+// checkpoint (header hash) from a source it trusts.
+//
+// certificate = header (block.ts) ‖ QC (vote-codec.ts) ‖ u32 n ‖ n × (32 public key ‖ u64 power)
+import { bytesEqual } from '../bytes.ts';
+import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
+import type { Verifier } from '../crypto/ed25519.ts';
+import { nodeIdFromPublicKey } from '../crypto/node-id.ts';
+import { err, ok, type Result } from '../result.ts';
+import { genesisState, stateFromRecords, type AppState } from './app-state.ts';
+import { headerHash, readHeader, writeHeader, type BlockHeader } from './block.ts';
+import type { Genesis } from './genesis.ts';
+import { merkleRoot } from './hash-tree.ts';
+import { verifyQuorumCertificate } from './qc.ts';
+import { tryMakeValidatorSet } from './validator-set.ts';
+import { MAX_VALIDATORS, readQuorumCertificate, writeQuorumCertificate } from './vote-codec.ts';
+import type { QuorumCertificate, Validator, ValidatorSet } from './types.ts';
+
+export interface SetChangeCertificate {
+  readonly header: BlockHeader;
+  readonly qc: QuorumCertificate;
+  /** The validators (key, power) from header.height + 1 on. */
+  readonly nextValidators: readonly Validator[];
+}
+
+export interface CertifiedSnapshot {
+  readonly header: BlockHeader;
+  readonly qc: QuorumCertificate;
+  /** stateRecords() of the state after the header's block. */
+  readonly records: readonly Uint8Array[];
+}
+
+export interface TrustedSet {
+  /** First height this set decides. */
+  readonly fromHeight: number;
+  readonly set: ValidatorSet;
+}
+
+export function encodeCertificate(c: SetChangeCertificate): Uint8Array {
+  const w = new ByteWriter(1024);
+  writeHeader(w, c.header);
+  writeQuorumCertificate(w, c.qc);
+  w.u32(c.nextValidators.length);
+  for (const v of c.nextValidators) w.bytes(v.publicKey).u64(v.power);
+  return w.finish();
+}
+
+export function decodeCertificate(bytes: Uint8Array): Result<SetChangeCertificate> {
+  return safeDecode(() => {
+    const r = new ByteReader(bytes);
+    const header = readHeader(r);
+    const qc = readQuorumCertificate(r);
+    const n = r.u32('validator count');
+    if (n > MAX_VALIDATORS || n * 40 > r.remaining) throw new DecodeError(`certificate: ${n} validators do not fit`);
+    const nextValidators: Validator[] = [];
+    for (let i = 0; i < n; i++) {
+      const publicKey = r.bytes(32, 'validator key').slice();
+      nextValidators.push({ id: nodeIdFromPublicKey(publicKey), publicKey, power: r.u64('power') });
+    }
+    r.end('certificate');
+    return { header, qc, nextValidators };
+  });
+}
+
+async function checkCertified(header: BlockHeader, qc: QuorumCertificate, trusted: TrustedSet, chainId: string, verifier: Verifier): Promise<Result<true>> {
+  if (header.chainId !== chainId) return err(`header of height ${header.height} is for chain ${header.chainId}`);
+  if (header.height < trusted.fromHeight) return err(`height ${header.height} precedes the trusted set (from ${trusted.fromHeight})`);
+  if (!bytesEqual(header.validatorsHash, trusted.set.hash)) return err(`height ${header.height}: validators hash is not the trusted set's`);
+  if (qc.height !== header.height || !bytesEqual(qc.blockHash, headerHash(header)))
+    return err(`height ${header.height}: the QC is not for this header`);
+  const v = await verifyQuorumCertificate(qc, trusted.set, chainId, verifier);
+  if (!v.ok) return err(`height ${header.height}: ${v.error}`);
+  return ok(true);
+}
+
+/** Follows the certificates (ascending heights) from genesis; returns the current set. Never throws. */
+export async function verifySetChanges(g: Genesis, certs: readonly SetChangeCertificate[], verifier: Verifier): Promise<Result<TrustedSet>> {
+  let trusted: TrustedSet;
+  try {
+    trusted = { fromHeight: 1, set: genesisState(g).validators };
+  } catch (e) {
+    return err(`genesis: ${String(e)}`);
+  }
+  for (const c of certs) {
+    const checked = await checkCertified(c.header, c.qc, trusted, g.chainId, verifier);
+    if (!checked.ok) return checked;
+    const next = tryMakeValidatorSet(c.nextValidators);
+    if (!next.ok) return err(`height ${c.header.height}: next validators: ${next.error}`);
+    if (!bytesEqual(next.value.hash, c.header.nextValidatorsHash))
+      return err(`height ${c.header.height}: next validators do not match the header`);
+    trusted = { fromHeight: c.header.height + 1, set: next.value };
+  }
+  return ok(trusted);
+}
+
+/** Checks a snapshot against the trusted set and returns the state it certifies. */
+export async function verifySnapshot(g: Genesis, trusted: TrustedSet, s: CertifiedSnapshot, verifier: Verifier): Promise<Result<AppState>> {
+  const checked = await checkCertified(s.header, s.qc, trusted, g.chainId, verifier);
+  if (!checked.ok) return checked;
+  if (!bytesEqual(merkleRoot(s.records), s.header.appStateRoot)) return err('snapshot records do not hash to the certified state root');
+  const state = stateFromRecords(s.records, g);
+  if (!state.ok) return state;
+  if (state.value.height !== s.header.height) return err('snapshot height differs from its header');
+  if (!bytesEqual(state.value.validators.hash, s.header.nextValidatorsHash)) return err('snapshot validators differ from the header');
+  return state;
+}
+
+/** Both steps: genesis → current set → certified state. */
+export async function syncFromCertificates(
+  g: Genesis,
+  certs: readonly SetChangeCertificate[],
+  snapshot: CertifiedSnapshot,
+  verifier: Verifier,
+): Promise<Result<AppState>> {
+  const trusted = await verifySetChanges(g, certs, verifier);
+  if (!trusted.ok) return trusted;
+  return verifySnapshot(g, trusted.value, snapshot, verifier);
+}
