@@ -13,6 +13,7 @@ import { voteSignBytes } from '../../src/core/consensus/sign-bytes.ts';
 import { indexOfValidator } from '../../src/core/consensus/validator-set.ts';
 import { VoteType, type DuplicateVoteEvidence } from '../../src/core/consensus/types.ts';
 import { DEFAULT_PARAMS as SECAGG_DEFAULTS } from '../../src/core/secagg/params.ts';
+import { NO_PREVIOUS_HEAD, signTreeHead } from '../../src/core/ledger/tree-head.ts';
 import { appKeys, CHAIN, LockStep, testGenesis, tx } from './app-helpers.ts';
 
 const stakeOf = (net: LockStep, s: Signer): number => net.chains[0]!.state.candidates.get(bytesToHex(s.publicKey))?.stake ?? 0;
@@ -165,6 +166,26 @@ describe('evidence and slashing', () => {
     expect(await net.chains[0]!.submitEvidence(forged)).toMatchObject({ ok: false, error: expect.stringMatching(/signature/) });
     const sameBlock = { ...e, voteB: e.voteA };
     expect(await net.chains[0]!.submitEvidence(sameBlock)).toMatchObject({ ok: false, error: expect.stringMatching(/same block/) });
+  });
+
+  it('split view: two signed log heads of one size with different roots slash the log owner; an unreconciled pair does not', async () => {
+    const keys = await appKeys(4);
+    const genesis = testGenesis(keys, [1000, 1000, 1000, 1000], { doubleSignTombstone: false, doubleSignJailBlocks: 50 });
+    const net = LockStep.create(genesis, keys);
+    await net.step();
+    const owner = keys[2]!;
+    const head = (size: number, root: number, prev = NO_PREVIOUS_HEAD) => signTreeHead({ size, root: new Uint8Array(32).fill(root), timeMs: 1000 + size, prevHash: prev }, owner);
+    const [a, b, c] = await Promise.all([head(5, 1), head(5, 2), head(9, 3, new Uint8Array(32).fill(7))]);
+    const unreconciled = { kind: 'split-view' as const, logOwner: owner.publicKey, headA: a.bytes, headB: c.bytes };
+    expect(await net.chains[0]!.submitEvidence(unreconciled)).toMatchObject({ ok: false, error: expect.stringMatching(/split view/) });
+    const fork = { kind: 'split-view' as const, logOwner: owner.publicKey, headA: a.bytes, headB: b.bytes };
+    for (const ch of net.chains) expect((await ch.submitEvidence(fork)).ok).toBe(true);
+    await net.step();
+    expect(events(net, 'slash')).toEqual([expect.objectContaining({ reason: 'split-view', burned: 50 })]);
+    const cand = net.chains[0]!.state.candidates.get(bytesToHex(owner.publicKey))!;
+    expect(cand).toMatchObject({ tombstoned: false, jailedUntil: net.height + 50, reputationMicros: 0 });
+    expect(await net.chains[1]!.submitEvidence({ ...fork, headA: b.bytes, headB: a.bytes })).toMatchObject({ ok: false, error: expect.stringMatching(/already punished/) });
+    expectAllAgree(net);
   });
 
   it('downtime: missing more than half the window slashes 1% and jails; unjail after the period brings it back', async () => {

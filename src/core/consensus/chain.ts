@@ -34,7 +34,7 @@ import {
   type BlockHeader,
 } from './block.ts';
 import { BlockStore, type BlockPersistence } from './block-store.ts';
-import { offenceKey, verifyEvidence, type SplitViewChecker } from './evidence.ts';
+import { ledgerSplitViewChecker, offenceKey, verifyEvidence, type SplitViewChecker } from './evidence.ts';
 import { genesisHash, type Genesis } from './genesis.ts';
 import type { CertifiedSnapshot, SetChangeCertificate } from './light-client.ts';
 import { proposerOf } from './proposer-selection.ts';
@@ -55,6 +55,7 @@ export interface ChainOptions {
   readonly publicKey?: Uint8Array;
   readonly clock: Clock;
   readonly checkAggregation?: AggregationChecker;
+  /** Judges split-view evidence; default: the ledger's checker (proven forks only). */
   readonly splitView?: SplitViewChecker;
   readonly persistence?: BlockPersistence;
   /** A proposal's time may run at most this far ahead of the local clock. */
@@ -99,11 +100,13 @@ export class Chain implements ConsensusApp {
   private readonly resultPool = new Map<string, AggregationResult>();
   /** Blocks of the next height that passed validation (or that this node proposed), by hash. */
   private readonly validated = new Map<string, Validated>();
+  private readonly splitView: SplitViewChecker;
   /** Rejected proposals and pool submissions by reason (the first words of the error). */
   readonly rejected = new Map<string, number>();
 
   constructor(private readonly opts: ChainOptions, start?: { state: AppState; header: BlockHeader; qc: QuorumCertificate; certificates: readonly SetChangeCertificate[] }) {
     const p = opts.genesis.params;
+    this.splitView = opts.splitView ?? ledgerSplitViewChecker(opts.verifier);
     this.store = new BlockStore(p.blockWindow, opts.persistence);
     if (start === undefined) {
       this.stateNow = genesisState(opts.genesis);
@@ -182,7 +185,7 @@ export class Chain implements ConsensusApp {
       validatorSetAt: (h: number) => this.sets.get(h) ?? null,
       currentHeight: height,
       maxAgeBlocks: this.stateNow.params.evidenceMaxAgeBlocks,
-      splitView: this.opts.splitView,
+      splitView: this.splitView,
     };
   }
 

@@ -4,13 +4,14 @@
 //
 // evidence = u8 kind ‖ body     kind 1: duplicate vote (vote-codec.ts)
 //                               kind 2: split view: 32 log owner ‖ u32 len ‖ head A ‖ u32 len ‖ head B
-// Split-view heads are the audit log's signed tree heads; the ledger provides a pure checker
-// (core/ledger/split-view.ts) that the node plugs in as a SplitViewChecker. Without one, split-view
-// evidence is refused (it cannot be judged), never accepted.
+// Split-view heads are the audit log's signed tree heads; the check is pluggable (SplitViewChecker);
+// the chain uses the ledger's pure checker (core/ledger/split-view.ts) through ledgerSplitViewChecker
+// unless told otherwise. Without a checker, split-view evidence is refused (it cannot be judged).
 import { bytesEqual, bytesToHex, compareBytes, concatBytes } from '../bytes.ts';
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
 import { ED25519_PUBLIC_KEY_BYTES, type Verifier } from '../crypto/ed25519.ts';
 import { domainTag, sha256 } from '../crypto/hash.ts';
+import { checkSplitViewEvidence } from '../ledger/split-view.ts';
 import { err, ok, type Result } from '../result.ts';
 import { voteSignBytesOf } from './sign-bytes.ts';
 import { indexOfValidator } from './validator-set.ts';
@@ -22,6 +23,18 @@ export const MAX_TREE_HEAD_BYTES = 4096;
 
 /** Judges split-view evidence (the ledger's pure checker); may be async. */
 export type SplitViewChecker = (e: SplitViewEvidence) => boolean | Promise<boolean>;
+
+/**
+ * The ledger's checker as the chain applies it: only forks the two signed heads prove by
+ * themselves (same size with different roots, or two heads naming the same parent) are punished.
+ * A pair of different sizes without a consistency proof is not: the owner may still publish one.
+ */
+export function ledgerSplitViewChecker(verifier: Verifier): SplitViewChecker {
+  return async (e) => {
+    const v = await checkSplitViewEvidence(e, verifier);
+    return v.valid && v.proven !== 'unreconciled';
+  };
+}
 
 export function writeEvidence(w: ByteWriter, e: Evidence): void {
   if (e.kind === 'duplicate-vote') {
