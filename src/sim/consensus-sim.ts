@@ -61,6 +61,8 @@ export interface ConsensusSimOptions {
   seed: number;
   /** Stop once every live honest node committed this many heights (0 .. heights−1). */
   heights: number;
+  /** Keep running past `heights` until every live honest node committed this much evidence. */
+  minEvidence?: number;
   /** Default: seeded uniform integers in 1..100. */
   powers?: readonly number[];
   byzantine?: readonly number[];
@@ -79,6 +81,8 @@ export interface ConsensusSimOptions {
   partitions?: readonly { atMs: number; healAtMs: number; groups: readonly (readonly number[])[] }[];
   crashes?: readonly { node: number; atMs: number }[];
   maxVirtualMs?: number;
+  /** Decided blocks each driver keeps for lagging peers (default 1024: long partitions in tests). */
+  recentCommits?: number;
   chainId?: string;
   /** Builds each node's application (default TestChainApp). */
   makeApp?: (ctx: SimAppContext) => SimChainApp;
@@ -222,6 +226,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
   const halfA = new Set(honest.filter((_, k) => k % 2 === 0));
   /** Per (height, round): the two blocks a forking proposer sent, so colluding voters match them. */
   const forkPairs = new Map<string, { a: Uint8Array; b: Uint8Array }>();
+  const forkPairsPending = new Map<string, Promise<{ a: Uint8Array; b: Uint8Array }>>();
 
   const nodes: SimNode[] = [];
   const linkRng = rng.fork('links');
@@ -294,6 +299,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       clock: clock as Clock,
       transport,
       timeouts: o.timeouts ?? DEFAULT_TIMEOUTS,
+      recentCommits: o.recentCommits ?? 1024,
       onEvidence: (e) => app.addEvidence(e),
       onCommitted: (h, hash, qc) => {
         report.committed[h] = bytesToHex(hash);
@@ -327,12 +333,17 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
     if (!d.ok) return;
     const p = d.value.proposal;
     const k = `${p.height}/${p.round}`;
-    let pair = forkPairs.get(k);
-    if (pair === undefined) {
-      const variant = await node.app.variantBlock(p.height, p.round);
-      pair = { a: d.value.block, b: variant };
-      forkPairs.set(k, pair);
+    // One variant per (height, round), however many recipients ask concurrently.
+    let pending = forkPairsPending.get(k);
+    if (pending === undefined) {
+      pending = node.app.variantBlock(p.height, p.round).then((b) => {
+        const made = { a: d.value.block, b };
+        forkPairs.set(k, made);
+        return made;
+      });
+      forkPairsPending.set(k, pending);
     }
+    const pair = await pending;
     const block = toA ? pair.a : pair.b;
     const blockHash = node.app.blockHash(block);
     const signature = await node.signer.sign(proposalSignBytes(chainId, p.height, p.round, p.polRound, blockHash));
@@ -374,7 +385,13 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
   for (const x of nodes) x.driver.start(0);
   await nextMacrotask();
   const live = () => nodes.filter((x) => !x.byzantine && !x.crashed);
-  const done = () => live().every((x) => x.report.committed.length >= o.heights && x.report.committed[o.heights - 1] !== undefined);
+  const done = () =>
+    live().every(
+      (x) =>
+        x.report.committed.length >= o.heights &&
+        x.report.committed[o.heights - 1] !== undefined &&
+        x.app.committedEvidence().length >= (o.minEvidence ?? 0),
+    );
   while (!done() && clock.peek() !== undefined && (clock.peek() as number) <= maxVirtualMs) {
     clock.runNext();
     await nextMacrotask();

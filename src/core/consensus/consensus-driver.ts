@@ -12,8 +12,10 @@ import { MessageType } from '../net/message-types.ts';
 import {
   decodeCommitMessage,
   decodeProposalMessage,
+  decodeStatusMessage,
   encodeCommitMessage,
   encodeProposalMessage,
+  encodeStatusMessage,
   type CommitMessage,
 } from './consensus-messages.ts';
 import { proposerOf } from './proposer-selection.ts';
@@ -22,8 +24,11 @@ import { proposalSignBytes, proposalSignBytesOf, voteSignBytes, voteSignBytesOf 
 import { Tendermint, DEFAULT_TIMEOUTS, type EngineOutput, type TimeoutParams } from './tendermint.ts';
 import { indexOfValidator } from './validator-set.ts';
 import { decodeDuplicateVoteEvidence, decodeVote, encodeDuplicateVoteEvidence, encodeVote } from './vote-codec.ts';
-import { voteKey } from './vote-set.ts';
+import { voteKey, type HeightVotes } from './vote-set.ts';
 import type { ConsensusApp, DuplicateVoteEvidence, Proposal, QuorumCertificate, Vote } from './types.ts';
+
+/** Decided heights whose votes are kept to catch late double votes. */
+const PAST_VOTE_HEIGHTS = 2;
 
 export interface ConsensusTransport {
   /** To every other node (not back to this one). */
@@ -60,10 +65,22 @@ export interface ConsensusDriverOptions {
   futureHeights?: number;
   /** Bound on kept future-height messages; beyond it they are dropped and counted. */
   maxFutureMessages?: number;
-  /** Decided blocks kept to help peers that are behind (ConsensusCommit). */
+  /**
+   * Decided blocks kept to help peers that are behind (ConsensusCommit), default 64. A node further
+   * behind than this needs state sync (the application's light client), not consensus.
+   */
   recentCommits?: number;
+  /** Commits sent per catch-up request, and kept ahead by the receiver (default 16). */
+  catchUpHeights?: number;
   /** Duplicate votes seen or received (verified): the application's evidence pool takes them. */
   onEvidence?: (e: DuplicateVoteEvidence) => void;
+  /**
+   * While height, round and step stay unchanged this long, re-send this node's messages of the
+   * current round (default 2000 ms). The paper assumes every message between correct nodes is
+   * eventually delivered; a peer that was behind dropped our votes as too far ahead, and without a
+   * re-send both sides can wait for each other forever (CometBFT's gossip routines do the same job).
+   */
+  rebroadcastMs?: number;
   /** After the application committed a height. */
   onCommitted?: (height: number, blockHash: Uint8Array, qc: QuorumCertificate) => void;
   /** After any state change (height, round, step), for dashboards. */
@@ -90,12 +107,14 @@ export type DriverCounter =
   | 'bad-commit'
   | 'verified'
   | 'app-error'
-  | 'catch-up-sent';
+  | 'catch-up-sent'
+  | 'status-sent';
 
 interface Pending {
   check: SignatureCheck;
   /** Replay key, marked seen once the signature verified. */
   key: string;
+  /** Delivered only while this is the current height; −1: whatever the height (evidence). */
   height: number;
   deliver: () => void;
 }
@@ -115,7 +134,10 @@ export class ConsensusDriver {
   /** Signatures made and checked, for benchmarks. */
   signCount = 0;
   verifyCount = 0;
-  private readonly opts: Required<Pick<ConsensusDriverOptions, 'futureHeights' | 'maxFutureMessages' | 'recentCommits'>>;
+  private readonly opts: Required<
+    Pick<ConsensusDriverOptions, 'futureHeights' | 'maxFutureMessages' | 'recentCommits' | 'catchUpHeights'>
+  >;
+  private readonly statusSentAt = new Map<NodeId, number>();
   private readonly batch: BatchVerifier;
   private queue: Pending[] = [];
   private flushScheduled = false;
@@ -125,7 +147,13 @@ export class ConsensusDriver {
   private readonly recent = new Map<number, CommitMessage>();
   private readonly catchUpSentAt = new Map<string, number>();
   private readonly evidenceSeen = new Set<string>();
+  /** Votes of the last decided heights: a late conflicting vote for them is still evidence. */
+  private readonly pastVotes = new Map<number, HeightVotes>();
   private timers: TimerHandle[] = [];
+  /** This node's signed messages of the current height, by round, for re-sending. */
+  private own: { round: number; type: number; body: Uint8Array }[] = [];
+  private rebroadcastTimer: TimerHandle | null = null;
+  private lastProgress = '';
   private stopped = false;
   private committing = false;
 
@@ -135,7 +163,8 @@ export class ConsensusDriver {
     this.opts = {
       futureHeights: o.futureHeights ?? 2,
       maxFutureMessages: o.maxFutureMessages ?? 4096,
-      recentCommits: o.recentCommits ?? 16,
+      recentCommits: o.recentCommits ?? 64,
+      catchUpHeights: o.catchUpHeights ?? 16,
     };
   }
 
@@ -150,12 +179,28 @@ export class ConsensusDriver {
   /** Starts consensus at `height` (the first height not yet committed). */
   start(height: number): void {
     this.enterHeight(height);
+    this.armRebroadcast();
   }
 
   stop(): void {
     this.stopped = true;
     for (const t of this.timers) this.o.clock.clearTimeout(t);
     this.timers = [];
+    if (this.rebroadcastTimer !== null) this.o.clock.clearTimeout(this.rebroadcastTimer);
+    this.rebroadcastTimer = null;
+  }
+
+  private armRebroadcast(): void {
+    const period = this.o.rebroadcastMs ?? 2000;
+    this.rebroadcastTimer = this.o.clock.setTimeout(() => {
+      if (this.stopped) return;
+      const s = this.machine.snapshot();
+      const progress = `${s.height}/${s.round}/${s.step}/${s.decided}`;
+      if (progress === this.lastProgress)
+        for (const m of this.own) if (m.round >= s.round - 1) this.o.transport.broadcast(m.type, m.body);
+      this.lastProgress = progress;
+      this.armRebroadcast();
+    }, period);
   }
 
   /** An envelope body of a consensus type from `from`, already authenticated as `from`'s by the transport. */
@@ -166,7 +211,11 @@ export class ConsensusDriver {
     else if (type === MessageType.ConsensusProposal) this.receiveProposal(from, body);
     else if (type === MessageType.ConsensusEvidence) this.receiveEvidence(body);
     else if (type === MessageType.ConsensusCommit) this.receiveCommit(from, type, body);
-    else this.count('malformed');
+    else if (type === MessageType.ConsensusStatus) {
+      const d = decodeStatusMessage(body);
+      if (!d.ok) this.count('malformed');
+      else if (d.value < this.machine.height) this.sendCatchUp(from, d.value);
+    } else this.count('malformed');
   }
 
   /** Decided block of a recent height, if still kept. */
@@ -185,7 +234,9 @@ export class ConsensusDriver {
       return false;
     }
     if (height === h) return true;
-    if (height > h + this.opts.futureHeights) {
+    const ahead = type === MessageType.ConsensusCommit ? this.opts.catchUpHeights : this.opts.futureHeights;
+    if (height > h + 1) this.askForCommits(from);
+    if (height > h + ahead) {
       this.count('too-far-ahead');
       return false;
     }
@@ -210,6 +261,8 @@ export class ConsensusDriver {
     const d = decodeVote(body);
     if (!d.ok) return this.count('malformed');
     const v = d.value;
+    const past = this.pastVotes.get(v.height);
+    if (past !== undefined) return this.receivePastVote(from, v, past);
     if (!this.admitHeight(from, MessageType.ConsensusVote, body, v.height)) return;
     const set = this.machine.validatorSet;
     if (set === null || indexOfValidator(set, v.validator) < 0) return this.count('not-validator');
@@ -220,6 +273,27 @@ export class ConsensusDriver {
       key,
       height: v.height,
       deliver: () => this.deliverVote(v),
+    });
+  }
+
+  /** A vote for a height just decided: counts for nothing, but may prove a double vote. */
+  private receivePastVote(from: NodeId, v: Vote, past: HeightVotes): void {
+    this.count('old-height');
+    this.sendCatchUp(from, v.height);
+    if (indexOfValidator(past.set, v.validator) < 0) return;
+    const key = `v${bytesToHex(v.signature)}`;
+    if (!this.fresh(key)) return;
+    this.enqueue({
+      check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
+      key,
+      height: -1,
+      deliver: () => {
+        const r = past.add(v);
+        if (r.kind === 'conflict') {
+          this.count('conflict');
+          this.acceptEvidence(r.evidence, `e${bytesToHex(r.evidence.voteA.signature)}${bytesToHex(r.evidence.voteB.signature)}`);
+        }
+      },
     });
   }
 
@@ -262,7 +336,7 @@ export class ConsensusDriver {
       this.enqueue({
         check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
         key: v === a ? key : `${key}/b`,
-        height: this.machine.height,
+        height: -1,
         deliver: () => {
           if (++okCount === 2) this.acceptEvidence(e, key);
         },
@@ -319,7 +393,7 @@ export class ConsensusDriver {
       if (verdicts[i] !== true) return this.count('bad-signature');
       this.seen.add(p.key);
       this.count('verified');
-      if (this.stopped || p.height !== this.machine.height) return;
+      if (this.stopped || (p.height !== this.machine.height && p.height !== -1)) return;
       p.deliver();
     });
     this.pump();
@@ -350,9 +424,20 @@ export class ConsensusDriver {
     this.o.transport.broadcast(MessageType.ConsensusEvidence, encodeDuplicateVoteEvidence(e));
   }
 
+  /** A peer is more than a height ahead: ask it (at most once a second) for the commits we miss. */
+  private askForCommits(from: NodeId): void {
+    const now = this.o.clock.now();
+    const last = this.statusSentAt.get(from);
+    if (last !== undefined && now - last < 1000) return;
+    if (this.statusSentAt.size > 4096) this.statusSentAt.clear();
+    this.statusSentAt.set(from, now);
+    this.count('status-sent');
+    this.o.transport.send(from, MessageType.ConsensusStatus, encodeStatusMessage(this.machine.height));
+  }
+
   private sendCatchUp(to: NodeId, height: number): void {
     const now = this.o.clock.now();
-    for (let h = height; h < height + 8; h++) {
+    for (let h = height; h < height + this.opts.catchUpHeights; h++) {
       const m = this.recent.get(h);
       if (m === undefined) return;
       const k = `${to}/${h}`;
@@ -437,7 +522,9 @@ export class ConsensusDriver {
     if (this.stopped || height !== this.machine.height) return;
     const proposal: Proposal = { height, round, polRound, blockHash, proposer: this.o.signer.publicKey, signature };
     this.seen.add(`p${bytesToHex(signature)}`);
-    this.o.transport.broadcast(MessageType.ConsensusProposal, encodeProposalMessage({ proposal, block }));
+    const body = encodeProposalMessage({ proposal, block });
+    this.own.push({ round, type: MessageType.ConsensusProposal, body });
+    this.o.transport.broadcast(MessageType.ConsensusProposal, body);
     this.machine.onProposal(proposal, block, blockHash);
     this.pump();
   }
@@ -448,7 +535,9 @@ export class ConsensusDriver {
     if (this.stopped || o.height !== this.machine.height) return;
     const vote: Vote = { type: o.type, height: o.height, round: o.round, blockHash: o.blockHash, validator: this.o.signer.publicKey, signature };
     this.seen.add(`v${bytesToHex(signature)}`);
-    this.o.transport.broadcast(MessageType.ConsensusVote, encodeVote(vote));
+    const body = encodeVote(vote);
+    this.own.push({ round: o.round, type: MessageType.ConsensusVote, body });
+    this.o.transport.broadcast(MessageType.ConsensusVote, body);
     this.machine.onVote(vote);
     this.pump();
   }
@@ -470,6 +559,9 @@ export class ConsensusDriver {
     if (this.stopped) return;
     this.recent.set(height, { height, block, qc });
     this.recent.delete(height - this.opts.recentCommits);
+    const votes = this.machine.heightVotes;
+    if (votes !== null) this.pastVotes.set(height, votes);
+    this.pastVotes.delete(height - PAST_VOTE_HEIGHTS);
     this.o.onCommitted?.(height, blockHash, qc);
     this.enterHeight(height + 1);
   }
@@ -478,7 +570,8 @@ export class ConsensusDriver {
     for (const t of this.timers) this.o.clock.clearTimeout(t);
     this.timers = [];
     this.seen.clear();
-    this.queue = this.queue.filter((p) => p.height >= height);
+    this.own = [];
+    this.queue = this.queue.filter((p) => p.height >= height || p.height === -1);
     let set;
     try {
       set = this.o.app.validatorSet(height);

@@ -3,6 +3,7 @@
 // vote     = vote (vote-codec.ts)
 // evidence = duplicate-vote evidence (vote-codec.ts)
 // commit   = u8 version ‖ u64 height ‖ u32 len ‖ block ‖ qc (vote-codec.ts)
+// status   = u8 version ‖ u64 height
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
 import type { Result } from '../result.ts';
 import { CODEC_VERSION, PROPOSAL_BYTES, readProposal, readQuorumCertificate, writeProposal, writeQuorumCertificate } from './vote-codec.ts';
@@ -55,5 +56,19 @@ export function decodeCommitMessage(bytes: Uint8Array): Result<CommitMessage> {
     r.end('commit message');
     if (qc.height !== height) throw new DecodeError('commit qc is for another height');
     return { height, block, qc };
+  });
+}
+
+export function encodeStatusMessage(height: number): Uint8Array {
+  return new ByteWriter(9).u8(CODEC_VERSION).u64(height).finish();
+}
+
+export function decodeStatusMessage(bytes: Uint8Array): Result<number> {
+  return safeDecode(() => {
+    const r = new ByteReader(bytes);
+    if (r.u8('version') !== CODEC_VERSION) throw new DecodeError('status message version unsupported');
+    const height = r.u64('height');
+    r.end('status message');
+    return height;
   });
 }

@@ -5,7 +5,8 @@ import { ED25519_SIGNATURE_BYTES, type Verifier } from '../crypto/ed25519.ts';
 import { err, ok, type Result } from '../result.ts';
 import { HASH_BYTES, voteSignBytes } from './sign-bytes.ts';
 import { indexOfValidator, isQuorum } from './validator-set.ts';
-import { VoteType, type Hash, type QuorumCertificate, type Validator, type ValidatorSet, type Vote } from './types.ts';
+import { duplicateVoteEvidence } from './vote-set.ts';
+import { VoteType, type DuplicateVoteEvidence, type Hash, type QuorumCertificate, type Validator, type ValidatorSet, type Vote } from './types.ts';
 
 /**
  * Checks, in this order, and names the first failure: height/round shape, block hash length,
@@ -78,4 +79,37 @@ export function signedPower(qc: QuorumCertificate, set: ValidatorSet): number {
   let p = 0;
   for (const s of qc.signatures) p += set.validators[s.validatorIndex]?.power ?? 0;
   return p;
+}
+
+/**
+ * Two QCs for one height and round naming different blocks: every validator in both signed two
+ * precommits, so each common signer yields DuplicateVoteEvidence. If quorums are > 2/3, the common
+ * signers hold > 1/3 of the power — the accountability of a safety violation. (QCs of different rounds
+ * need the rounds' prevotes to assign blame, which a QC alone does not carry: returns [].)
+ */
+export function evidenceFromConflictingCommits(
+  set: ValidatorSet,
+  a: QuorumCertificate,
+  b: QuorumCertificate,
+): { evidence: DuplicateVoteEvidence[]; power: number } {
+  if (a.height !== b.height || a.round !== b.round || bytesEqual(a.blockHash, b.blockHash)) return { evidence: [], power: 0 };
+  const sigB = new Map(b.signatures.map((s) => [s.validatorIndex, s.signature]));
+  const evidence: DuplicateVoteEvidence[] = [];
+  let power = 0;
+  for (const s of a.signatures) {
+    const other = sigB.get(s.validatorIndex);
+    const v = set.validators[s.validatorIndex];
+    if (other === undefined || v === undefined) continue;
+    const vote = (blockHash: Hash, signature: Uint8Array): Vote => ({
+      type: VoteType.Precommit,
+      height: a.height,
+      round: a.round,
+      blockHash,
+      validator: v.publicKey,
+      signature,
+    });
+    evidence.push(duplicateVoteEvidence(vote(a.blockHash, s.signature), vote(b.blockHash, other)));
+    power += v.power;
+  }
+  return { evidence, power };
 }

@@ -188,6 +188,7 @@ export class Tendermint {
     const res = votes.add(v);
     if (res.kind === 'conflict') {
       this.out.push({ kind: 'evidence', evidence: res.evidence });
+      this.evaluate();
       return 'conflict';
     }
     if (res.kind === 'not-validator' || res.kind === 'wrong-set') return 'not-validator';

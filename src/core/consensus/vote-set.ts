@@ -1,7 +1,14 @@
 // Tallies of signature-checked votes by power. VoteSet: one (height, round, type); HeightVotes: all
 // rounds of one height plus, per round, which validators were heard from at all (for the f+1 round
-// skip). A validator's first vote counts; a second, different vote for the same (height, round, type)
-// is not counted and yields DuplicateVoteEvidence (both are validly signed: the driver checked them).
+// skip). A second, different vote of a validator for the same (height, round, type) yields
+// DuplicateVoteEvidence (both are validly signed: the driver checked them) and is COUNTED for its
+// block too, as the paper counts messages ("2f+1 ⟨PREVOTE, h, r, id(v)⟩"): if only a validator's first
+// vote counted, an equivocator could show different nodes different "first" votes, so one honest node
+// sees +2/3 for v (and locks, and later proposes v with that proof-of-lock round) while another never
+// does — liveness lost. Counting both keeps safety (quorum intersection rests on honest votes) and
+// makes every honest node's tally converge once gossip delivered everything. CometBFT reaches the same
+// end with peers' +2/3 claims. A validator's distinct targets are capped (memory); beyond the cap it is
+// already proven Byzantine.
 import { bytesEqual, bytesToHex, compareBytes } from '../bytes.ts';
 import { exceedsOneThird, indexOfValidator, isQuorum } from './validator-set.ts';
 import { VoteType, type DuplicateVoteEvidence, type Hash, type ValidatorSet, type Vote } from './types.ts';
@@ -29,8 +36,12 @@ export function duplicateVoteEvidence(a: Vote, b: Vote): DuplicateVoteEvidence {
     : { kind: 'duplicate-vote', voteA: b, voteB: a };
 }
 
+/** Distinct targets counted per validator per (height, round, type). */
+export const MAX_TARGETS_PER_VALIDATOR = 8;
+
 export class VoteSet {
-  private readonly byIndex: (Vote | undefined)[];
+  /** Each validator's votes, first one first, distinct targets. */
+  private readonly byIndex: (Vote[] | undefined)[];
   private readonly powerByKey = new Map<VoteKey, number>();
   private anyPower = 0;
   /** Conflicting second votes already reported, one per validator. */
@@ -42,23 +53,26 @@ export class VoteSet {
     readonly round: number,
     readonly type: VoteType,
   ) {
-    this.byIndex = new Array<Vote | undefined>(set.validators.length);
+    this.byIndex = new Array<Vote[] | undefined>(set.validators.length);
   }
 
   add(vote: Vote): AddVoteResult {
     if (vote.height !== this.height || vote.round !== this.round || vote.type !== this.type) return { kind: 'wrong-set' };
     const i = indexOfValidator(this.set, vote.validator);
     if (i < 0) return { kind: 'not-validator' };
-    const prev = this.byIndex[i];
-    if (prev !== undefined) {
-      if (sameTarget(prev.blockHash, vote.blockHash)) return { kind: 'duplicate' };
-      if (this.reported.has(i)) return { kind: 'duplicate' };
-      this.reported.add(i);
-      return { kind: 'conflict', evidence: duplicateVoteEvidence(prev, vote) };
-    }
-    this.byIndex[i] = vote;
     const power = this.set.validators[i]?.power ?? 0;
     const key = voteKey(vote.blockHash);
+    const prev = this.byIndex[i];
+    if (prev !== undefined) {
+      if (prev.some((p) => sameTarget(p.blockHash, vote.blockHash))) return { kind: 'duplicate' };
+      if (prev.length >= MAX_TARGETS_PER_VALIDATOR) return { kind: 'duplicate' };
+      prev.push(vote);
+      this.powerByKey.set(key, (this.powerByKey.get(key) ?? 0) + power);
+      if (this.reported.has(i)) return { kind: 'added' };
+      this.reported.add(i);
+      return { kind: 'conflict', evidence: duplicateVoteEvidence(prev[0] as Vote, vote) };
+    }
+    this.byIndex[i] = [vote];
     this.powerByKey.set(key, (this.powerByKey.get(key) ?? 0) + power);
     this.anyPower += power;
     return { kind: 'added' };
@@ -82,14 +96,20 @@ export class VoteSet {
     return isQuorum(this.anyPower, this.set.totalPower);
   }
 
-  /** The target with +2/3, if any (at most one can have it when < 1/3 of power equivocates). */
+  /** A target with +2/3, if any (at most one can have it when < 1/3 of power equivocates). */
   quorumKey(): VoteKey | null {
     for (const [key, p] of this.powerByKey) if (isQuorum(p, this.set.totalPower)) return key;
     return null;
   }
 
+  /** Every counted vote (an equivocator's several). */
   votes(): Vote[] {
-    return this.byIndex.filter((v): v is Vote => v !== undefined);
+    return this.byIndex.flatMap((v) => v ?? []);
+  }
+
+  /** Whether validator `index` voted at all. */
+  hasVoted(index: number): boolean {
+    return this.byIndex[index] !== undefined;
   }
 
   /** Power per target, for display (prevote/precommit bars). */

@@ -24,6 +24,8 @@ export const MessageType = {
   ConsensusEvidence: 34,
   /** A decided block with its QC, sent to a peer that is still at that height (catch-up). */
   ConsensusCommit: 35,
+  /** "I am at this height": a node that hears of later heights asks a peer for commits. */
+  ConsensusStatus: 36,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -54,4 +56,5 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.ConsensusVote, { name: 'consensus-vote', maxBodyBytes: 256, direct: false }],
   [MessageType.ConsensusEvidence, { name: 'consensus-evidence', maxBodyBytes: 1024, direct: false }],
   [MessageType.ConsensusCommit, { name: 'consensus-commit', maxBodyBytes: 4 * MiB + 700 * 1024, direct: true }],
+  [MessageType.ConsensusStatus, { name: 'consensus-status', maxBodyBytes: 16, direct: true }],
 ]);
