@@ -52,8 +52,9 @@ export async function signQc(
   blockHash: Hash,
   only?: (s: Signer) => boolean,
   round = 0,
+  chainId = CHAIN,
 ): Promise<QuorumCertificate> {
-  const msg = voteSignBytes(CHAIN, VoteType.Precommit, height, round, blockHash);
+  const msg = voteSignBytes(chainId, VoteType.Precommit, height, round, blockHash);
   const sigs: { validatorIndex: number; signature: Uint8Array }[] = [];
   for (const s of signersByKey) {
     const i = indexOfValidator(set, s.publicKey);
