@@ -81,7 +81,7 @@ export const DEFAULT_PARAMS: ConsensusParams = {
   maxPowerShareMicros: 300_000,
   maxValidators: 100,
   minValidatorStake: 1,
-  validatorSetIntervalBlocks: 10,
+  validatorSetIntervalBlocks: 100,
   unbondingBlocks: 100,
   doubleSignSlashMicros: 50_000, // cosmos-sdk x/slashing default slash_fraction_double_sign
   doubleSignTombstone: true,
