@@ -6,14 +6,16 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignalingServer } from '../signaling-server/server.ts';
+import { consensusSuite } from './consensus.ts';
 import { networkSuite } from './network.ts';
 import { secaggSuite } from './secagg.ts';
 import { secaggScaleSuite } from './secagg-scale.ts';
+import { ledgerSuite } from './ledger.ts';
 import { launchBrowser } from './lib/browser.ts';
 import { runMeta, writeResult } from './lib/results.ts';
 import type { Suite, SuiteReport } from './lib/suite.ts';
 
-const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite];
+const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite, ledgerSuite, consensusSuite];
 
 function parseArgs(argv: string[]): { quick: boolean; suites: string[] } {
   let quick = false;

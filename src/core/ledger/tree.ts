@@ -95,13 +95,21 @@ function spanKeys(a: number, b: number, out: NodeKey[]): void {
   spanKeys(a + k, b, out);
 }
 
+/** Hashes of spans that are not one stored node, remembered (a span's hash never changes). */
+export type SpanMemo = Map<string, Hash>;
+
 /** MTH(D[a:b]) from stored nodes. Every span a proof needs starts on a boundary of its left part. */
-export function spanHash(a: number, b: number, get: NodeSource): Hash {
+export function spanHash(a: number, b: number, get: NodeSource, memo?: SpanMemo): Hash {
   const n = b - a;
   if (n <= 0) throw new Error(`empty span [${a}, ${b})`);
   if (isPowerOfTwo(n) && a % n === 0) return need(get, Math.log2(n), a / n);
+  const key = `${a},${b}`;
+  const known = memo?.get(key);
+  if (known !== undefined) return known;
   const k = splitPoint(n);
-  return nodeHash(spanHash(a, a + k, get), spanHash(a + k, b, get));
+  const h = nodeHash(spanHash(a, a + k, get, memo), spanHash(a + k, b, get, memo));
+  memo?.set(key, h);
+  return h;
 }
 
 /** §2.1.3.1 PATH(m, D[a:b]) as spans, leaf level first. */
@@ -166,17 +174,17 @@ export const inclusionProofKeys = (leafIdx: number, treeSize: number): NodeKey[]
 export const consistencyProofKeys = (size1: number, size2: number): NodeKey[] => keysOf(consistencyPlan(size1, size2));
 export const rootKeys = (size: number): NodeKey[] => (size === 0 ? [] : keysOf([[0, size]]));
 
-export function inclusionProof(leafIdx: number, treeSize: number, get: NodeSource): Hash[] {
-  return inclusionPlan(leafIdx, treeSize).map(([a, b]) => spanHash(a, b, get));
+export function inclusionProof(leafIdx: number, treeSize: number, get: NodeSource, memo?: SpanMemo): Hash[] {
+  return inclusionPlan(leafIdx, treeSize).map(([a, b]) => spanHash(a, b, get, memo));
 }
 
-export function consistencyProof(size1: number, size2: number, get: NodeSource): Hash[] {
-  return consistencyPlan(size1, size2).map(([a, b]) => spanHash(a, b, get));
+export function consistencyProof(size1: number, size2: number, get: NodeSource, memo?: SpanMemo): Hash[] {
+  return consistencyPlan(size1, size2).map(([a, b]) => spanHash(a, b, get, memo));
 }
 
-export function rootAt(size: number, get: NodeSource): Hash {
+export function rootAt(size: number, get: NodeSource, memo?: SpanMemo): Hash {
   assertSize(size, 'size');
-  return size === 0 ? EMPTY_ROOT : spanHash(0, size, get);
+  return size === 0 ? EMPTY_ROOT : spanHash(0, size, get, memo);
 }
 
 /** Number of hashes in an inclusion / consistency proof (for sizing, without any node). */
@@ -187,6 +195,7 @@ export const consistencyProofLength = (size1: number, size2: number): number => 
 export class MemoryTree {
   private readonly levels: Hash[][] = [];
   private range: CompactRange = EMPTY_RANGE;
+  private readonly memo: SpanMemo = new Map();
 
   readonly get: NodeSource = (level, index) => this.levels[level]?.[index];
 
@@ -203,16 +212,16 @@ export class MemoryTree {
 
   root(size = this.size): Hash {
     if (size > this.size) throw new Error(`"size" ${size} exceeds the tree size ${this.size}`);
-    return size === this.size ? rangeRoot(this.range) : rootAt(size, this.get);
+    return size === this.size ? rangeRoot(this.range) : rootAt(size, this.get, this.memo);
   }
 
   inclusionProof(leafIdx: number, treeSize = this.size): Hash[] {
     if (treeSize > this.size) throw new Error(`"treeSize" ${treeSize} exceeds the tree size ${this.size}`);
-    return inclusionProof(leafIdx, treeSize, this.get);
+    return inclusionProof(leafIdx, treeSize, this.get, this.memo);
   }
 
   consistencyProof(size1: number, size2 = this.size): Hash[] {
     if (size2 > this.size) throw new Error(`"size2" ${size2} exceeds the tree size ${this.size}`);
-    return consistencyProof(size1, size2, this.get);
+    return consistencyProof(size1, size2, this.get, this.memo);
   }
 }

@@ -1,0 +1,229 @@
+// The ledger suite (issue 5, "Benchmark"), in Node (no browser needed):
+//   - verifying a 10,000-entry exported log (a head every 100 entries) with `verifyExportedLog`,
+//     beside verifying 10,000 raw Ed25519 signatures in the same run (goal ≤ 1.2× and < 1 s);
+//   - proof sizes: inclusion and consistency proofs at 10^3 … 10^6 entries;
+//   - bytes one node stores after R rounds in networks of N = 10, 100, 1000, beside a full replica
+//     (every block and every masked input), from real encoded entries, tree nodes and heads.
+// IndexedDB append throughput is measured in the browser, elsewhere.
+//   npm run bench -- --suite ledger [--quick]      (or: npx tsx bench/ledger.ts [--quick])
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { VoteType } from '../src/core/consensus/types.ts';
+import type { Ed25519Backend } from '../src/core/crypto/ed25519.ts';
+import { AuditLog } from '../src/core/ledger/audit-log.ts';
+import { encodeEntry, type LogEntry } from '../src/core/ledger/entry.ts';
+import { MemoryLogStorage } from '../src/core/ledger/storage.ts';
+import { consistencyProofLength, inclusionProofLength } from '../src/core/ledger/tree.ts';
+import { verifyExportedLog } from '../src/core/ledger/verify.ts';
+import { detectEd25519Backend } from '../src/platform/webcrypto-ed25519.ts';
+import { simulateAuditLog } from '../src/sim/audit-sim.ts';
+import { SeededRandom } from '../src/sim/seeded-random.ts';
+import { runMeta, writeResult } from './lib/results.ts';
+import { median, round } from './lib/stats.ts';
+import type { BenchEnv, Suite, SuiteReport } from './lib/suite.ts';
+import { formatNumber, markdownTable } from './lib/table.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const LOG_ENTRIES = 10_000;
+const HEAD_EVERY = 100;
+const ROUNDS = 100;
+/** Dimension of the aggregated vector in the storage model (uint32 words per masked input). */
+const DIMENSION = 1000;
+/** Peers whose heads a node records per round: its overlay neighbours (D = 8). */
+const PEER_HEADS_PER_ROUND = 8;
+
+async function timeMs(f: () => Promise<unknown>): Promise<number> {
+  const t = performance.now();
+  await f();
+  return performance.now() - t;
+}
+
+async function verifyBench(backend: Ed25519Backend, runs: number, log: (m: string) => void) {
+  log(`ledger: simulating a ${LOG_ENTRIES}-entry log (head every ${HEAD_EVERY})`);
+  const sim = await simulateAuditLog({ entries: LOG_ENTRIES, seed: 1, headEvery: HEAD_EVERY, backend });
+  const text = JSON.stringify(sim.exported);
+  const signaturesInLog = sim.exported.heads.length + sim.kinds['peer-head'];
+
+  // The same number of raw signatures: distinct messages, one key per 100 (like many peers).
+  const rng = SeededRandom.fromSeed(2);
+  const signers = await Promise.all(Array.from({ length: 100 }, () => backend.signer(rng.bytes(32))));
+  const raw = await Promise.all(
+    Array.from({ length: LOG_ENTRIES }, async (_, i) => {
+      const s = signers[i % signers.length]!;
+      const message = rng.bytes(200);
+      return { publicKey: s.publicKey, message, signature: await s.sign(message) };
+    }),
+  );
+
+  const logMs: number[] = [];
+  const rawMs: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    rawMs.push(
+      await timeMs(async () => {
+        const ok = await Promise.all(raw.map((x) => backend.verify(x.publicKey, x.message, x.signature)));
+        if (!ok.every(Boolean)) throw new Error('raw signature failed');
+      }),
+    );
+    logMs.push(
+      await timeMs(async () => {
+        const v = await verifyExportedLog(text, { verifier: backend });
+        if (!v.ok) throw new Error(`log failed: ${JSON.stringify(v.failures.slice(0, 3))}`);
+      }),
+    );
+  }
+  return {
+    entries: LOG_ENTRIES,
+    heads: sim.exported.heads.length,
+    signaturesInLog,
+    exportBytes: text.length,
+    bytesPerEntry: round(text.length / LOG_ENTRIES, 1) as number,
+    backend: backend.name,
+    logMs: logMs.map((x) => round(x, 1) as number),
+    rawSignaturesMs: rawMs.map((x) => round(x, 1) as number),
+    ratio: round(median(logMs) / median(rawMs), 2) as number,
+  };
+}
+
+function proofSizes() {
+  return [1e3, 1e4, 1e5, 1e6].map((n) => {
+    const incl = [0, Math.floor(n / 2), n - 1].map((i) => inclusionProofLength(i, n));
+    const cons = [1, Math.floor(n / 2), n - 1].map((m) => consistencyProofLength(m, n));
+    return {
+      size: n,
+      inclusionHashesMax: Math.max(...incl),
+      inclusionBytesMax: 32 * Math.max(...incl),
+      consistencyHashesMax: Math.max(...cons),
+      consistencyBytesMax: 32 * Math.max(...cons),
+    };
+  });
+}
+
+/** One node's entries for one round in a network of n nodes (sizes as real; signatures random). */
+function roundEntries(n: number, r: number, rng: SeededRandom, peerHead: Uint8Array): LogEntry[] {
+  const t = 1_767_225_600_000 + r * 60_000;
+  const roundId = rng.bytes(16);
+  const commitment = rng.bytes(32);
+  const blockHash = rng.bytes(32);
+  const signers = Math.floor((2 * n) / 3) + 1;
+  const depth = Math.ceil(Math.log2(n));
+  const entries: LogEntry[] = [
+    { kind: 'contribution', timeMs: t, roundId, commitment },
+    { kind: 'vote', timeMs: t + 1, voteType: VoteType.Prevote, height: r + 1, round: 0, blockHash },
+    { kind: 'vote', timeMs: t + 2, voteType: VoteType.Precommit, height: r + 1, round: 0, blockHash },
+    {
+      kind: 'receipt',
+      timeMs: t + 3,
+      roundId,
+      height: r + 1,
+      blockHash,
+      qc: { height: r + 1, round: 0, blockHash, signatures: Array.from({ length: signers }, (_, i) => ({ validatorIndex: i, signature: rng.bytes(64) })) },
+      transcript: { commitment, leafIdx: 0, treeSize: n, root: rng.bytes(32), proof: Array.from({ length: depth }, () => rng.bytes(32)) },
+    },
+    { kind: 'stake', timeMs: t + 4, event: 'reputation', height: r + 1, amount: 1, total: 500 + r },
+  ];
+  for (let p = 0; p < Math.min(n - 1, PEER_HEADS_PER_ROUND); p++)
+    entries.push({ kind: 'peer-head', timeMs: t + 5 + p, peer: rng.bytes(32), head: peerHead });
+  return entries;
+}
+
+async function storageModel(backend: Ed25519Backend, rounds: number) {
+  const rng = SeededRandom.fromSeed(3);
+  const self = await backend.signer(rng.bytes(32));
+  // A typical signed head (~290 bytes) as the peers' heads a node records.
+  const sample = await AuditLog.open({ storage: new MemoryLogStorage(), signer: self, verifier: backend, clock: { now: () => 0 } });
+  if (!sample.ok) throw new Error(sample.error);
+  await sample.value.append({ kind: 'stake', timeMs: 0, event: 'stake', height: 0, amount: 1, total: 1 });
+  const peerHead = (await sample.value.signHead()).bytes;
+
+  return Promise.all(
+    [10, 100, 1000].map(async (n) => {
+      const storage = new MemoryLogStorage();
+      const opened = await AuditLog.open({ storage, signer: self, verifier: backend, clock: { now: () => 0 } });
+      if (!opened.ok) throw new Error(opened.error);
+      let qcBytes = 0;
+      for (let r = 0; r < rounds; r++) {
+        const entries = roundEntries(n, r, rng, peerHead);
+        for (const e of entries) if (e.kind === 'receipt') qcBytes += encodeEntry(e).length - encodeEntry({ ...e, qc: { ...e.qc, signatures: [] } }).length;
+        await opened.value.appendMany(entries);
+        await opened.value.signHead();
+      }
+      const signers = Math.floor((2 * n) / 3) + 1;
+      // Full replica per round: every masked input (n · m · 4 B), and the block: header (~200 B),
+      // the result (transcript root, sum m · 4 B, contributor ids n · 16 B), its QC, and every vote
+      // that made it (2 votes per validator, ~180 B each with the signature).
+      const block = 200 + 32 + DIMENSION * 4 + n * 16 + signers * 68;
+      const replicaPerRound = n * DIMENSION * 4 + block + 2 * n * 180;
+      return {
+        nodes: n,
+        rounds,
+        perNodeBytes: storage.bytesStored,
+        qcBytes,
+        perNodeWithoutQcBytes: storage.bytesStored - qcBytes,
+        fullReplicaBytes: replicaPerRound * rounds,
+        entries: opened.value.size,
+      };
+    }),
+  );
+}
+
+export async function runLedgerBench(quick: boolean, log: (m: string) => void): Promise<SuiteReport> {
+  const backend = await detectEd25519Backend();
+  const verify = await verifyBench(backend, quick ? 1 : 3, log);
+  log(`ledger: verify ${verify.entries} entries in ${median(verify.logMs)} ms vs ${median(verify.rawSignaturesMs)} ms of raw signatures`);
+  const proofs = proofSizes();
+  const storage = await storageModel(backend, ROUNDS);
+  const notes = [
+    `verifying a ${verify.entries}-entry log (${verify.heads} heads, ${verify.signaturesInLog} signatures: heads and recorded peer heads) takes ${formatNumber(median(verify.logMs), 0)} ms, ${verify.ratio}× the ${formatNumber(median(verify.rawSignaturesMs), 0)} ms of ${verify.entries} raw Ed25519 verifications (${verify.backend}); goal ≤ 1.2× and < 1 s: ${verify.ratio <= 1.2 && median(verify.logMs) < 1000 ? 'met' : 'NOT met'}. Signatures are on heads, not entries; the rest is SHA-256 (noble) over every leaf and every inclusion proof, and JSON parsing.`,
+    `storage: per-node bytes after ${ROUNDS} rounds do not depend on N except through the receipts' quorum certificates (⌊2N/3⌋+1 × 68 B each) and the transcript path (⌈log2 N⌉ × 32 B); without QCs the per-node figure is flat in N. A full replica grows with N · m (every masked input).`,
+  ];
+  const tables = [
+    {
+      title: `Verify a ${verify.entries}-entry log vs ${verify.entries} raw Ed25519 signatures (${verify.backend})`,
+      markdown: markdownTable(
+        ['>entries', '>heads', '>signatures in log', '>log ms', '>raw sigs ms', '>ratio', '>export B/entry'],
+        [[String(verify.entries), String(verify.heads), String(verify.signaturesInLog), formatNumber(median(verify.logMs), 0), formatNumber(median(verify.rawSignaturesMs), 0), formatNumber(verify.ratio, 2), formatNumber(verify.bytesPerEntry, 0)]],
+      ),
+    },
+    {
+      title: 'Proof sizes (largest over first, middle and last leaf; consistency from 1, n/2 and n−1)',
+      markdown: markdownTable(
+        ['>entries', '>inclusion hashes', '>inclusion B', '>consistency hashes', '>consistency B'],
+        proofs.map((p) => [String(p.size), String(p.inclusionHashesMax), String(p.inclusionBytesMax), String(p.consistencyHashesMax), String(p.consistencyBytesMax)]),
+      ),
+    },
+    {
+      title: `Bytes stored per node after ${ROUNDS} rounds vs a full replica (m = ${DIMENSION})`,
+      markdown: markdownTable(
+        ['>N', '>entries', '>per node KiB', '>of which QCs KiB', '>without QCs KiB', '>full replica MiB', '>replica / node'],
+        storage.map((s) => [
+          String(s.nodes),
+          String(s.entries),
+          formatNumber(s.perNodeBytes / 1024, 1),
+          formatNumber(s.qcBytes / 1024, 1),
+          formatNumber(s.perNodeWithoutQcBytes / 1024, 1),
+          formatNumber(s.fullReplicaBytes / 2 ** 20, 1),
+          formatNumber(s.fullReplicaBytes / s.perNodeBytes, 0),
+        ]),
+      ),
+    },
+  ];
+  return { suite: 'ledger', data: { verify, proofs, storage: { rounds: ROUNDS, dimension: DIMENSION, peerHeadsPerRound: PEER_HEADS_PER_ROUND, rows: storage } }, tables, notes };
+}
+
+export const ledgerSuite: Suite = {
+  name: 'ledger',
+  run: (env: BenchEnv) => runLedgerBench(env.quick, env.log),
+};
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
+  const quick = process.argv.includes('--quick');
+  const started = Date.now();
+  const log = (m: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
+  const report = await runLedgerBench(quick, log);
+  const durationS = Math.round((Date.now() - started) / 100) / 10;
+  const path = writeResult(report.suite, { suite: report.suite, ...runMeta(quick, 'not used'), durationS, ...report.data, notes: report.notes });
+  for (const t of report.tables) console.log(`\n### ${t.title}\n\n${t.markdown}`);
+  console.log('');
+  for (const n of report.notes) console.log(`- ${n}`);
+  console.log(`\n${path}, ${durationS} s`);
+}
