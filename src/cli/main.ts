@@ -37,6 +37,12 @@ Commands:
       Check an exported audit log offline: head signatures and chain, every entry and inclusion
       proof, roots, consistency between heads, receipts. Exit 0 if valid, 1 with the reasons if not.
 
+  sim consensus --validators N --byzantine B --strategy equivocate|silent|conflict|fork
+                --heights H --seed S [--json]
+      Run N validators (seeded random powers, real Ed25519) of the consensus engine in memory, B of
+      them Byzantine with the strategy, until every honest node committed H heights. Reports each
+      node's committed block hashes, the evidence committed and final power per validator.
+
   help, --help, -h
       Show this help.
 `;
@@ -186,6 +192,40 @@ async function simSecagg(args: string[]): Promise<number> {
   return 0;
 }
 
+async function simConsensus(args: string[]): Promise<number> {
+  const { values } = asUsageError(() =>
+    parseArgs({
+      args,
+      strict: true,
+      allowPositionals: false,
+      options: {
+        validators: { type: 'string' },
+        byzantine: { type: 'string' },
+        strategy: { type: 'string' },
+        heights: { type: 'string' },
+        seed: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }),
+  );
+  if (values.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const validators = required('validators', parseIntFlag('validators', values.validators, 1, 200));
+  const byzantine = parseIntFlag('byzantine', values.byzantine, 0, validators) ?? 0;
+  const heights = required('heights', parseIntFlag('heights', values.heights, 1, 10_000));
+  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  const { runSimConsensus } = await import('./sim-consensus.ts');
+  const { BYZANTINE_STRATEGIES } = await import('../sim/consensus-sim.ts');
+  const strategy = values.strategy ?? 'equivocate';
+  const known = BYZANTINE_STRATEGIES.find((s) => s === strategy);
+  if (known === undefined) throw new UsageError(`--strategy must be one of ${BYZANTINE_STRATEGIES.join('|')}, got "${strategy}"`);
+  await runSimConsensus({ validators, byzantine, strategy: known, heights, seed, json: values.json ?? false });
+  return 0;
+}
+
 async function simAudit(args: string[]): Promise<number> {
   const { values } = asUsageError(() =>
     parseArgs({
@@ -240,6 +280,7 @@ export async function main(argv: readonly string[]): Promise<number> {
         const [sub, ...simArgs] = rest;
         if (sub === 'network') return await simNetwork(simArgs);
         if (sub === 'secagg') return await simSecagg(simArgs);
+        if (sub === 'consensus') return await simConsensus(simArgs);
         if (sub === 'audit') return await simAudit(simArgs);
         throw new UsageError(sub === undefined ? 'sim: missing subcommand' : `sim: unknown subcommand "${sub}"`);
       }

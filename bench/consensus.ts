@@ -1,0 +1,108 @@
+// The consensus suite (issue 4, "CLI and benchmark"): the real engine (ConsensusDriver + Tendermint)
+// in the in-memory simulator (src/sim/consensus-sim.ts) with a fixed one-way delay δ, for 4, 16, 64
+// and 100 validators. Signature work is real noble Ed25519 and is charged to each node in virtual
+// time at the per-operation cost measured at the start of the run, so commit latency includes it as
+// if every node computed in parallel on its own CPU. Reported beside the floor of one height:
+//   3δ (proposal, prevotes, precommits) + 3 signatures + (1 + 2(N−1)) verifications
+// (goal ≤ 1.5× the floor), and the share of a height each node spends verifying signatures.
+// Real-tab latency (8 tabs) is measured by the integration suite.
+//   npm run bench -- --suite consensus [--quick]      (or: npx tsx bench/consensus.ts [--quick])
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { nobleEd25519 } from '../src/core/crypto/ed25519.ts';
+import { voteSignBytes } from '../src/core/consensus/sign-bytes.ts';
+import { runConsensusSim } from '../src/sim/consensus-sim.ts';
+import { round, summarize } from '../src/sim/stats.ts';
+import { runMeta, writeResult } from './lib/results.ts';
+import type { BenchEnv, Suite, SuiteReport } from './lib/suite.ts';
+
+const SELF = fileURLToPath(import.meta.url);
+const DELTA_MS = 50;
+
+async function measureSignatureCost(samples: number): Promise<{ signMs: number; verifyMs: number }> {
+  const signer = await nobleEd25519.signer(new Uint8Array(32).fill(7));
+  const msgs = Array.from({ length: samples }, (_, i) => voteSignBytes('bench', 1, i, 0, new Uint8Array(32).fill(i & 0xff)));
+  const sigs: Uint8Array[] = [];
+  let t = performance.now();
+  for (const m of msgs) sigs.push(await signer.sign(m));
+  const signMs = (performance.now() - t) / samples;
+  t = performance.now();
+  for (let i = 0; i < samples; i++) await nobleEd25519.verify(signer.publicKey, msgs[i] as Uint8Array, sigs[i] as Uint8Array);
+  const verifyMs = (performance.now() - t) / samples;
+  return { signMs, verifyMs };
+}
+
+export async function runConsensusBench(quick: boolean, log: (m: string) => void): Promise<SuiteReport> {
+  const cost = await measureSignatureCost(quick ? 100 : 400);
+  log(`Ed25519 (noble): sign ${cost.signMs.toFixed(3)} ms, verify ${cost.verifyMs.toFixed(3)} ms`);
+  const sizes = [4, 16, 64, 100];
+  const heights = quick ? 4 : 12;
+  const rows: Record<string, unknown>[] = [];
+  for (const n of sizes) {
+    const wall0 = performance.now();
+    const r = await runConsensusSim({
+      validators: n,
+      seed: 1000 + n,
+      heights,
+      delayMs: DELTA_MS,
+      crypto: 'ed25519',
+      cpuCost: cost,
+      powers: Array.from({ length: n }, (_, i) => 10 + (i % 7)),
+      wallMs: () => performance.now(),
+    });
+    const wallMs = performance.now() - wall0;
+    // Block interval at each node: commit of h minus commit of h − 1 (height 0 includes start-up).
+    const intervals: number[] = [];
+    for (const x of r.nodes) for (let h = 1; h < heights; h++) intervals.push((x.commitAtMs[h] as number) - (x.commitAtMs[h - 1] as number));
+    const s = summarize(intervals);
+    const verifiesPerHeight = 1 + 2 * (n - 1);
+    const floorMs = 3 * DELTA_MS + 3 * cost.signMs + verifiesPerHeight * cost.verifyMs;
+    const lastCommit = Math.max(...r.nodes.map((x) => x.commitAtMs[heights - 1] as number));
+    const firstCommit = Math.min(...r.nodes.map((x) => x.commitAtMs[0] as number));
+    const row = {
+      validators: n,
+      heights,
+      commitLatencyP50Ms: round(s.p50, 1),
+      commitLatencyP99Ms: round(s.p99, 1),
+      floorMs: round(floorMs, 1),
+      ratioToFloor: round(s.p50 / floorMs, 3),
+      heightsPerSecond: round(((heights - 1) * 1000) / (lastCommit - firstCommit), 2),
+      verifyShareOfHeight: round((verifiesPerHeight * cost.verifyMs) / s.p50, 3),
+      simulatorWallMs: round(wallMs, 0),
+      simulatorVerifyShareOfWall: round(r.verifyWallMs / wallMs, 3),
+      safetyViolations: r.safetyViolations.length,
+    };
+    rows.push(row);
+    log(`n=${n}: p50 ${row.commitLatencyP50Ms} ms vs floor ${row.floorMs} ms (${row.ratioToFloor}×), ${row.heightsPerSecond} heights/s, wall ${row.simulatorWallMs} ms`);
+  }
+  const header = '| validators | commit p50 (ms) | p99 (ms) | floor 3δ+sig (ms) | ratio | heights/s | verify share of a height |';
+  const lines = rows.map(
+    (r) => `| ${r.validators} | ${r.commitLatencyP50Ms} | ${r.commitLatencyP99Ms} | ${r.floorMs} | ${r.ratioToFloor}× | ${r.heightsPerSecond} | ${r.verifyShareOfHeight} |`,
+  );
+  return {
+    suite: 'consensus',
+    data: { deltaMs: DELTA_MS, signatureCost: { signMs: round(cost.signMs, 4), verifyMs: round(cost.verifyMs, 4) }, rows },
+    tables: [{ title: `Consensus in the simulator, δ = ${DELTA_MS} ms one-way, noble Ed25519 charged per node`, markdown: [header, '|---|---|---|---|---|---|---|', ...lines].join('\n') }],
+    notes: [
+      `floor = 3δ + 3 signatures + (1 + 2(N−1)) verifications per height, at the measured ${cost.signMs.toFixed(3)} ms / ${cost.verifyMs.toFixed(3)} ms; goal ≤ 1.5×`,
+      'verification is charged per node as if each ran on its own CPU; the simulator itself shares verdicts between nodes (wall time only)',
+    ],
+  };
+}
+
+export const consensusSuite: Suite = {
+  name: 'consensus',
+  run: (env: BenchEnv) => runConsensusBench(env.quick, env.log),
+};
+
+if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
+  const quick = process.argv.includes('--quick');
+  const started = Date.now();
+  const log = (m: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
+  const report = await runConsensusBench(quick, log);
+  const durationS = Math.round((Date.now() - started) / 100) / 10;
+  const path = writeResult(report.suite, { suite: report.suite, ...runMeta(quick, 'not used'), durationS, ...report.data, notes: report.notes });
+  for (const t of report.tables) console.log(`\n### ${t.title}\n\n${t.markdown}`);
+  for (const n of report.notes) console.log(`- ${n}`);
+  console.log(`\n${path}, ${durationS} s`);
+}
