@@ -48,6 +48,6 @@ describe('ChainSimApp', () => {
       expect(a.validatorReport()).toEqual(apps[0]!.validatorReport());
     }
     const report = apps[0]!.validatorReport().find((v) => v.id === nodeIdFromPublicKey(culprit.publicKey))!;
-    expect(report).toMatchObject({ jailed: true, power: 0, reputation: 0, stake: 13 - Math.floor((13 * 5) / 100) });
+    expect(report).toMatchObject({ jailed: true, power: 0, reputation: 0, stake: 13 - Math.ceil((13 * 5) / 100) });
   });
 });

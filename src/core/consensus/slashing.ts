@@ -7,7 +7,7 @@
 //   validator was in the set, more than half lack its precommit → slash downtimeSlashMicros
 //   (default 1%), jail for downtimeJailBlocks, and start a fresh window after release;
 // - unjail: a transaction from the validator at or after its release height; never when tombstoned.
-// Slashed amounts are burned. Fractions are integer micro-units, amounts are floored.
+// Slashed amounts are burned. Fractions are integer micro-units; slashed amounts round up.
 import { err, ok, type Result } from '../result.ts';
 import { MICROS } from './genesis.ts';
 import { afterMisbehaviour } from './reputation.ts';
@@ -70,9 +70,14 @@ export function isDown(w: MissedWindow, windowBlocks: number): boolean {
   return w.filled === windowBlocks && 2 * w.missed > windowBlocks;
 }
 
-/** Amount removed by a fraction (floored, so a slash never takes more than the fraction). */
+/**
+ * Amount removed by a fraction, rounded up: any positive fraction of a positive stake takes at
+ * least one unit, so small stakes (a development network, the simulator) are not slashed for free.
+ */
 export function slashAmount(amount: number, fractionMicros: number): number {
-  return Number((BigInt(amount) * BigInt(fractionMicros)) / BigInt(MICROS));
+  const product = BigInt(amount) * BigInt(fractionMicros);
+  const m = BigInt(MICROS);
+  return Number((product + m - 1n) / m);
 }
 
 function slashStake<T extends SlashableRecord>(rec: T, fractionMicros: number): { record: T; burned: number } {
