@@ -95,6 +95,33 @@ describe('chain application: joining, staking, identical roots', () => {
   });
 });
 
+describe('transaction pool', () => {
+  it('orders a sender\'s transactions by nonce, bounds how far ahead it may queue, and survives a failing listener', async () => {
+    const keys = await appKeys(5);
+    const genesis = testGenesis(keys.slice(0, 4), [100, 100, 100, 100]);
+    const net = LockStep.create(genesis, keys.slice(0, 4), {});
+    const user = keys[4]!;
+    // Arrive in reverse order; one block takes all three.
+    await net.submit(await tx(user, 2, { kind: 'bond', amount: 10 }));
+    await net.submit(await tx(user, 1, { kind: 'join' }));
+    await net.submit(await tx(user, 0, { kind: 'faucet' }));
+    await net.step();
+    expect(net.chains[0]!.state.accounts.get(bytesToHex(user.publicKey))?.nonce).toBe(3);
+    expect(stakeOf(net, user)).toBe(10);
+    expect(await net.chains[0]!.submitTransaction(await tx(user, 3 + 64, { kind: 'faucet' }))).toMatchObject({ ok: false, error: expect.stringMatching(/tx ahead/) });
+    expect(await net.chains[0]!.submitTransaction(await tx(user, 1, { kind: 'faucet' }))).toMatchObject({ ok: false, error: expect.stringMatching(/tx stale/) });
+    const bytes = new Uint8Array([1, 2, 3]);
+    expect((await net.chains[0]!.submitTransaction(bytes)).ok).toBe(false);
+    expect(net.chains[0]!.rejected.get('tx ahead')).toBe(1);
+
+    const listening = new Chain({ genesis, verifier: nobleEd25519, clock: net.clock, onCommit: () => { throw new Error('dashboard bug'); } });
+    const stored = net.chains[0]!.blocks.get(1)!;
+    await listening.commitBlock(1, stored.bytes, stored.qc);
+    expect(listening.height).toBe(1);
+    expect(listening.rejected.get('onCommit failed')).toBe(1);
+  });
+});
+
 describe('reputation rules', () => {
   const p = { reputationStartMicros: 500_000, reputationCommitGainMicros: 1_000, reputationAbsenceDecayMicros: 5_000, reputationRoundGainMicros: 10_000, reputationDropoutPenaltyMicros: 5_000 };
   it('signing and contributing never lower reputation, absence and dropping out never raise it, always within [0, 1]', () => {

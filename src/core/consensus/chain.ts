@@ -34,7 +34,7 @@ import {
   type BlockHeader,
 } from './block.ts';
 import { BlockStore, type BlockPersistence } from './block-store.ts';
-import { ledgerSplitViewChecker, offenceKey, verifyEvidence, type SplitViewChecker } from './evidence.ts';
+import { encodeEvidence, ledgerSplitViewChecker, offenceKey, verifyEvidence, type SplitViewChecker } from './evidence.ts';
 import { genesisHash, type Genesis } from './genesis.ts';
 import type { CertifiedSnapshot, SetChangeCertificate } from './light-client.ts';
 import { proposerOf } from './proposer-selection.ts';
@@ -87,6 +87,8 @@ interface Validated {
 
 const DEFAULT_DRIFT_MS = 10_000;
 const DEFAULT_POOL = 10_000;
+/** A sender may queue this many transactions beyond its committed nonce. */
+const MAX_PENDING_PER_SENDER = 64;
 
 export class Chain implements ConsensusApp {
   private stateNow: AppState;
@@ -173,6 +175,7 @@ export class Chain implements ConsensusApp {
     if (this.txPool.size >= (this.opts.maxPoolItems ?? DEFAULT_POOL)) return this.fail('tx pool full');
     const nonce = this.stateNow.accounts.get(bytesToHex(tx.sender))?.nonce ?? 0;
     if (tx.nonce < nonce) return this.fail(`tx stale: nonce ${tx.nonce} already used`);
+    if (tx.nonce >= nonce + MAX_PENDING_PER_SENDER) return this.fail(`tx ahead: nonce ${tx.nonce}, next is ${nonce}`);
     if (!(await verifyTransaction(this.stateNow.chainId, tx, this.opts.verifier))) return this.fail('tx signature invalid');
     this.txPool.set(key, tx);
     return ok(id);
@@ -249,11 +252,14 @@ export class Chain implements ConsensusApp {
         continue;
       }
       evidence.push(e);
-      budget -= 400;
+      budget -= encodeEvidence(e).length + 4;
     }
 
     const transactions: Transaction[] = [];
-    for (const [key, tx] of this.txPool) {
+    // Lowest nonces first (stable: arrival order among equals), so a sender's later transaction
+    // that arrived first still follows its predecessor into the same block.
+    const queued = [...this.txPool].sort((a, b) => a[1].nonce - b[1].nonce);
+    for (const [key, tx] of queued) {
       if (transactions.length >= p.maxBlockTransactions) break;
       const size = encodeTransaction(tx).length + 4;
       if (size > budget) continue;
@@ -424,7 +430,12 @@ export class Chain implements ConsensusApp {
 
     const changed = !bytesEqual(prev.validators.hash, state.validators.hash);
     const cert: SetChangeCertificate | undefined = changed ? { header: block.header, qc, nextValidators: state.validators.validators } : undefined;
-    await this.store.add({ height, hash, bytes, qc }, cert);
+    try {
+      await this.store.add({ height, hash, bytes, qc }, cert);
+    } catch {
+      // Storage trouble (quota, a closed database) must not stop consensus: the state is in memory.
+      this.count('persistence failed');
+    }
 
     for (const t of block.body.transactions) this.txPool.delete(bytesToHex(transactionId(t)));
     for (const [k, t] of this.txPool) if (t.nonce < (state.accounts.get(bytesToHex(t.sender))?.nonce ?? 0)) this.txPool.delete(k);
@@ -433,7 +444,7 @@ export class Chain implements ConsensusApp {
       const r = state.rounds.get(k);
       if (r === undefined || r.completed) this.resultPool.delete(k);
     }
-    this.opts.onCommit?.({
+    this.report({
       height,
       hash,
       header: block.header,
@@ -444,6 +455,14 @@ export class Chain implements ConsensusApp {
       events,
       state,
     });
+  }
+
+  private report(c: CommitInfo): void {
+    try {
+      this.opts.onCommit?.(c);
+    } catch {
+      this.count('onCommit failed'); // a dashboard or log bug must not halt the chain
+    }
   }
 
   // ---- serving light clients ------------------------------------------------------------------
