@@ -4,7 +4,8 @@
 // each height; the evidence committed; final power (and stake/reputation where the application has
 // them) per validator. Same seed, same JSON.
 import { nodeIdFromPublicKey } from '../core/crypto/node-id.ts';
-import { runConsensusSim, type ByzantineStrategy, type ConsensusSimResult } from '../sim/consensus-sim.ts';
+import { ChainSimApp } from '../sim/chain-sim-app.ts';
+import { runConsensusSim, TestChainAppAdapter, type ByzantineStrategy, type ConsensusSimResult } from '../sim/consensus-sim.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
 
 export interface SimConsensusArgs {
@@ -14,6 +15,8 @@ export interface SimConsensusArgs {
   heights: number;
   seed: number;
   json: boolean;
+  /** 'chain' (default): the real chain application (stake, reputation, slashing); 'test': blocks = height + counter. */
+  app?: 'chain' | 'test';
 }
 
 export interface SimConsensusReport {
@@ -47,6 +50,7 @@ export async function simConsensusReport(a: SimConsensusArgs): Promise<SimConsen
     byzantine,
     strategy: a.strategy,
     crypto: 'ed25519',
+    makeApp: (ctx) => (a.app === 'test' ? new TestChainAppAdapter(ctx) : new ChainSimApp(ctx)),
     maxVirtualMs: 120_000 + a.heights * 30_000,
   });
   // r.validators / r.evidence list honest nodes in order; the first honest node speaks for all

@@ -47,6 +47,8 @@ export interface SimChainApp extends ConsensusApp {
   validatorReport(): { id: string; power: number; stake?: number; reputation?: number; jailed: boolean }[];
   /** Evidence committed so far, in commit order. */
   committedEvidence(): readonly DuplicateVoteEvidence[];
+  /** Height of the first block (default 0; the chain application starts at 1, genesis being 0). */
+  readonly firstHeight?: number;
 }
 
 export interface SimAppContext {
@@ -95,7 +97,7 @@ export interface SimNodeReport {
   byzantine: boolean;
   crashed: boolean;
   power: number;
-  /** Hex block hash committed at each height, in order. */
+  /** Hex block hash committed at each height, in order (index 0 = the app's first height). */
   committed: string[];
   /** Virtual time of each commit. */
   commitAtMs: number[];
@@ -278,7 +280,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
         if (j >= 0) send(i, j, type, body);
       },
     };
-    const app = (o.makeApp ?? ((ctx) => new TestChainAppAdapter(ctx)))({ genesis, chainId, verifier, nodeIndex: i });
+    const app: SimChainApp = (o.makeApp ?? ((ctx) => new TestChainAppAdapter(ctx)))({ genesis, chainId, verifier, nodeIndex: i });
     const report: SimNodeReport = {
       index: i,
       id: validators[i]?.id ?? '',
@@ -302,9 +304,10 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       recentCommits: o.recentCommits ?? 1024,
       onEvidence: (e) => app.addEvidence(e),
       onCommitted: (h, hash, qc) => {
-        report.committed[h] = bytesToHex(hash);
-        report.commitAtMs[h] = clock.now();
-        report.qcs[h] = qc;
+        const k = h - (app.firstHeight ?? 0);
+        report.committed[k] = bytesToHex(hash);
+        report.commitAtMs[k] = clock.now();
+        report.qcs[k] = qc;
       },
       ...(o.wallMs ? { wallMs: o.wallMs } : {}),
     });
@@ -382,7 +385,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       x.driver.stop();
     }, atMs);
 
-  for (const x of nodes) x.driver.start(0);
+  for (const x of nodes) x.driver.start(x.app.firstHeight ?? 0);
   await nextMacrotask();
   const live = () => nodes.filter((x) => !x.byzantine && !x.crashed);
   const done = () =>
