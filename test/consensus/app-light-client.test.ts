@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/core/bytes.ts';
 import { nobleEd25519, type Signer } from '../../src/core/crypto/ed25519.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
-import { genesisState, stateRoot } from '../../src/core/consensus/app-state.ts';
+import { genesisState, stateFromRecords, stateRecords, stateRoot } from '../../src/core/consensus/app-state.ts';
 import { headerHash } from '../../src/core/consensus/block.ts';
 import { Chain } from '../../src/core/consensus/chain.ts';
 import {
@@ -39,6 +39,31 @@ async function chainWithSetChanges() {
   await net.steps(3);
   return { keys, genesis, net };
 }
+
+describe('snapshot records and certificates as bytes', () => {
+  it('state → records → state keeps the root; truncated or unsorted records and truncated certificates are refused', async () => {
+    const { genesis, net } = await chainWithSetChanges();
+    const state = net.chains[0]!.state;
+    const records = stateRecords(state);
+    const back = stateFromRecords(records, genesis);
+    expect(back.ok).toBe(true);
+    if (!back.ok) return;
+    expect(stateRoot(back.value)).toEqual(stateRoot(state));
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      for (const cut of [1, Math.floor(r.length / 2), r.length - 1]) {
+        const broken = records.slice();
+        broken[i] = r.subarray(0, cut);
+        expect(stateFromRecords(broken, genesis).ok, `record ${i} cut at ${cut}`).toBe(false);
+      }
+    }
+    expect(stateFromRecords([...records].reverse(), genesis)).toMatchObject({ ok: false, error: expect.stringMatching(/sorted/) });
+    const otherGenesis = testGenesis((await appKeys(4)), [100, 100, 100, 101]);
+    expect(stateFromRecords(records, otherGenesis)).toMatchObject({ ok: false, error: expect.stringMatching(/another genesis/) });
+    const cert = encodeCertificate(net.chains[0]!.certificates()[0]!);
+    for (let n = 0; n < cert.length; n += 7) expect(decodeCertificate(cert.subarray(0, n)).ok).toBe(false);
+  });
+});
 
 describe('light-client sync', () => {
   it('a newcomer verifies the current set from genesis through the set-change certificates and a certified snapshot', async () => {
