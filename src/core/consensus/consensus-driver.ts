@@ -266,7 +266,9 @@ export class ConsensusDriver {
     if (!this.admitHeight(from, MessageType.ConsensusVote, body, v.height)) return;
     const set = this.machine.validatorSet;
     if (set === null || indexOfValidator(set, v.validator) < 0) return this.count('not-validator');
-    const key = `v${bytesToHex(v.signature)}`;
+    // Keyed on the whole message, not the signature alone: a forgery carrying a copied signature,
+    // arriving first, must not get the genuine vote dropped as a replay.
+    const key = `v${bytesToHex(body)}`;
     if (!this.fresh(key)) return;
     this.enqueue({
       check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
@@ -281,7 +283,7 @@ export class ConsensusDriver {
     this.count('old-height');
     this.sendCatchUp(from, v.height);
     if (indexOfValidator(past.set, v.validator) < 0) return;
-    const key = `v${bytesToHex(v.signature)}`;
+    const key = `v${bytesToHex(encodeVote(v))}`;
     if (!this.fresh(key)) return;
     this.enqueue({
       check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
@@ -305,7 +307,7 @@ export class ConsensusDriver {
     const set = this.machine.validatorSet;
     if (set === null || p.round > this.machine.round + 64) return this.count('round-too-far');
     if (!bytesEqual(proposerOf(set, p.round).publicKey, p.proposer)) return this.count('not-proposer');
-    const key = `p${bytesToHex(p.signature)}`;
+    const key = `p${bytesToHex(p.signature)}${bytesToHex(p.blockHash)}/${p.round}/${p.polRound}`;
     if (!this.fresh(key)) return;
     this.enqueue({
       check: { publicKey: p.proposer, message: proposalSignBytesOf(this.o.chainId, p), signature: p.signature },
@@ -521,7 +523,7 @@ export class ConsensusDriver {
     this.signCount++;
     if (this.stopped || height !== this.machine.height) return;
     const proposal: Proposal = { height, round, polRound, blockHash, proposer: this.o.signer.publicKey, signature };
-    this.seen.add(`p${bytesToHex(signature)}`);
+    this.seen.add(`p${bytesToHex(signature)}${bytesToHex(blockHash)}/${round}/${polRound}`);
     const body = encodeProposalMessage({ proposal, block });
     this.own.push({ round, type: MessageType.ConsensusProposal, body });
     this.o.transport.broadcast(MessageType.ConsensusProposal, body);
@@ -534,8 +536,8 @@ export class ConsensusDriver {
     this.signCount++;
     if (this.stopped || o.height !== this.machine.height) return;
     const vote: Vote = { type: o.type, height: o.height, round: o.round, blockHash: o.blockHash, validator: this.o.signer.publicKey, signature };
-    this.seen.add(`v${bytesToHex(signature)}`);
     const body = encodeVote(vote);
+    this.seen.add(`v${bytesToHex(body)}`);
     this.own.push({ round: o.round, type: MessageType.ConsensusVote, body });
     this.o.transport.broadcast(MessageType.ConsensusVote, body);
     this.machine.onVote(vote);

@@ -1,0 +1,109 @@
+// Vote tallies and evidence, the Tendermint state machine's rules in isolation (l.55 round skip,
+// linearly growing timeouts, locking, observers), and the driver's drops counted by reason.
+import { describe, expect, it } from 'vitest';
+import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
+import { ConsensusDriver } from '../../src/core/consensus/consensus-driver.ts';
+import { proposerIndex } from '../../src/core/consensus/proposer-selection.ts';
+import { Tendermint } from '../../src/core/consensus/tendermint.ts';
+import { VoteType, type ConsensusApp } from '../../src/core/consensus/types.ts';
+import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
+import { encodeVote } from '../../src/core/consensus/vote-codec.ts';
+import { NIL, VoteSet, voteKey } from '../../src/core/consensus/vote-set.ts';
+import { MessageType } from '../../src/core/net/message-types.ts';
+import { VirtualClock } from '../../src/sim/virtual-clock.ts';
+import { CHAIN_ID, hashOf, signVote, testKeys } from './helpers.ts';
+
+const keys = await testKeys(4);
+const set = makeValidatorSet(keys.map((k) => k.validator(10)));
+const byIndex = set.validators.map((v) => keys.find((k) => k.validator(1).id === v.id)!);
+const timeouts = { proposeMs: 1000, prevoteMs: 500, precommitMs: 500, deltaMs: 250 };
+
+describe('VoteSet', () => {
+  it('tallies by power, finds +2/3, and turns a second different vote into evidence (counted too)', async () => {
+    const vs = new VoteSet(set, 3, 0, VoteType.Prevote);
+    const [a, b, c, d] = byIndex;
+    expect(vs.add(await signVote(a!.signer, VoteType.Prevote, 3, 0, hashOf(1))).kind).toBe('added');
+    expect(vs.add(await signVote(b!.signer, VoteType.Prevote, 3, 0, hashOf(1))).kind).toBe('added');
+    expect(vs.hasQuorumFor(voteKey(hashOf(1)))).toBe(false);
+    expect(vs.add(await signVote(c!.signer, VoteType.Prevote, 3, 0, null)).kind).toBe('added');
+    expect(vs.hasQuorumAny()).toBe(true);
+    expect(vs.quorumKey()).toBeNull();
+    const again = await signVote(a!.signer, VoteType.Prevote, 3, 0, hashOf(1));
+    expect(vs.add(again).kind).toBe('duplicate');
+    const conflict = vs.add(await signVote(c!.signer, VoteType.Prevote, 3, 0, hashOf(1)));
+    expect(conflict.kind).toBe('conflict');
+    if (conflict.kind === 'conflict') {
+      expect(conflict.evidence.voteA.blockHash).toBeNull();
+      expect(conflict.evidence.voteB.blockHash).toEqual(hashOf(1));
+    }
+    expect(vs.quorumKey()).toBe(voteKey(hashOf(1)));
+    expect(vs.power(NIL)).toBe(10);
+    expect(vs.add(await signVote(d!.signer, VoteType.Precommit, 3, 0, null)).kind).toBe('wrong-set');
+  });
+});
+
+describe('Tendermint state machine', () => {
+  it('timeouts grow linearly with the round; a non-proposer schedules propose, then prevotes nil on timeout', () => {
+    const self = byIndex.find((_, i) => i !== proposerIndex(set, 0))!;
+    const m = new Tendermint(self.signer.publicKey, timeouts);
+    const out = m.startHeight(0, set);
+    expect(out).toContainEqual({ kind: 'schedule-timeout', step: 'propose', height: 0, round: 0, delayMs: 1000 });
+    m.onTimeout('propose', 0, 0);
+    expect(m.drain()).toContainEqual({ kind: 'vote', type: VoteType.Prevote, height: 0, round: 0, blockHash: null });
+    m.onTimeout('precommit', 0, 0);
+    const r1 = m.drain();
+    expect(m.round).toBe(1);
+    if (proposerIndex(set, 1) !== set.validators.findIndex((v) => v.publicKey.every((x, i) => x === self.signer.publicKey[i])))
+      expect(r1).toContainEqual({ kind: 'schedule-timeout', step: 'propose', height: 0, round: 1, delayMs: 1250 });
+  });
+
+  it('skips to a higher round when validators with more than 1/3 of the power are heard there (l.55)', async () => {
+    const m = new Tendermint(byIndex[0]!.signer.publicKey, timeouts);
+    m.startHeight(0, set);
+    m.onVote(await signVote(byIndex[1]!.signer, VoteType.Prevote, 0, 5, null));
+    expect(m.round).toBe(0); // 10 of 40: not more than 1/3
+    m.onVote(await signVote(byIndex[2]!.signer, VoteType.Precommit, 0, 5, null));
+    expect(m.round).toBe(5);
+  });
+
+  it('an observer (not in the set) never votes or proposes but still decides', async () => {
+    const outsider = (await testKeys(5))[4]!;
+    const m = new Tendermint(outsider.signer.publicKey, timeouts);
+    m.startHeight(0, set);
+    m.onTimeout('propose', 0, 0);
+    expect(m.drain().filter((o) => o.kind === 'vote' || o.kind === 'request-value')).toEqual([]);
+    expect(m.snapshot().step).toBe('prevote');
+  });
+});
+
+describe('ConsensusDriver drops', () => {
+  it('counts malformed, bad-signature, replayed, old and far-future messages without throwing', async () => {
+    const clock = new VirtualClock(0);
+    const app: ConsensusApp = {
+      validatorSet: () => set,
+      proposeBlock: async () => new Uint8Array([1]),
+      validateBlock: async () => true,
+      blockHash: () => hashOf(7),
+      commitBlock: async () => undefined,
+    };
+    const me = byIndex[0]!;
+    const d = new ConsensusDriver({ chainId: CHAIN_ID, app, signer: me.signer, verifier: nobleEd25519, clock, transport: { broadcast: () => undefined, send: () => undefined } });
+    d.start(0);
+    const good = await signVote(byIndex[1]!.signer, VoteType.Prevote, 0, 0, hashOf(7));
+    const forged = { ...good, blockHash: hashOf(8) };
+    d.receive('peer', MessageType.ConsensusVote, new Uint8Array([1, 2, 3]));
+    d.receive('peer', MessageType.ConsensusVote, encodeVote(forged));
+    d.receive('peer', MessageType.ConsensusVote, encodeVote(good));
+    d.receive('peer', MessageType.ConsensusVote, encodeVote(good));
+    d.receive('peer', MessageType.ConsensusVote, encodeVote(await signVote(byIndex[1]!.signer, VoteType.Prevote, 9, 0, null)));
+    d.receive('peer', MessageType.ConsensusVote, encodeVote(await signVote((await testKeys(6))[5]!.signer, VoteType.Prevote, 0, 0, null)));
+    d.receive('peer', 99, new Uint8Array(4));
+    for (let i = 0; i < 5 && clock.peek() === 0; i++) {
+      clock.runNext();
+      await new Promise((r) => setImmediate(r));
+    }
+    const c = Object.fromEntries(d.counters);
+    expect(c).toMatchObject({ malformed: 2, 'bad-signature': 1, replayed: 1, 'too-far-ahead': 1, 'not-validator': 1, verified: 1 });
+    d.stop();
+  });
+});
