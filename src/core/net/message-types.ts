@@ -26,6 +26,18 @@ export const MessageType = {
   ConsensusCommit: 35,
   /** "I am at this height": a node that hears of later heights asks a peer for commits. */
   ConsensusStatus: 36,
+  // Chain application (node/consensus-service.ts, core/consensus/chain-messages.ts).
+  /** "This is my genesis (or none) and height": asks for genesis, detects two genesis files. */
+  ChainHello: 40,
+  /** Genesis bytes, sent to a node that has none or whose genesis loses the tie-break rule. */
+  ChainGenesis: 41,
+  /** Asks for set-change certificates and a certified state snapshot (light-client sync). */
+  ChainSyncRequest: 42,
+  ChainSyncResponse: 43,
+  /** A signed transaction, gossiped to every node (the proposer includes it). */
+  ChainTransaction: 44,
+  /** Evidence the engine does not gossip itself (split view, from the audit log). */
+  ChainEvidence: 45,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -57,4 +69,10 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.ConsensusEvidence, { name: 'consensus-evidence', maxBodyBytes: 1024, direct: false }],
   [MessageType.ConsensusCommit, { name: 'consensus-commit', maxBodyBytes: 4 * MiB + 700 * 1024, direct: true }],
   [MessageType.ConsensusStatus, { name: 'consensus-status', maxBodyBytes: 16, direct: true }],
+  [MessageType.ChainHello, { name: 'chain-hello', maxBodyBytes: 64, direct: false }],
+  [MessageType.ChainGenesis, { name: 'chain-genesis', maxBodyBytes: 1 * MiB, direct: true }],
+  [MessageType.ChainSyncRequest, { name: 'chain-sync-request', maxBodyBytes: 64, direct: true }],
+  [MessageType.ChainSyncResponse, { name: 'chain-sync-response', maxBodyBytes: 8 * MiB, direct: true }],
+  [MessageType.ChainTransaction, { name: 'chain-transaction', maxBodyBytes: 64 * 1024 + 16, direct: false }],
+  [MessageType.ChainEvidence, { name: 'chain-evidence', maxBodyBytes: 16 * 1024, direct: false }],
 ]);

@@ -1,0 +1,176 @@
+import { describe, expect, it } from 'vitest';
+import type { Signer } from '../../src/core/crypto/ed25519.ts';
+import { MemoryChainStorage } from '../../src/node/chain-storage.ts';
+import { ConsensusService, compareGenesis } from '../../src/node/consensus-service.ts';
+import type { ConsensusView } from '../../src/node/consensus-view.ts';
+import { Simulator } from '../../src/sim/simulator.ts';
+
+// ConsensusService on unmodified AegisNodes over the seeded in-memory network, in virtual time.
+
+interface Tab {
+  service: ConsensusService;
+  storage: MemoryChainStorage;
+}
+
+function attach(sim: Simulator, i: number, storage = new MemoryChainStorage(), extra: { pinnedGenesis?: string } = {}): Tab {
+  const s = sim.get(i);
+  const signer = (s as unknown as { signer: Signer }).signer;
+  const service = new ConsensusService(s.node, { signer, verifier: sim.crypto, storage, room: 'sim', ...extra });
+  sim.at(0, () => service.start());
+  return { service, storage };
+}
+
+const view = (t: Tab): ConsensusView => t.service.view();
+const committed = (t: Tab): number => view(t).committedHeight;
+
+async function runUntil(sim: Simulator, pred: () => boolean, maxVirtualMs: number): Promise<void> {
+  const ok = await sim.runUntil(pred, { maxVirtualMs, pollMs: 100 });
+  expect(ok).toBe(true);
+}
+
+async function network(n: number, seed: number): Promise<{ sim: Simulator; tabs: Tab[] }> {
+  const sim = await Simulator.create({ nodes: n, seed, autoStart: false });
+  sim.start(0);
+  const first = attach(sim, 0);
+  await runUntil(sim, () => committed(first) >= 2, 20_000);
+  const tabs = [first];
+  for (let i = 1; i < n; i++) {
+    sim.start(i);
+    tabs.push(attach(sim, i));
+  }
+  await runUntil(sim, () => tabs.every((t) => view(t).phase === 'running'), 30_000);
+  return { sim, tabs };
+}
+
+/** Every tab's hash at the highest height all of them still remember. */
+function agreeOnHashes(tabs: Tab[]): number {
+  const h = Math.min(...tabs.map(committed));
+  const hashes = new Set(tabs.map((t) => t.service.committedHash(h)));
+  expect(hashes.size).toBe(1);
+  expect([...hashes][0]).toMatch(/^[0-9a-f]{64}$/);
+  return h;
+}
+
+describe('ConsensusService on the simulated overlay', () => {
+  it('the first node writes genesis and commits alone; newcomers fetch and check it, sync, request stake and become validators', async () => {
+    const { sim, tabs } = await network(4, 11);
+    const [first, ...newcomers] = tabs as [Tab, ...Tab[]];
+    expect(view(first).wroteGenesis).toBe(true);
+    expect(view(first).validators.map((v) => v.id)).toEqual([sim.get(0).id]);
+    for (const t of newcomers) {
+      expect(view(t).wroteGenesis).toBe(false);
+      expect(view(t).genesisHash).toBe(view(first).genesisHash);
+      expect(view(t).self.status).toBe('observer');
+      expect(view(t).self.power).toBe(0);
+    }
+    // Stored: genesis, snapshot and blocks under the room.
+    expect([...first.storage.map.keys()].some((k) => k === 'sim/genesis')).toBe(true);
+    expect([...first.storage.map.keys()].some((k) => k.startsWith('sim/block/'))).toBe(true);
+
+    for (const t of newcomers) await t.service.requestStake();
+    await runUntil(sim, () => tabs.every((t) => view(t).validators.filter((v) => v.inSet).length === 4), 30_000);
+    for (const t of tabs) {
+      expect(view(t).self.status).toBe('validator');
+      const rows = view(t).validators;
+      expect(rows.every((r) => r.stake === 1000 && !r.jailed)).toBe(true);
+      // Equal stake, about equal power (reputation moves it a little): a quarter each.
+      for (const r of rows) expect(Math.abs(r.share - 0.25)).toBeLessThan(0.01);
+    }
+    const before = Math.min(...tabs.map(committed));
+    await runUntil(sim, () => tabs.every((t) => committed(t) >= before + 5), 30_000);
+    agreeOnHashes(tabs);
+    // Identical blocks at a common height, byte for byte.
+    const h = agreeOnHashes(tabs);
+    const blocks = new Set(tabs.map((t) => Buffer.from(t.service.recentBlock(h) ?? new Uint8Array()).toString('hex')));
+    expect(blocks.size).toBe(1);
+  }, 120_000);
+
+  it('equivocation from the developer switch: evidence committed, slashed 5%, reputation 0 and jailed on every node; heights go on', async () => {
+    const { sim, tabs } = await network(5, 12);
+    for (const t of tabs.slice(1)) await t.service.requestStake();
+    await runUntil(sim, () => tabs.every((t) => view(t).validators.filter((v) => v.inSet).length === 5), 40_000);
+    const culprit = tabs[2] as Tab;
+    const culpritId = sim.get(2).id;
+    culprit.service.setMisbehaviour('equivocate');
+    const honest = tabs.filter((t) => t !== culprit);
+    await runUntil(sim, () => honest.every((t) => view(t).validators.find((v) => v.id === culpritId)?.jailed === true), 30_000);
+    culprit.service.setMisbehaviour('none');
+    for (const t of honest) {
+      const row = view(t).validators.find((v) => v.id === culpritId);
+      expect(row).toMatchObject({ stake: 950, reputation: 0, jailed: true, tombstoned: true, power: 0, inSet: false });
+      const ev = view(t).evidence.find((e) => e.offender === culpritId);
+      expect(ev).toMatchObject({ kind: 'duplicate-vote', slashed: 50, stakeAfter: 950 });
+      expect(view(t).validators.filter((v) => v.inSet)).toHaveLength(4);
+    }
+    // Punished once: one evidence record per node.
+    for (const t of honest) expect(view(t).evidence.filter((e) => e.offender === culpritId)).toHaveLength(1);
+    const after = Math.min(...honest.map(committed));
+    await runUntil(sim, () => honest.every((t) => committed(t) >= after + 4), 30_000);
+    agreeOnHashes(honest);
+  }, 120_000);
+
+  it('a restarted validator resumes on the same chain from its storage, and keeps committing', async () => {
+    const { sim, tabs } = await network(4, 13);
+    for (const t of tabs.slice(1)) await t.service.requestStake();
+    await runUntil(sim, () => tabs.every((t) => view(t).validators.filter((v) => v.inSet).length === 4), 30_000);
+    const victim = tabs[1] as Tab;
+    const genesis = view(victim).genesisHash;
+    await victim.service.flushed();
+    const heightBefore = committed(victim);
+    victim.service.stop();
+    sim.stopNode(1);
+    await sim.runFor(2000);
+    sim.restart(1);
+    const back = attach(sim, 1, victim.storage);
+    tabs[1] = back;
+    await runUntil(sim, () => view(back).phase === 'running', 10_000);
+    expect(view(back).genesisHash).toBe(genesis);
+    expect(view(back).wroteGenesis).toBe(false);
+    // Resumed from its own snapshot, not from scratch.
+    expect(committed(back)).toBeGreaterThanOrEqual(heightBefore);
+    const target = Math.max(...tabs.map(committed)) + 3;
+    await runUntil(sim, () => tabs.every((t) => committed(t) >= target), 30_000);
+    agreeOnHashes(tabs);
+    expect(view(back).self.status).toBe('validator');
+  }, 120_000);
+
+  it('two nodes that each wrote genesis converge on the earlier one when they meet', async () => {
+    const sim = await Simulator.create({ nodes: 2, seed: 14, autoStart: false });
+    sim.partition([[0], [1]], { closeLinks: true });
+    sim.start(0);
+    const a = attach(sim, 0);
+    await sim.runFor(500);
+    sim.start(1);
+    const b = attach(sim, 1);
+    await runUntil(sim, () => committed(a) >= 2 && committed(b) >= 2, 30_000);
+    expect(view(a).wroteGenesis && view(b).wroteGenesis).toBe(true);
+    expect(view(a).genesisHash).not.toBe(view(b).genesisHash);
+    const winner = compareGenesis(
+      { timeMs: view(a).genesisTimeMs ?? 0, hash: Buffer.from(view(a).genesisHash ?? '', 'hex') },
+      { timeMs: view(b).genesisTimeMs ?? 0, hash: Buffer.from(view(b).genesisHash ?? '', 'hex') },
+    ) < 0 ? a : b;
+    const loser = winner === a ? b : a;
+    const winning = view(winner).genesisHash;
+    sim.heal();
+    await runUntil(sim, () => view(loser).genesisHash === winning && view(loser).phase === 'running', 30_000);
+    expect(view(loser).wroteGenesis).toBe(false);
+    expect(view(winner).genesisHash).toBe(winning);
+    // The loser's storage now holds the winner's chain only.
+    const target = committed(winner) + 2;
+    await runUntil(sim, () => committed(loser) >= target, 20_000);
+    agreeOnHashes([winner, loser]);
+  }, 60_000);
+
+  it('a pinned genesis is the only one accepted', async () => {
+    const sim = await Simulator.create({ nodes: 2, seed: 15, autoStart: false });
+    sim.start(0);
+    const a = attach(sim, 0);
+    await runUntil(sim, () => committed(a) >= 1, 20_000);
+    sim.start(1);
+    const b = attach(sim, 1, new MemoryChainStorage(), { pinnedGenesis: 'ab'.repeat(32) });
+    await sim.runFor(8000);
+    expect(view(b).phase).toBe('waiting-for-genesis');
+    expect(view(b).wroteGenesis).toBe(false);
+    expect(view(b).genesisHash).toBeNull();
+  }, 60_000);
+});
