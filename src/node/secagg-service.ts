@@ -62,6 +62,13 @@ export interface RoundView {
   stageLog: Array<{ stage: string; atMs: number }>;
 }
 
+/** A masked input this node sent: the envelope exactly as signed (it is what the transcript holds). */
+export interface Contribution {
+  roundId: Uint8Array;
+  envelope: Uint8Array;
+  params: SecAggParams;
+}
+
 interface Round {
   id: string;
   roundId: Uint8Array;
@@ -91,6 +98,7 @@ const TO_AGGREGATOR = new Set<number>([
 export class SecAggService {
   private readonly rounds = new Map<string, Round>();
   private readonly listeners = new Set<() => void>();
+  private readonly contributionListeners = new Set<(c: Contribution) => void>();
   private input: number[] | null = null;
   /** Messages for or about this service that were refused, by reason (shown on the dashboard). */
   readonly refused: Record<string, number> = {};
@@ -123,6 +131,12 @@ export class SecAggService {
 
   private changed(): void {
     for (const l of this.listeners) l();
+  }
+
+  /** Called with each masked input this node sends (the audit log records its commitment). */
+  onContribution(listener: (c: Contribution) => void): () => void {
+    this.contributionListeners.add(listener);
+    return () => this.contributionListeners.delete(listener);
   }
 
   /** What this node contributes to the rounds it joins from now on (null: join none). */
@@ -262,9 +276,15 @@ export class SecAggService {
     if (round.aggregatorId === this.node.id) {
       // We aggregate our own round: seal for the transcript and hand it over locally.
       const env = await this.node.seal(msg.type, msg.body, this.node.publicKey);
+      this.contributed(round, msg.type, env);
       return this.onForAggregator(env);
     }
-    await this.node.sendTo(round.aggregatorId, msg.type, msg.body);
+    this.contributed(round, msg.type, await this.node.sendTo(round.aggregatorId, msg.type, msg.body));
+  }
+
+  private contributed(round: Round, type: number, env: Envelope): void {
+    if (type !== MessageType.SecAggMaskedInput) return;
+    for (const l of this.contributionListeners) l({ roundId: round.roundId, envelope: env.bytes, params: round.params });
   }
 
   private async onFromAggregator(env: Envelope, from: NodeId): Promise<void> {

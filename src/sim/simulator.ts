@@ -16,6 +16,7 @@
 //   sim.gossipReport(sent, log);
 import { bytesEqual } from '../core/bytes.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
+import type { Signer } from '../core/crypto/ed25519.ts';
 import type { Envelope } from '../core/net/envelope.ts';
 import { LinkFrameKind } from '../core/net/link-frame.ts';
 import { DEFAULT_OVERLAY, isFullMesh, type OverlayConfig } from '../core/net/overlay-policy.ts';
@@ -65,6 +66,8 @@ export interface SimNode {
   readonly index: number;
   readonly id: NodeId;
   readonly publicKey: Uint8Array;
+  /** The node's identity key (services that sign as the node, e.g. its audit log, use it). */
+  readonly signer: Signer;
   readonly node: AegisNode;
   readonly adapter: SimNetworkAdapter;
   readonly state: SimNodeState;

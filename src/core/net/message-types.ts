@@ -38,6 +38,15 @@ export const MessageType = {
   ChainTransaction: 44,
   /** Evidence the engine does not gossip itself (split view, from the audit log). */
   ChainEvidence: 45,
+  // Audit log (core/ledger/ledger-messages.ts): head gossip, proofs and paged reads for audits.
+  /** This node's latest signed tree head (on change and periodically). */
+  LedgerHead: 48,
+  LedgerConsistencyRequest: 49,
+  LedgerConsistencyResponse: 50,
+  LedgerHeadsRequest: 51,
+  LedgerHeadsResponse: 52,
+  LedgerEntriesRequest: 53,
+  LedgerEntriesResponse: 54,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -75,4 +84,11 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.ChainSyncResponse, { name: 'chain-sync-response', maxBodyBytes: 8 * MiB, direct: true }],
   [MessageType.ChainTransaction, { name: 'chain-transaction', maxBodyBytes: 64 * 1024 + 16, direct: false }],
   [MessageType.ChainEvidence, { name: 'chain-evidence', maxBodyBytes: 16 * 1024, direct: false }],
+  [MessageType.LedgerHead, { name: 'ledger-head', maxBodyBytes: 1100, direct: false }],
+  [MessageType.LedgerConsistencyRequest, { name: 'ledger-consistency-request', maxBodyBytes: 1100, direct: true }],
+  [MessageType.LedgerConsistencyResponse, { name: 'ledger-consistency-response', maxBodyBytes: 136 * 1024, direct: true }],
+  [MessageType.LedgerHeadsRequest, { name: 'ledger-heads-request', maxBodyBytes: 16, direct: true }],
+  [MessageType.LedgerHeadsResponse, { name: 'ledger-heads-response', maxBodyBytes: 70 * 1024, direct: true }],
+  [MessageType.LedgerEntriesRequest, { name: 'ledger-entries-request', maxBodyBytes: 32, direct: true }],
+  [MessageType.LedgerEntriesResponse, { name: 'ledger-entries-response', maxBodyBytes: 2 * MiB, direct: true }],
 ]);
