@@ -95,6 +95,26 @@ describe('light-client sync', () => {
     expect(late.snapshot()?.header.height).toBe(net.height);
   });
 
+  it('syncs from a snapshot taken at the very block that changed the set (decided by the previous set)', async () => {
+    const keys = await appKeys(5);
+    const genesis = testGenesis(keys.slice(0, 4), [100, 100, 100, 100], { validatorSetIntervalBlocks: 1000 });
+    const net = LockStep.create(genesis, keys);
+    await net.step();
+    for (const [n, p] of [[0, { kind: 'faucet' }], [1, { kind: 'join' }], [2, { kind: 'bond', amount: 300 }]] as const) await net.submit(await tx(keys[4]!, n, p));
+    await net.step();
+    const certs = net.chains[0]!.certificates();
+    expect(certs.at(-1)?.header.height).toBe(net.height);
+    const snap = net.chains[0]!.snapshot()!;
+    const synced = await syncFromCertificates(genesis, certs, snap, nobleEd25519);
+    expect(synced.ok).toBe(true);
+    // Its QC must still be the previous set's: one from strangers is refused.
+    const strangers = await appKeys(9);
+    const trusted = await verifySetChanges(genesis, certs, nobleEd25519);
+    if (!trusted.ok) throw new Error(trusted.error);
+    const forgedQc = await signQc(trusted.value.set, strangers.slice(5, 9), snap.header.height, snap.qc.blockHash);
+    expect((await verifySnapshot(genesis, trusted.value, { ...snap, qc: forgedQc }, nobleEd25519)).ok).toBe(false);
+  });
+
   it('refuses a forged certificate, one certified by 2/3 or less of the previous set, a skipped one, and tampering', async () => {
     const { keys, genesis, net } = await chainWithSetChanges();
     const certs = net.chains[0]!.certificates();

@@ -30,7 +30,7 @@ import { merkleRoot } from './hash-tree.ts';
 import { verifyQuorumCertificate } from './qc.ts';
 import { tryMakeValidatorSet } from './validator-set.ts';
 import { MAX_VALIDATORS, readQuorumCertificate, writeQuorumCertificate } from './vote-codec.ts';
-import type { QuorumCertificate, Validator, ValidatorSet } from './types.ts';
+import type { Hash, QuorumCertificate, Validator, ValidatorSet } from './types.ts';
 
 export interface SetChangeCertificate {
   readonly header: BlockHeader;
@@ -50,6 +50,8 @@ export interface TrustedSet {
   /** First height this set decides. */
   readonly fromHeight: number;
   readonly set: ValidatorSet;
+  /** The certified header that installed this set (height fromHeight − 1) and the set that decided it; null for genesis. */
+  readonly installedBy: { readonly headerHash: Hash; readonly previous: ValidatorSet } | null;
 }
 
 export function encodeCertificate(c: SetChangeCertificate): Uint8Array {
@@ -93,7 +95,7 @@ async function checkCertified(header: BlockHeader, qc: QuorumCertificate, truste
 export async function verifySetChanges(g: Genesis, certs: readonly SetChangeCertificate[], verifier: Verifier): Promise<Result<TrustedSet>> {
   let trusted: TrustedSet;
   try {
-    trusted = { fromHeight: 1, set: genesisState(g).validators };
+    trusted = { fromHeight: 1, set: genesisState(g).validators, installedBy: null };
   } catch (e) {
     return err(`genesis: ${String(e)}`);
   }
@@ -104,14 +106,19 @@ export async function verifySetChanges(g: Genesis, certs: readonly SetChangeCert
     if (!next.ok) return err(`height ${c.header.height}: next validators: ${next.error}`);
     if (!bytesEqual(next.value.hash, c.header.nextValidatorsHash))
       return err(`height ${c.header.height}: next validators do not match the header`);
-    trusted = { fromHeight: c.header.height + 1, set: next.value };
+    trusted = { fromHeight: c.header.height + 1, set: next.value, installedBy: { headerHash: headerHash(c.header), previous: trusted.set } };
   }
   return ok(trusted);
 }
 
 /** Checks a snapshot against the trusted set and returns the state it certifies. */
 export async function verifySnapshot(g: Genesis, trusted: TrustedSet, s: CertifiedSnapshot, verifier: Verifier): Promise<Result<AppState>> {
-  const checked = await checkCertified(s.header, s.qc, trusted, g.chainId, verifier);
+  // The snapshot may sit at the very block that installed the trusted set: that header is decided
+  // by the previous set, so its QC is checked against that one.
+  const via = trusted.installedBy;
+  const installing = via !== null && s.header.chainId === g.chainId && bytesEqual(headerHash(s.header), via.headerHash);
+  const decidedBy: TrustedSet = installing ? { fromHeight: s.header.height, set: via.previous, installedBy: null } : trusted;
+  const checked = await checkCertified(s.header, s.qc, decidedBy, g.chainId, verifier);
   if (!checked.ok) return checked;
   if (!bytesEqual(merkleRoot(s.records), s.header.appStateRoot)) return err('snapshot records do not hash to the certified state root');
   const state = stateFromRecords(s.records, g);
