@@ -169,6 +169,8 @@ export class ConsensusService {
   private nextNonce = 0;
   /** Messages of this service refused, by reason. */
   readonly refused: Record<string, number> = {};
+  /** Listeners beside the options' hooks (the audit log connects here: consensus-ledger.ts). */
+  readonly hooks: { ownVote: ((v: Vote) => void)[]; commit: ((c: CommitInfo) => void)[] } = { ownVote: [], commit: [] };
   private readonly signer: Signer;
 
   constructor(
@@ -495,9 +497,12 @@ export class ConsensusService {
     };
     const transport: ConsensusTransport = {
       broadcast: (type, body) => {
-        if (type === MessageType.ConsensusVote && this.o.onOwnVote) {
+        if (type === MessageType.ConsensusVote && (this.o.onOwnVote || this.hooks.ownVote.length > 0)) {
           const v = decodeVote(body);
-          if (v.ok && bytesEqual(v.value.validator, this.node.publicKey)) this.o.onOwnVote(v.value);
+          if (v.ok && bytesEqual(v.value.validator, this.node.publicKey)) {
+            this.o.onOwnVote?.(v.value);
+            for (const f of this.hooks.ownVote) f(v.value);
+          }
         }
         this.transport.broadcast(type, body);
       },
@@ -563,6 +568,7 @@ export class ConsensusService {
     const snap = this.chain?.snapshot();
     if (snap) void this.store.saveSnapshot(snap);
     this.o.onCommit?.(c);
+    for (const f of this.hooks.commit) f(c);
     this.changed();
   }
 

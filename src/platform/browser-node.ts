@@ -2,6 +2,8 @@
 import { bytesToHex } from '../core/bytes.ts';
 import { AegisNode } from '../node/aegis-node.ts';
 import { SecAggService } from '../node/secagg-service.ts';
+import type { ConsensusService } from '../node/consensus-service.ts';
+import { startBrowserConsensus } from './browser-consensus.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { openAegisDB } from './db.ts';
 import { claimIdentity, type HeldIdentity } from './identity-store.ts';
@@ -28,6 +30,8 @@ export function roomFromUrl(url: URL): string {
 export interface BrowserNode {
   node: AegisNode;
   secagg: SecAggService;
+  /** The tab's chain (IndexedDB `chain` store, keyed by room). */
+  consensus: ConsensusService;
   identity: Omit<HeldIdentity, 'secretKey' | 'release'>;
   cryptoBackend: string;
   secureContext: boolean;
@@ -55,9 +59,11 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
   const secagg = new SecAggService(node, { x25519, prg, verifier: backend, engine });
   addEventListener('pagehide', () => node.stop());
   node.start();
+  const consensus = startBrowserConsensus({ db, node, signer, backend, room });
   return {
     node,
     secagg,
+    consensus,
     identity: { slot: held.slot, exclusivity: held.exclusivity },
     cryptoBackend: backend.name,
     secureContext: globalThis.isSecureContext === true,

@@ -6,6 +6,7 @@ import { PeersTable } from './components/PeersTable.tsx';
 import { CountersPanel } from './components/CountersPanel.tsx';
 import { BroadcastPanel } from './components/BroadcastPanel.tsx';
 import { SecAggPanel } from './components/SecAggPanel.tsx';
+import { ConsensusPanel } from './components/ConsensusPanel.tsx';
 
 export function App({ store, actions }: { store: DashboardStore; actions: DashboardActions }) {
   return (
@@ -38,6 +39,7 @@ function Shell({ actions }: { actions: DashboardActions }) {
           <CountersPanel />
           <PeersTable />
           <SecAggPanel onSetInput={actions.setInput} onStartRound={actions.startRound} />
+          <ConsensusPanel actions={actions.consensus} />
           <BroadcastPanel onBroadcast={actions.broadcastTest} />
         </main>
       )}

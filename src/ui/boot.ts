@@ -5,6 +5,9 @@ import type { SecAggParams } from '../core/secagg/params.ts';
 import { isValidRoom, roomFromUrl, startBrowserNode } from '../platform/browser-node.ts';
 import { bindNode, bindSecAgg, createDashboardStore, type DashboardStore } from './dashboard-store.ts';
 import { MessageType } from '../core/net/message-types.ts';
+import type { ConsensusService } from '../node/consensus-service.ts';
+import type { ConsensusActions } from './components/ConsensusPanel.tsx';
+import { bindConsensus } from './consensus-slice.ts';
 
 export interface DashboardActions {
   broadcastTest(text: string): void;
@@ -13,6 +16,8 @@ export interface DashboardActions {
   setInput(values: readonly number[] | null, labels?: readonly string[] | null): void;
   /** Open a round aggregated by this node; resolves to its id, rejects with the parameter error. */
   startRound(params: Partial<SecAggParams>): Promise<string>;
+  /** The chain: request stake, developer misbehaviour. */
+  consensus: ConsensusActions;
 }
 
 /** Developer and end-to-end test hook: `window.__aegis`. */
@@ -23,6 +28,8 @@ export interface AegisDebugHook {
   sendTampered(peerId: string, bitIndex: number): Promise<boolean>;
   /** The tab's secure-aggregation service: `setInput([...])`, `startRound({...})`, `views()`. */
   secagg: SecAggService;
+  /** The tab's chain: `view()`, `requestStake()`, `setMisbehaviour(mode)`, `committedHash(h)`. */
+  consensus: ConsensusService;
 }
 
 declare global {
@@ -35,6 +42,7 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
   const store = createDashboardStore();
   let node: AegisNode | null = null;
   let secagg: SecAggService | null = null;
+  let consensus: ConsensusService | null = null;
   // Column names of the input the user set from a CSV, tied to the exact array the service holds,
   // so an input set any other way (typed, or through the hook) shows without them.
   let labelled: { input: readonly number[] | null; labels: readonly string[] } | null = null;
@@ -46,9 +54,12 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
       bindNode(store, n, { ...started.identity, cryptoBackend: started.cryptoBackend, secureContext: started.secureContext });
       secagg = started.secagg;
       bindSecAgg(store, started.secagg, (input) => (labelled && labelled.input === input ? labelled.labels : null));
+      consensus = started.consensus;
+      bindConsensus(store, started.consensus);
       window.__aegis = {
         node: n,
         secagg: started.secagg,
+        consensus: started.consensus,
         snapshot: () => n.snapshot(),
         async sendTampered(peerId, bitIndex) {
           const env = await n.seal(MessageType.TestBroadcast, new Uint8Array(40));
@@ -78,6 +89,10 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
         labelled = labels ? { input: secagg.currentInput, labels } : null;
       },
       startRound: (params) => (secagg ? secagg.startRound(params) : Promise.reject(new Error('the node has not started yet'))),
+      consensus: {
+        requestStake: () => (consensus ? consensus.requestStake() : Promise.reject(new Error('the node has not started yet'))),
+        setMisbehaviour: (mode) => consensus?.setMisbehaviour(mode),
+      },
     },
   };
 }

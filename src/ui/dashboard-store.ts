@@ -3,6 +3,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AegisNode, NodeSnapshot } from '../node/aegis-node.ts';
 import type { RoundView, SecAggService } from '../node/secagg-service.ts';
+import { EMPTY_CONSENSUS, type ConsensusSlice } from './consensus-slice.ts';
 
 export interface NodeInfo {
   slot: number;
@@ -19,6 +20,8 @@ export interface DashboardState {
   /** Recent RTT samples per peer, oldest first, for the sparkline. */
   rttHistory: Record<string, number[]>;
   secagg: SecAggSlice;
+  /** The tab's chain (consensus-slice.ts). */
+  consensus: ConsensusSlice;
 }
 
 /** Secure aggregation as the dashboard shows it: this node's rounds and what it contributes. */
@@ -47,6 +50,7 @@ export function createDashboardStore(): DashboardStore {
     snapshot: null,
     rttHistory: {},
     secagg: { ready: false, views: [], input: null, inputLabels: null, refused: {} },
+    consensus: EMPTY_CONSENSUS,
   }));
 }
 
