@@ -160,6 +160,8 @@ export class ConsensusService {
   /** Peers still without genesis, and when they started (the earliest of them writes genesis). */
   private readonly waitingPeers = new Map<NodeId, number>();
   private waits = 0;
+  /** Peers whose hello named a genesis while this node waited for one. */
+  private readonly announcedGenesis = new Set<NodeId>();
   private syncFrom: NodeId[] = [];
   private lastCommitAtMs = 0;
   private readonly commits: CommitRecord[] = [];
@@ -315,10 +317,13 @@ export class ConsensusService {
       }
     }
     const earlier = [...this.waitingPeers].some(([id, t]) => t < this.startedAtMs || (t === this.startedAtMs && id < this.node.id));
-    if (this.pinned !== null || (earlier && this.waits < 3)) {
+    // Someone announced a genesis, or room members are there but no link is open yet: its offer is
+    // on the way, so wait (a few times) rather than start a second chain.
+    const pendingOffer = this.announcedGenesis.size > 0 || (this.node.roomMembers().length > 0 && this.node.connectedPeers().length === 0);
+    if (this.pinned !== null || ((earlier || pendingOffer) && this.waits < 5)) {
       this.sendHello();
       this.after(this.o.genesisWaitMs ?? 2000, () => this.decideGenesis());
-      if (this.pinned === null) this.detail = 'a peer that started earlier writes genesis; waiting for it';
+      if (this.pinned === null) this.detail = pendingOffer ? 'a peer has a genesis; waiting for its offer' : 'a peer that started earlier writes genesis; waiting for it';
       this.changed();
       return;
     }
@@ -365,6 +370,11 @@ export class ConsensusService {
       return;
     }
     this.waitingPeers.delete(from);
+    if (this.phase === 'waiting-for-genesis' && !this.announcedGenesis.has(from)) {
+      // It has a genesis but our request may have gone out before the link opened: ask again.
+      this.announcedGenesis.add(from);
+      this.sendHello();
+    }
     if (this.held === null || this.phase !== 'running' || bytesEqual(h.genesisHash, this.held.hash)) return;
     // Theirs loses: tell them about ours (they switch). Theirs wins: they tell us.
     if (compareGenesis({ timeMs: this.held.genesis.timeMs, hash: this.held.hash }, { timeMs: h.genesisTimeMs, hash: h.genesisHash }) < 0) {
