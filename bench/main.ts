@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createSignalingServer } from '../signaling-server/server.ts';
 import { consensusSuite } from './consensus.ts';
+import { consensusTabsSuite } from './consensus-tabs.ts';
 import { networkSuite } from './network.ts';
 import { secaggSuite } from './secagg.ts';
 import { secaggScaleSuite } from './secagg-scale.ts';
@@ -15,7 +16,7 @@ import { launchBrowser } from './lib/browser.ts';
 import { runMeta, writeResult } from './lib/results.ts';
 import type { Suite, SuiteReport } from './lib/suite.ts';
 
-const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite, ledgerSuite, consensusSuite];
+const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite, ledgerSuite, consensusSuite, consensusTabsSuite];
 
 function parseArgs(argv: string[]): { quick: boolean; suites: string[] } {
   let quick = false;
