@@ -109,6 +109,30 @@ describe('ConsensusService on the simulated overlay', () => {
     agreeOnHashes(honest);
   }, 120_000);
 
+  it('a silent validator is jailed for downtime (1%) once its window fills; conflicting proposals only cost rounds', async () => {
+    const { sim, tabs } = await network(5, 16);
+    for (const t of tabs.slice(1)) await t.service.requestStake();
+    await runUntil(sim, () => tabs.every((t) => view(t).validators.filter((v) => v.inSet).length === 5), 40_000);
+    const quiet = tabs[4] as Tab;
+    const quietId = sim.get(4).id;
+    const loud = tabs[1] as Tab;
+    quiet.service.setMisbehaviour('silent');
+    loud.service.setMisbehaviour('conflict');
+    const honest = tabs.filter((t) => t !== quiet);
+    await runUntil(sim, () => honest.every((t) => view(t).validators.find((v) => v.id === quietId)?.jailed === true), 120_000);
+    for (const t of honest) {
+      const row = view(t).validators.find((v) => v.id === quietId);
+      expect(row).toMatchObject({ stake: 990, jailed: true, tombstoned: false, inSet: false });
+      expect(view(t).evidence.find((e) => e.offender === quietId)).toMatchObject({ kind: 'downtime', slashed: 10 });
+    }
+    // Conflicting proposals are not evidence: the conflicting proposer is still a validator.
+    expect(view(honest[0] as Tab).validators.find((v) => v.id === sim.get(1).id)).toMatchObject({ jailed: false, inSet: true });
+    expect(view(loud).misbehaviourActs).toBeGreaterThan(0);
+    const after = Math.min(...honest.map(committed));
+    await runUntil(sim, () => honest.every((t) => committed(t) >= after + 3), 30_000);
+    agreeOnHashes(honest);
+  }, 120_000);
+
   it('a restarted validator resumes on the same chain from its storage, and keeps committing', async () => {
     const { sim, tabs } = await network(4, 13);
     for (const t of tabs.slice(1)) await t.service.requestStake();
