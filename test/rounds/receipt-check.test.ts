@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
+import { decodeBlock, type AggregationResult, type Block } from '../../src/core/consensus/block.ts';
+import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
+import type { ReceiptEntry } from '../../src/core/ledger/entry.ts';
+import { checkReceipt, validatorSetAt } from '../../src/core/ledger/receipt-check.ts';
+import { commitTranscript, contributorInclusion } from '../../src/core/secagg/transcript-root.ts';
+import { appKeys, CHAIN, LockStep, testGenesis, tx } from '../consensus/app-helpers.ts';
+import { runRound } from '../secagg/round-harness.ts';
+
+/** A real round (participant 2 drops after ShareKeys) whose result a 4-validator chain commits. */
+async function committedRound() {
+  const out = await runRound({ inputs: [[1, 2], [3, 4], [5, 6], [7, 8], [9, 10]], params: { timeout: 1000 }, dropouts: { mask: [2] }, seed: 9 });
+  const res = out.result!;
+  const tc = commitTranscript(res.roundId, out.transcript);
+  if (!tc.ok) throw new Error(tc.error);
+  const keys = await appKeys(4);
+  const genesis = testGenesis(keys, [100, 100, 100, 100]);
+  const net = LockStep.create(genesis, keys, { checkAggregation: async () => true });
+  await net.submit(await tx(keys[0]!, 0, { kind: 'open-round', roundId: res.roundId, deadlineHeight: 20, params: out.params }));
+  await net.step();
+  const item: AggregationResult = {
+    roundId: res.roundId,
+    transcriptHash: tc.value.root,
+    sum: res.sum,
+    contributors: res.contributors.map(hexToBytes),
+    dropouts: res.dropped.map(hexToBytes),
+  };
+  for (const c of net.chains) expect(c.submitResult(item).ok).toBe(true);
+  await net.step();
+  const commit = net.commits[0]!.at(-1)!;
+  expect(commit.results.length).toBe(1);
+  const block = decodeBlock(net.chains[0]!.blocks.get(commit.height)!.bytes);
+  if (!block.ok) throw new Error(block.error);
+  const validators = net.chains[0]!.validatorSet(commit.height);
+  const receiptOf = (id: string): ReceiptEntry | null => {
+    const inc = contributorInclusion(tc.value, id);
+    return inc && { kind: 'receipt', timeMs: 1, roundId: res.roundId, height: commit.height, blockHash: commit.hash, qc: commit.qc, transcript: inc };
+  };
+  return { out, tc: tc.value, block: block.value, validators, receiptOf, genesis, net };
+}
+
+describe('checkReceipt', () => {
+  it("every contributor's receipt passes; the dropped node has none; each defect is named", async () => {
+    const { out, tc, block, validators, receiptOf, genesis, net } = await committedRound();
+    const ctx = { chainId: CHAIN, verifier: nobleEd25519, block, validators };
+    expect(out.result!.contributors.length).toBe(4);
+    for (const id of out.result!.contributors) {
+      const r = receiptOf(id)!;
+      expect(await checkReceipt(r, { ...ctx, contributor: id })).toEqual({ ok: true, value: true });
+    }
+    expect(receiptOf(out.ids[2]!)).toBeNull();
+
+    const [a, b] = out.result!.contributors as [string, string];
+    const r = receiptOf(a)!;
+    const fails = async (x: ReceiptEntry, c: Partial<typeof ctx> & { contributor?: string } = {}, why?: RegExp) => {
+      const v = await checkReceipt(x, { ...ctx, ...c });
+      expect(v.ok).toBe(false);
+      if (why && !v.ok) expect(v.error).toMatch(why);
+    };
+    // Someone else's receipt filed as mine.
+    await fails(receiptOf(b)!, { contributor: a }, /not .*contribution/);
+    // A QC missing signatures (2 of 4 equal powers is not > 2/3), or one bit flipped.
+    await fails({ ...r, qc: { ...r.qc, signatures: r.qc.signatures.slice(0, 2) } }, {}, /qc: .*not more than 2\/3/);
+    const sig = r.qc.signatures[0]!;
+    const bad = sig.signature.slice();
+    bad[5]! ^= 1;
+    await fails({ ...r, qc: { ...r.qc, signatures: [{ ...sig, signature: bad }, ...r.qc.signatures.slice(1)] } }, {}, /qc/);
+    // The wrong validator set, another block, another height.
+    const other = net.chains[0]!.validatorSet(1);
+    const foreign = { ...other, hash: new Uint8Array(32).fill(1) };
+    await fails(r, { validators: foreign }, /validator set/);
+    const prev = decodeBlock(net.chains[0]!.blocks.get(block.header.height - 1)!.bytes);
+    if (!prev.ok) throw new Error(prev.error);
+    await fails(r, { block: prev.value }, /not the receipt's block/);
+    await fails({ ...r, height: r.height + 1 }, {}, /height/);
+    // A body that no longer matches its header (the result item swapped).
+    const swapped: Block = { ...block, body: { ...block.body, results: [{ ...block.body.results[0]!, sum: new Uint32Array([1, 2]) }] } };
+    await fails(r, { block: swapped }, /body does not match/);
+    // Path defects: commitment, proof hash, index, root; and the unmasking leaf posing as a contribution.
+    const t = r.transcript;
+    const flipped = t.commitment.slice();
+    flipped[0]! ^= 0x80;
+    await fails({ ...r, transcript: { ...t, commitment: flipped } }, {}, /not included/);
+    await fails({ ...r, transcript: { ...t, proof: t.proof.map((p, i) => (i === 0 ? p.map((x) => x ^ 1) : p)) } }, {}, /not included/);
+    await fails({ ...r, transcript: { ...t, leafIdx: (t.leafIdx + 1) % (t.treeSize - 1) } }, {}, /not included/);
+    await fails({ ...r, transcript: { ...t, root: new Uint8Array(32) } }, {}, /another transcript root/);
+    const last = tc.tree.inclusionProof(tc.treeSize - 1);
+    await fails({ ...r, transcript: { commitment: tc.unmaskingHash, leafIdx: tc.treeSize - 1, treeSize: tc.treeSize, root: tc.root, proof: last } }, {}, /unmasking material/);
+    // Another round's receipt in this block.
+    await fails({ ...r, roundId: new Uint8Array(16).fill(3) }, {}, /no result for the round/);
+    await fails(r, { chainId: 'other-chain' }, /chain/);
+
+    // The light client's view of the set: no set changes since genesis here.
+    const set = await validatorSetAt(genesis, net.chains[0]!.certificates(), block.header.height, nobleEd25519);
+    expect(set.ok && bytesToHex(set.value.hash)).toBe(bytesToHex(validators.hash));
+  });
+});
