@@ -16,7 +16,7 @@
 //     (it stands until the peer publishes a proof; consensus does not punish it);
 //   - answers peers' requests for heads, entries (paged, with inclusion proofs) and consistency
 //     proofs, and audits a peer with the same requests (ledger-audit.ts).
-import { bytesToHex } from '../core/bytes.ts';
+import { bytesEqual, bytesToHex } from '../core/bytes.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import type { QuorumCertificate, SplitViewEvidence, VoteType } from '../core/consensus/types.ts';
 import type { Signer, Verifier } from '../core/crypto/ed25519.ts';
@@ -54,7 +54,8 @@ import type { ReceiptQcCheck } from '../core/ledger/verify.ts';
 import type { Envelope } from '../core/net/envelope.ts';
 import { MessageType } from '../core/net/message-types.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { commitmentInclusion, maskedInputCommitment } from '../core/secagg/contribution-commitment.ts';
+import { maskedInputCommitment } from '../core/secagg/contribution-commitment.ts';
+import { commitTranscript, contributorInclusion } from '../core/secagg/transcript-root.ts';
 import type { AegisNode } from './aegis-node.ts';
 import { auditPeer, type AuditReport } from './ledger-audit.ts';
 import { forkedHead } from './ledger-fork.ts';
@@ -412,7 +413,7 @@ export class LedgerService {
   /**
    * A finalized aggregation this node contributed to (consensus hook): the block, its QC, and
    * either the path of this node's commitment under the transcript's commitment root, or the
-   * transcript envelopes to compute it from (secagg/contribution-commitment.ts).
+   * transcript envelopes to compute it from (secagg/transcript-root.ts).
    */
   recordReceipt(r: {
     roundId: Uint8Array;
@@ -426,8 +427,10 @@ export class LedgerService {
     if (Array.isArray(r.transcript)) {
       const mine = this.contributions.get(bytesToHex(r.roundId));
       if (mine === undefined) return Promise.resolve(err('this node recorded no contribution to that round'));
-      const inc = commitmentInclusion(r.roundId, r.transcript as readonly Uint8Array[], mine);
-      if (inc === null) return Promise.resolve(err("this node's commitment is not in the round's transcript"));
+      const tc = commitTranscript(r.roundId, r.transcript as readonly Uint8Array[]);
+      if (!tc.ok) return Promise.resolve(err(`transcript: ${tc.error}`));
+      const inc = contributorInclusion(tc.value, this.opts.node.id);
+      if (inc === null || !bytesEqual(inc.commitment, mine)) return Promise.resolve(err("this node's commitment is not in the round's transcript"));
       inclusion = inc;
     } else inclusion = r.transcript as TranscriptInclusion;
     const { transcript: _t, ...rest } = r;

@@ -10,7 +10,8 @@ import { verifyExportedLog } from '../../src/core/ledger/verify.ts';
 import type { Envelope } from '../../src/core/net/envelope.ts';
 import { sealEnvelope } from '../../src/core/net/envelope.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
-import { maskedInputCommitment, transcriptCommitmentRoot } from '../../src/core/secagg/contribution-commitment.ts';
+import { maskedInputCommitment } from '../../src/core/secagg/contribution-commitment.ts';
+import { commitTranscript } from '../../src/core/secagg/transcript-root.ts';
 import { LedgerService, type LedgerNode } from '../../src/node/ledger-service.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
 import { signer as seededSigner } from './helpers.ts';
@@ -148,9 +149,12 @@ describe('LedgerService over MemoryLogStorage', () => {
     const d = decodeEntry(entry);
     if (!d.ok || d.value.kind !== 'receipt') throw new Error('not a receipt');
     const t = d.value.transcript;
-    expect(t).toMatchObject({ leafIdx: 1, treeSize: 4 });
+    const tc = commitTranscript(roundId, transcript);
+    if (!tc.ok) throw new Error(tc.error);
+    // Leaves: the four commitments sorted by node id, then the unmasking material.
+    expect(t).toMatchObject({ leafIdx: tc.value.contributors.indexOf(nodeIdFromPublicKey(me.publicKey)), treeSize: 5 });
     expect(t.commitment).toEqual(maskedInputCommitment(roundId, mine));
-    expect(t.root).toEqual(transcriptCommitmentRoot(roundId, transcript));
+    expect(t.root).toEqual(tc.value.root);
     expect(verifyInclusion(t.leafIdx, t.treeSize, leafHash(t.commitment), t.proof, t.root).ok).toBe(true);
 
     // Not a contributor, or a transcript without our input: refused with a reason.
