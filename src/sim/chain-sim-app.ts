@@ -58,8 +58,8 @@ export class ChainSimApp implements SimChainApp {
     return this.chain.proposeBlock(height, round);
   }
 
-  validateBlock(height: number, block: Uint8Array): Promise<boolean> {
-    return this.chain.validateBlock(height, block);
+  validateBlock(height: number, block: Uint8Array, round?: number): Promise<boolean> {
+    return this.chain.validateBlock(height, block, round);
   }
 
   blockHash(block: Uint8Array): Hash {

@@ -305,16 +305,26 @@ export class Chain implements ConsensusApp {
     return bytes;
   }
 
-  async validateBlock(height: number, bytes: Uint8Array): Promise<boolean> {
-    return (await this.checkBlock(height, bytes)).ok;
+  async validateBlock(height: number, bytes: Uint8Array, round?: number): Promise<boolean> {
+    return (await this.checkBlock(height, bytes, round)).ok;
   }
 
-  /** As validateBlock, naming the first problem found. */
-  async checkBlock(height: number, bytes: Uint8Array): Promise<Result<true>> {
+  /**
+   * As validateBlock, naming the first problem found. With `round` (a fresh proposal of that round)
+   * the header must name that round's proposer: otherwise a faulty proposer could pass its block off
+   * as another validator's (and hand it the aggregation rounds the block opens).
+   */
+  async checkBlock(height: number, bytes: Uint8Array, round?: number): Promise<Result<true>> {
     const hash = blockHashOfBytes(bytes);
     if (!hash.ok) return this.fail(`block malformed: ${hash.error}`);
     const v = await this.validatedBlock(height, bytes, hash.value, 'vote');
-    return v.ok ? ok(true) : this.fail(v.error);
+    if (!v.ok) return this.fail(v.error);
+    if (round !== undefined) {
+      if (!Number.isSafeInteger(round) || round < 0) throw new Error(`"round" must be a non-negative integer, got ${round}`);
+      if (!bytesEqual(v.value.block.header.proposer, proposerOf(this.stateNow.validators, round).publicKey))
+        return this.fail(`block proposer: not the proposer of round ${round}`);
+    }
+    return ok(true);
   }
 
   /**

@@ -494,15 +494,15 @@ export class ConsensusDriver {
         return;
       }
       case 'validate':
-        app.validateBlock(o.height, o.block).then(
+        app.validateBlock(o.height, o.block, o.round).then(
           (valid) => {
             if (this.stopped) return;
-            this.machine.onValidated(o.height, o.blockHash, valid);
+            this.machine.onValidated(o.height, o.blockHash, valid, o.round);
             this.pump();
           },
           () => {
             this.fail();
-            this.machine.onValidated(o.height, o.blockHash, false);
+            this.machine.onValidated(o.height, o.blockHash, false, o.round);
             this.pump();
           },
         );

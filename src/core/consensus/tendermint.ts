@@ -15,6 +15,12 @@
 //   for h+1 with the validator set the commit produced (the paper moves on at once).
 // - For l.36 and l.49 the block may come from any proposal of proposer(h, r) for that round (a faulty
 //   proposer may send several); l.22/l.28 use the first one received, as CometBFT does.
+// - valid(v) has two strengths. A fresh proposal (validRound −1, l.22) is checked for its round: the
+//   block must name proposer(h, r) as its proposer ('validate' carries the round), so a faulty
+//   proposer cannot pass its block off as another validator's. A re-proposal (l.28), and the blocks
+//   of l.36/l.49, are checked without the round: the block names the proposer of the round it was
+//   first proposed in, and the +2/3 prevotes (or precommits) for it show that more than 1/3 of the
+//   power, so at least one correct validator, checked it with that round.
 import { bytesEqual } from '../bytes.ts';
 import { proposerIndex } from './proposer-selection.ts';
 import { buildQuorumCertificate } from './qc.ts';
@@ -52,7 +58,8 @@ export type EngineOutput =
   | { kind: 'propose'; height: number; round: number; polRound: number; block: Uint8Array; blockHash: Hash }
   | { kind: 'vote'; type: VoteType; height: number; round: number; blockHash: Hash | null }
   | { kind: 'schedule-timeout'; step: Step; height: number; round: number; delayMs: number }
-  | { kind: 'validate'; height: number; block: Uint8Array; blockHash: Hash }
+  /** `round` present: a fresh proposal of that round, whose block must name proposer(height, round). */
+  | { kind: 'validate'; height: number; block: Uint8Array; blockHash: Hash; round?: number }
   | { kind: 'decide'; height: number; round: number; block: Uint8Array; blockHash: Hash; qc: QuorumCertificate }
   | { kind: 'evidence'; evidence: DuplicateVoteEvidence };
 
@@ -67,7 +74,12 @@ interface Value {
 
 interface RoundProposal extends Value {
   readonly polRound: number;
+  /** Key of the validity answer l.22/l.28 wait for (validityKey). */
+  readonly validityKey: string;
 }
+
+/** Validity is asked per block, and per (block, round) for fresh proposals (see the header). */
+const validityKey = (key: VoteKey, freshRound?: number): string => (freshRound === undefined ? key : `${key}@${freshRound}`);
 
 export interface EngineSnapshot {
   height: number;
@@ -95,7 +107,8 @@ export class Tendermint {
   private readonly proposals = new Map<number, RoundProposal>();
   /** Every block (bounded) proposer(h, r) proposed per round (l.36, l.49). */
   private readonly blocks = new Map<number, Map<VoteKey, Value>>();
-  private readonly validity = new Map<VoteKey, boolean | 'pending'>();
+  /** By validityKey: the block alone, or the block as a fresh proposal of one round. */
+  private readonly validity = new Map<string, boolean | 'pending'>();
   /** "for the first time" guards of l.34, l.36, l.47, per round. */
   private readonly once = { prevoteTimeout: new Set<number>(), lock: new Set<number>(), precommitTimeout: new Set<number>() };
   private awaitingValueFor: number | null = null;
@@ -172,9 +185,10 @@ export class Tendermint {
     if (inRound.has(key) || inRound.size >= MAX_BLOCKS_PER_ROUND) return 'duplicate';
     const value: Value = { block, hash: p.blockHash, key };
     inRound.set(key, value);
-    if (!this.proposals.has(p.round)) this.proposals.set(p.round, { ...value, polRound: p.polRound });
+    const freshRound = p.polRound === -1 ? p.round : undefined;
+    if (!this.proposals.has(p.round)) this.proposals.set(p.round, { ...value, polRound: p.polRound, validityKey: validityKey(key, freshRound) });
     this.votes?.noteHeard(p.round, pi);
-    this.requestValidity(value);
+    this.requestValidity(value, freshRound);
     this.evaluate();
     return 'added';
   }
@@ -197,12 +211,15 @@ export class Tendermint {
     return 'added';
   }
 
-  /** The app's answer to a 'validate' output. */
-  onValidated(height: number, blockHash: Hash, valid: boolean): void {
+  /** The app's answer to a 'validate' output (pass back its `round`, if it had one). */
+  onValidated(height: number, blockHash: Hash, valid: boolean, round?: number): void {
     if (height !== this.h || this.decided) return;
     const key = voteKey(blockHash);
-    if (this.validity.get(key) !== 'pending') return;
-    this.validity.set(key, valid);
+    const vk = validityKey(key, round);
+    if (this.validity.get(vk) !== 'pending') return;
+    this.validity.set(vk, valid);
+    // Valid as a fresh proposal of a round is the stronger check: valid as a block too.
+    if (valid && round !== undefined && this.validity.get(key) !== true) this.validity.set(key, true);
     this.evaluate();
   }
 
@@ -210,8 +227,9 @@ export class Tendermint {
   onValue(height: number, round: number, block: Uint8Array, blockHash: Hash): void {
     if (height !== this.h || round !== this.r || this.stepP !== 'propose' || this.awaitingValueFor !== round || this.decided) return;
     this.awaitingValueFor = null;
-    // Our own value is valid by construction.
+    // Our own value is valid by construction (and names us, the proposer of this round).
     this.validity.set(voteKey(blockHash), true);
+    this.validity.set(validityKey(voteKey(blockHash), round), true);
     this.out.push({ kind: 'propose', height, round, polRound: -1, block, blockHash }); // l.17
   }
 
@@ -264,10 +282,22 @@ export class Tendermint {
     this.out.push({ kind: 'vote', type, height: this.h, round: this.r, blockHash });
   }
 
-  private requestValidity(v: Value): void {
-    if (this.validity.has(v.key)) return;
-    this.validity.set(v.key, 'pending');
-    this.out.push({ kind: 'validate', height: this.h, block: v.block, blockHash: v.hash });
+  private requestValidity(v: Value, freshRound?: number): void {
+    const vk = validityKey(v.key, freshRound);
+    if (this.validity.has(vk)) return;
+    this.validity.set(vk, 'pending');
+    this.out.push(
+      freshRound === undefined
+        ? { kind: 'validate', height: this.h, block: v.block, blockHash: v.hash }
+        : { kind: 'validate', height: this.h, block: v.block, blockHash: v.hash, round: freshRound },
+    );
+  }
+
+  /** valid(v) for l.36 and l.49, asked for on first need (the block may have come with a fresh proposal only). */
+  private blockValid(v: Value): boolean {
+    const valid = this.validity.get(v.key);
+    if (valid === undefined) this.requestValidity(v);
+    return valid === true;
   }
 
   /** l.11–21 StartRound. */
@@ -312,8 +342,7 @@ export class Tendermint {
       if (key === null || key === NIL) continue;
       const v = this.blockOf(pr, key);
       if (v === undefined) continue;
-      const valid = this.validity.get(key);
-      if (valid !== true) continue; // l.50; pending answers re-run evaluate()
+      if (!this.blockValid(v)) continue; // l.50; pending answers re-run evaluate()
       const qc = buildQuorumCertificate(set, this.h, pr, v.hash, pc.votes());
       if (qc === null) continue;
       this.decided = true; // l.51
@@ -330,7 +359,7 @@ export class Tendermint {
 
     const p = this.proposals.get(r);
     if (this.stepP === 'propose' && p !== undefined) {
-      const valid = this.validity.get(p.key);
+      const valid = this.validity.get(p.validityKey);
       if (p.polRound === -1) {
         // l.22–27
         if (valid === true || valid === false) {
@@ -361,7 +390,7 @@ export class Tendermint {
     if (this.stepP !== 'propose' && !this.once.lock.has(r)) {
       const key = votes.prevotes(r).quorumKey();
       const v = key === null || key === NIL ? undefined : this.blockOf(r, key);
-      if (v !== undefined && this.validity.get(v.key) === true) {
+      if (v !== undefined && this.blockValid(v)) {
         this.once.lock.add(r);
         if (this.stepP === 'prevote') {
           this.lockedValue = v; // l.38

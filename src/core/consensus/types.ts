@@ -94,8 +94,13 @@ export interface ConsensusApp {
   validatorSet(height: number): ValidatorSet;
   /** Bytes of a new block for (height, round), called only on the proposer. */
   proposeBlock(height: number, round: number): Promise<Uint8Array>;
-  /** Whether a proposed block is valid for `height` (may re-check aggregation results). */
-  validateBlock(height: number, block: Uint8Array): Promise<boolean>;
+  /**
+   * Whether a proposed block is valid for `height` (may re-check aggregation results). With `round`,
+   * the block came as a fresh proposal of that round (no proof-of-lock), so the proposer its header
+   * names must be proposer(height, round) (proposer-selection.ts); without it, the block is judged on
+   * its own (a re-proposed value keeps the header of the round it was first proposed in).
+   */
+  validateBlock(height: number, block: Uint8Array, round?: number): Promise<boolean>;
   /** The block's hash as headers and votes name it. */
   blockHash(block: Uint8Array): Hash;
   /** Called once per height, in order, with the decided block and its certificate. */
