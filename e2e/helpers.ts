@@ -1,5 +1,6 @@
 import type { Page } from '@playwright/test';
 import type { NodeSnapshot } from '../src/node/aegis-node.ts';
+import type { LedgerSnapshot } from '../src/node/ledger-service.ts';
 
 export async function snapshot(page: Page): Promise<NodeSnapshot> {
   await page.waitForFunction(() => window.__aegis !== undefined, undefined, { timeout: 20_000 });
@@ -40,4 +41,21 @@ export async function waitForFullMesh(pages: Page[], timeoutMs = 30_000): Promis
 export async function openNodes(pages: Page[], room: string): Promise<void> {
   await Promise.all(pages.map((p) => p.goto(`/?room=${room}`)));
   await Promise.all(pages.map((p) => p.waitForFunction(() => window.__aegis !== undefined, undefined, { timeout: 20_000 })));
+}
+
+/** The tab's audit-log snapshot (LedgerService), once its node has started. */
+export async function ledgerSnapshot(page: Page): Promise<LedgerSnapshot> {
+  await page.waitForFunction(() => window.__aegis?.ledger !== undefined, undefined, { timeout: 20_000 });
+  return page.evaluate(() => JSON.parse(JSON.stringify(window.__aegis!.ledger.snapshot())) as LedgerSnapshot);
+}
+
+/** Record `n` prevotes in the tab's audit log through the hook (resolves once stored). */
+export async function recordVotes(page: Page, n: number, firstHeight = 1): Promise<void> {
+  await page.evaluate(
+    async ([count, h0]) => {
+      const ledger = window.__aegis!.ledger;
+      await Promise.all(Array.from({ length: count }, (_, i) => ledger.recordVote({ voteType: 1, height: h0 + i, round: 0, blockHash: new Uint8Array(32).fill((h0 + i) % 256) })));
+    },
+    [n, firstHeight] as const,
+  );
 }

@@ -4,6 +4,8 @@ import { AegisNode } from '../node/aegis-node.ts';
 import { SecAggService } from '../node/secagg-service.ts';
 import type { ConsensusService } from '../node/consensus-service.ts';
 import { startBrowserConsensus } from './browser-consensus.ts';
+import type { LedgerService } from '../node/ledger-service.ts';
+import { startBrowserLedger } from './browser-ledger.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { openAegisDB } from './db.ts';
 import { claimIdentity, type HeldIdentity } from './identity-store.ts';
@@ -32,6 +34,8 @@ export interface BrowserNode {
   secagg: SecAggService;
   /** The tab's chain (IndexedDB `chain` store, keyed by room). */
   consensus: ConsensusService;
+  /** The tab's audit log (IndexedDB). */
+  ledger: LedgerService;
   identity: Omit<HeldIdentity, 'secretKey' | 'release'>;
   cryptoBackend: string;
   secureContext: boolean;
@@ -59,11 +63,13 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
   const secagg = new SecAggService(node, { x25519, prg, verifier: backend, engine });
   addEventListener('pagehide', () => node.stop());
   node.start();
-  const consensus = startBrowserConsensus({ db, node, signer, backend, room });
+  const ledger = await startBrowserLedger({ db, node, signer, verifier: backend, secagg });
+  const consensus = startBrowserConsensus({ db, node, signer, backend, room, ledger });
   return {
     node,
     secagg,
     consensus,
+    ledger,
     identity: { slot: held.slot, exclusivity: held.exclusivity },
     cryptoBackend: backend.name,
     secureContext: globalThis.isSecureContext === true,

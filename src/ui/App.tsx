@@ -7,6 +7,7 @@ import { CountersPanel } from './components/CountersPanel.tsx';
 import { BroadcastPanel } from './components/BroadcastPanel.tsx';
 import { SecAggPanel } from './components/SecAggPanel.tsx';
 import { ConsensusPanel } from './components/ConsensusPanel.tsx';
+import { AuditPanel } from './components/AuditPanel.tsx';
 
 export function App({ store, actions }: { store: DashboardStore; actions: DashboardActions }) {
   return (
@@ -40,6 +41,7 @@ function Shell({ actions }: { actions: DashboardActions }) {
           <PeersTable />
           <SecAggPanel onSetInput={actions.setInput} onStartRound={actions.startRound} />
           <ConsensusPanel actions={actions.consensus} />
+          <AuditPanel actions={actions.audit} />
           <BroadcastPanel onBroadcast={actions.broadcastTest} />
         </main>
       )}

@@ -8,6 +8,9 @@ import { MessageType } from '../core/net/message-types.ts';
 import type { ConsensusService } from '../node/consensus-service.ts';
 import type { ConsensusActions } from './components/ConsensusPanel.tsx';
 import { bindConsensus } from './consensus-slice.ts';
+import type { LedgerService } from '../node/ledger-service.ts';
+import { bindLedger } from './audit-slice.ts';
+import { auditActions, type AuditActions } from './audit-actions.ts';
 
 export interface DashboardActions {
   broadcastTest(text: string): void;
@@ -18,6 +21,8 @@ export interface DashboardActions {
   startRound(params: Partial<SecAggParams>): Promise<string>;
   /** The chain: request stake, developer misbehaviour. */
   consensus: ConsensusActions;
+  /** The audit log: audit a peer, export, page through entries, "Fork my log" (audit-actions.ts). */
+  audit: AuditActions;
 }
 
 /** Developer and end-to-end test hook: `window.__aegis`. */
@@ -30,6 +35,8 @@ export interface AegisDebugHook {
   secagg: SecAggService;
   /** The tab's chain: `view()`, `requestStake()`, `setMisbehaviour(mode)`, `committedHash(h)`. */
   consensus: ConsensusService;
+  /** The tab's audit log: `record(...)`, `snapshot()`, `auditPeer(id)`, `forkLog()`, `exportLog()`. */
+  ledger: LedgerService;
 }
 
 declare global {
@@ -43,6 +50,7 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
   let node: AegisNode | null = null;
   let secagg: SecAggService | null = null;
   let consensus: ConsensusService | null = null;
+  let ledger: LedgerService | null = null;
   // Column names of the input the user set from a CSV, tied to the exact array the service holds,
   // so an input set any other way (typed, or through the hook) shows without them.
   let labelled: { input: readonly number[] | null; labels: readonly string[] } | null = null;
@@ -56,10 +64,13 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
       bindSecAgg(store, started.secagg, (input) => (labelled && labelled.input === input ? labelled.labels : null));
       consensus = started.consensus;
       bindConsensus(store, started.consensus);
+      ledger = started.ledger;
+      bindLedger(store, started.ledger);
       window.__aegis = {
         node: n,
         secagg: started.secagg,
         consensus: started.consensus,
+        ledger: started.ledger,
         snapshot: () => n.snapshot(),
         async sendTampered(peerId, bitIndex) {
           const env = await n.seal(MessageType.TestBroadcast, new Uint8Array(40));
@@ -93,6 +104,7 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
         requestStake: () => (consensus ? consensus.requestStake() : Promise.reject(new Error('the node has not started yet'))),
         setMisbehaviour: (mode) => consensus?.setMisbehaviour(mode),
       },
+      audit: auditActions(() => ledger),
     },
   };
 }

@@ -4,6 +4,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { AegisNode, NodeSnapshot } from '../node/aegis-node.ts';
 import type { RoundView, SecAggService } from '../node/secagg-service.ts';
 import { EMPTY_CONSENSUS, type ConsensusSlice } from './consensus-slice.ts';
+import { EMPTY_AUDIT, type AuditSlice } from './audit-slice.ts';
 
 export interface NodeInfo {
   slot: number;
@@ -22,6 +23,8 @@ export interface DashboardState {
   secagg: SecAggSlice;
   /** The tab's chain (consensus-slice.ts). */
   consensus: ConsensusSlice;
+  /** The tab's audit log (audit-slice.ts). */
+  audit: AuditSlice;
 }
 
 /** Secure aggregation as the dashboard shows it: this node's rounds and what it contributes. */
@@ -51,6 +54,7 @@ export function createDashboardStore(): DashboardStore {
     rttHistory: {},
     secagg: { ready: false, views: [], input: null, inputLabels: null, refused: {} },
     consensus: EMPTY_CONSENSUS,
+    audit: EMPTY_AUDIT,
   }));
 }
 
