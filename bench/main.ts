@@ -12,11 +12,12 @@ import { networkSuite } from './network.ts';
 import { secaggSuite } from './secagg.ts';
 import { secaggScaleSuite } from './secagg-scale.ts';
 import { ledgerSuite } from './ledger.ts';
+import { ledgerIdbSuite } from './ledger-idb.ts';
 import { launchBrowser } from './lib/browser.ts';
 import { runMeta, writeResult } from './lib/results.ts';
 import type { Suite, SuiteReport } from './lib/suite.ts';
 
-const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite, ledgerSuite, consensusSuite, consensusTabsSuite];
+const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite, ledgerSuite, ledgerIdbSuite, consensusSuite, consensusTabsSuite];
 
 function parseArgs(argv: string[]): { quick: boolean; suites: string[] } {
   let quick = false;

@@ -343,3 +343,4 @@ function createBench(): AegisBench {
 }
 
 window.aegisBench = createBench();
+import './ledger-bench.ts';
