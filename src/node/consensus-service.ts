@@ -36,7 +36,7 @@ import type { Signer, Verifier } from '../core/crypto/ed25519.ts';
 import type { NodeId } from '../core/crypto/node-id.ts';
 import type { Envelope } from '../core/net/envelope.ts';
 import { MessageType } from '../core/net/message-types.ts';
-import { Chain, type CommitInfo } from '../core/consensus/chain.ts';
+import { Chain, type AggregationChecker, type CommitInfo } from '../core/consensus/chain.ts';
 import {
   decodeEvidenceMessage,
   decodeGenesisMessage,
@@ -174,6 +174,8 @@ export class ConsensusService {
   /** Listeners beside the options' hooks (the audit log connects here: consensus-ledger.ts). */
   readonly hooks: { ownVote: ((v: Vote) => void)[]; commit: ((c: CommitInfo) => void)[] } = { ownVote: [], commit: [] };
   private readonly signer: Signer;
+  /** Checks aggregation results against their transcripts (chain-rounds.ts); none: results refused. */
+  private aggregationChecker: AggregationChecker | null = null;
 
   constructor(
     private readonly node: AegisNode,
@@ -484,6 +486,7 @@ export class ConsensusService {
       // Block times are integer ms (the simulator's virtual clock is not).
       clock: { now: () => Math.floor(this.node.clock.now()), setTimeout: this.node.clock.setTimeout.bind(this.node.clock), clearTimeout: this.node.clock.clearTimeout.bind(this.node.clock) },
       persistence: this.store,
+      checkAggregation: (r: Parameters<AggregationChecker>[0]) => (this.aggregationChecker ? this.aggregationChecker(r) : Promise.resolve(false)),
       onCommit: (c: CommitInfo) => this.onChainCommit(c),
     };
   }
@@ -658,6 +661,11 @@ export class ConsensusService {
     if (gossip || e.kind === 'split-view') void this.node.broadcast(MessageType.ChainEvidence, encodeEvidenceMessage(e));
     this.changed();
     return true;
+  }
+
+  /** The chain rounds' transcript check (chain.ts `checkAggregation`), for every chain this service runs. */
+  setAggregationChecker(fn: AggregationChecker | null): void {
+    this.aggregationChecker = fn;
   }
 
   // ---- developer switch ----------------------------------------------------------------------------

@@ -2,6 +2,14 @@
 // every node with an input ready joins rounds it hears about. Messages between participants and the
 // aggregator are signed envelopes (their bytes form the transcript); every node that receives the
 // result recomputes it from the transcript and shows whether the aggregator's claim checks out.
+//
+// Chain rounds (node/chain-rounds.ts): once `requireChainRounds()` is on, a round must have been
+// opened by a committed transaction, and its aggregator is the one the chain designated
+// (`expectChainRound`). An Open for a round id the chain has not opened (yet: the commit may reach
+// this node after the aggregator's Open) is held for CHAIN_OPEN_HOLD_MS, then refused; an Open from
+// any other node than the designated aggregator is refused. Only the designated aggregator may
+// `openChainRound`. The transcript then travels to validators with the chain claim, not in the
+// SecAggResult (no second copy).
 import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import type { Verifier } from '../core/crypto/ed25519.ts';
@@ -24,7 +32,8 @@ import {
 } from '../core/secagg/messages.ts';
 import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
 import { SecAggParticipant, type ParticipantStage, type ToAggregator } from '../core/secagg/participant.ts';
-import { recomputeFromTranscript } from '../core/secagg/transcript.ts';
+import { recomputeFromTranscript, type AggregateResult } from '../core/secagg/transcript.ts';
+import { err, ok, type Result } from '../core/result.ts';
 import type { AegisNode } from './aegis-node.ts';
 
 export interface SecAggDeps {
@@ -69,11 +78,25 @@ export interface Contribution {
   params: SecAggParams;
 }
 
+/** What an aggregator has when its round completes (the chain claim is built from it). */
+export interface Aggregated {
+  roundId: Uint8Array;
+  result: AggregateResult;
+  transcript: Uint8Array[];
+}
+
+interface ChainRound {
+  aggregator: NodeId;
+  params: SecAggParams;
+}
+
 interface Round {
   id: string;
   roundId: Uint8Array;
   aggregatorId: NodeId;
   params: SecAggParams;
+  /** Opened by a committed transaction (its aggregator designated by the chain). */
+  chain: boolean;
   view: RoundView;
   aggregator: SecAggAggregator | null;
   participant: SecAggParticipant | null;
@@ -86,6 +109,10 @@ interface Round {
 const MAX_SHIPPED_TRANSCRIPT_BYTES = 6 * 1024 * 1024;
 const PREVIEW = 8;
 const MAX_ROUNDS_KEPT = 20;
+/** How long an Open waits for the commit that opens its chain round (links differ by a block or so). */
+export const CHAIN_OPEN_HOLD_MS = 15_000;
+const MAX_HELD_OPENS = 16;
+const MAX_OPENS_PER_ROUND = 4;
 
 const TO_AGGREGATOR = new Set<number>([
   MessageType.SecAggAdvertise,
@@ -99,6 +126,11 @@ export class SecAggService {
   private readonly rounds = new Map<string, Round>();
   private readonly listeners = new Set<() => void>();
   private readonly contributionListeners = new Set<(c: Contribution) => void>();
+  private readonly aggregatedListeners = new Set<(a: Aggregated) => void>();
+  /** Chain mode: rounds the chain opened, by hex round id (null: not in chain mode). */
+  private chainRounds: Map<string, ChainRound> | null = null;
+  /** Chain mode: Opens for round ids the chain has not opened yet. */
+  private readonly heldOpens = new Map<string, { opens: { env: Envelope; from: NodeId }[]; timer: TimerHandle }>();
   private input: number[] | null = null;
   /** Messages for or about this service that were refused, by reason (shown on the dashboard). */
   readonly refused: Record<string, number> = {};
@@ -139,6 +171,43 @@ export class SecAggService {
     return () => this.contributionListeners.delete(listener);
   }
 
+  /** Called on the aggregator when one of its rounds completes (the chain submits the result). */
+  onAggregated(listener: (a: Aggregated) => void): () => void {
+    this.aggregatedListeners.add(listener);
+    return () => this.aggregatedListeners.delete(listener);
+  }
+
+  /** From now on only rounds opened by the chain are joined (see the header comment). */
+  requireChainRounds(): void {
+    this.chainRounds ??= new Map();
+  }
+
+  get chainMode(): boolean {
+    return this.chainRounds !== null;
+  }
+
+  /** The chain committed an open-round transaction: `aggregator` alone may open it. */
+  expectChainRound(roundId: Uint8Array, aggregator: NodeId, params: SecAggParams): void {
+    this.requireChainRounds();
+    const id = bytesToHex(roundId);
+    (this.chainRounds as Map<string, ChainRound>).set(id, { aggregator, params });
+    const held = this.heldOpens.get(id);
+    if (held === undefined) return;
+    this.heldOpens.delete(id);
+    this.node.clock.clearTimeout(held.timer);
+    // A rogue Open may have arrived first: each is judged against the designated aggregator.
+    for (const h of held.opens) this.node.schedule(() => this.onOpen(h.env, h.from));
+  }
+
+  /** Opens a round the chain designated this node to aggregate; an error if it did not. */
+  async openChainRound(roundId: Uint8Array, expected?: readonly NodeId[]): Promise<Result<string>> {
+    const c = this.chainRounds?.get(bytesToHex(roundId));
+    if (c === undefined) return err('the chain has not opened this round');
+    if (c.aggregator !== this.node.id) return err(`the chain designated ${c.aggregator} to aggregate this round, not this node`);
+    if (this.rounds.has(bytesToHex(roundId))) return err('round already open here');
+    return ok(await this.open(roundId, c.params, expected, true));
+  }
+
   /** What this node contributes to the rounds it joins from now on (null: join none). */
   setInput(values: readonly number[] | null): void {
     this.input = values ? values.slice() : null;
@@ -158,11 +227,14 @@ export class SecAggService {
     const params = { ...DEFAULT_PARAMS, ...overrides };
     const v = validateParams(params);
     if (!v.ok) throw new Error(v.error);
-    const roundId = this.node.random.bytes(ROUND_ID_BYTES);
+    return this.open(this.node.random.bytes(ROUND_ID_BYTES), params, expected, false);
+  }
+
+  private async open(roundId: Uint8Array, params: SecAggParams, expected: readonly NodeId[] | undefined, chain: boolean): Promise<string> {
     // Everyone in the room (not just our overlay neighbours: in a partial mesh most members are not).
     const participants = expected ?? [this.node.id, ...this.node.roomMembers()];
     const agg = new SecAggAggregator(this.node.id, roundId, params, this.deps, this.input ? participants : participants.filter((p) => p !== this.node.id));
-    const round = this.track(roundId, this.node.id, params);
+    const round = this.track(roundId, this.node.id, params, chain);
     round.aggregator = agg;
     const env = await this.node.broadcast(MessageType.SecAggOpen, agg.openBody());
     agg.opened(env.bytes, this.node.clock.now());
@@ -172,13 +244,14 @@ export class SecAggService {
     return round.id;
   }
 
-  private track(roundId: Uint8Array, aggregatorId: NodeId, params: SecAggParams): Round {
+  private track(roundId: Uint8Array, aggregatorId: NodeId, params: SecAggParams, chain: boolean): Round {
     const id = bytesToHex(roundId);
     const round: Round = {
       id,
       roundId,
       aggregatorId,
       params,
+      chain,
       aggregator: null,
       participant: null,
       timer: null,
@@ -253,7 +326,13 @@ export class SecAggService {
     const m = decodeRoundOpen(env.body);
     if (!m.ok) return this.refuse(`malformed round open: ${m.error}`);
     const id = bytesToHex(m.value.roundId);
-    const round = this.rounds.get(id) ?? this.track(m.value.roundId, from, m.value.params);
+    if (this.chainRounds !== null && !this.rounds.has(id)) {
+      const c = this.chainRounds.get(id);
+      if (c === undefined) return this.holdOpen(id, env, from);
+      if (c.aggregator !== from) return this.refuse('chain round opened by a node that is not its aggregator');
+      if (!sameParams(c.params, m.value.params)) return this.refuse('chain round opened with other parameters than committed');
+    }
+    const round = this.rounds.get(id) ?? this.track(m.value.roundId, from, m.value.params, this.chainRounds?.has(id) ?? false);
     if (round.aggregatorId !== from) return this.refuse('round id reused by another aggregator');
     if (round.participant || !this.input) return this.log(round, 'observed');
     if (this.input.length !== m.value.params.dimension) {
@@ -269,6 +348,19 @@ export class SecAggService {
     this.log(round, 'advertised');
     if (from !== this.node.id) this.armWatchdog(round);
     await this.toAggregator(round, send);
+  }
+
+  private holdOpen(id: string, env: Envelope, from: NodeId): void {
+    const held = this.heldOpens.get(id);
+    if (held !== undefined) {
+      if (held.opens.length < MAX_OPENS_PER_ROUND && !held.opens.some((h) => h.from === from)) held.opens.push({ env, from });
+      return;
+    }
+    if (this.heldOpens.size >= MAX_HELD_OPENS) return this.refuse('round open held: too many waiting');
+    const timer = this.node.clock.setTimeout(() => {
+      if (this.heldOpens.delete(id)) this.refuse('round open the chain never opened');
+    }, CHAIN_OPEN_HOLD_MS);
+    this.heldOpens.set(id, { opens: [{ env, from }], timer });
   }
 
   private async toAggregator(round: Round, msg: ToAggregator | null): Promise<void> {
@@ -359,6 +451,7 @@ export class SecAggService {
     const transcript = ev.kind === 'done' ? ev.transcript : [];
     const size = transcript.reduce((n, e) => n + e.length, 0);
     const result = ev.kind === 'done' ? ev.result : null;
+    if (ev.kind === 'done') for (const l of this.aggregatedListeners) l({ roundId: round.roundId, result: ev.result, transcript: ev.transcript });
     const body = encodeRoundResult({
       roundId: round.roundId,
       ok: ev.kind === 'done',
@@ -367,7 +460,7 @@ export class SecAggService {
       dropped: result ? result.dropped.map(hexToBytes) : [],
       sum: result ? result.sum : new Uint32Array(0),
       transcriptHash: result ? result.transcriptHash : new Uint8Array(32),
-      transcript: size <= MAX_SHIPPED_TRANSCRIPT_BYTES ? transcript : [],
+      transcript: size <= MAX_SHIPPED_TRANSCRIPT_BYTES && !round.chain ? transcript : [],
     });
     const env = await this.node.broadcast(MessageType.SecAggResult, body);
     this.log(round, agg.stage);
@@ -408,7 +501,9 @@ export class SecAggService {
       mean: decoded.map((s) => s / Math.max(1, contributors.length)),
       transcriptHash: bytesToHex(m.value.transcriptHash),
       verified: null,
-      verifyDetail: 'no transcript shipped (too large): checked by consensus sampling later',
+      verifyDetail: round.chain
+        ? 'chain round: every validator recomputes it from the transcript before its block commits'
+        : 'no transcript shipped (too large): checked by consensus sampling later',
     };
     if (m.value.transcript.length > 0) {
       const r = await recomputeFromTranscript(m.value.transcript, this.deps);
@@ -430,4 +525,8 @@ export class SecAggService {
     round.watchdog = null;
     this.log(round, 'result');
   }
+}
+
+function sameParams(a: SecAggParams, b: SecAggParams): boolean {
+  return (Object.keys(a) as (keyof SecAggParams)[]).every((k) => a[k] === b[k]);
 }

@@ -38,6 +38,8 @@ export const MessageType = {
   ChainTransaction: 44,
   /** Evidence the engine does not gossip itself (split view, from the audit log). */
   ChainEvidence: 45,
+  /** A chain round's aggregation result with its transcript, from the designated aggregator (core/consensus/round-claim.ts). */
+  ChainRoundClaim: 46,
   // Audit log (core/ledger/ledger-messages.ts): head gossip, proofs and paged reads for audits.
   /** This node's latest signed tree head (on change and periodically). */
   LedgerHead: 48,
@@ -84,6 +86,7 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.ChainSyncResponse, { name: 'chain-sync-response', maxBodyBytes: 8 * MiB, direct: true }],
   [MessageType.ChainTransaction, { name: 'chain-transaction', maxBodyBytes: 64 * 1024 + 16, direct: false }],
   [MessageType.ChainEvidence, { name: 'chain-evidence', maxBodyBytes: 16 * 1024, direct: false }],
+  [MessageType.ChainRoundClaim, { name: 'chain-round-claim', maxBodyBytes: 8 * MiB, direct: false }],
   [MessageType.LedgerHead, { name: 'ledger-head', maxBodyBytes: 1100, direct: false }],
   [MessageType.LedgerConsistencyRequest, { name: 'ledger-consistency-request', maxBodyBytes: 1100, direct: true }],
   [MessageType.LedgerConsistencyResponse, { name: 'ledger-consistency-response', maxBodyBytes: 136 * 1024, direct: true }],

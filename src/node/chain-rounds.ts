@@ -1,0 +1,376 @@
+// Secure-aggregation rounds run through the chain (docs/DESIGN.md, "one round, end to end"):
+//
+// 1. Open. `open()` submits an open-round transaction (round id, deadline height, parameters).
+//    Its aggregator is fixed by the chain: the proposer named in the header of the block that
+//    committed the transaction (app-state.ts RoundRecord.aggregator). That is the proposer of round
+//    0 of that height or, when round 0 timed out, of the later round that decided the block ("the
+//    next one on timeout"). Every node reads it from the same committed block, so no node chooses
+//    itself. If that node never aggregates, the round lapses at its deadline height.
+// 2. Run. On the commit every node tells its SecAggService which node may open the round
+//    (`expectChainRound`: an Open from anyone else is refused); the designated node opens it and the
+//    stages run over the overlay as for any round.
+// 3. Claim. When the round completes, the aggregator computes the transcript commitment
+//    (secagg/transcript-root.ts), puts the result in its chain's pool and gossips a claim (type 46,
+//    round-claim.ts: the result and the transcript). Every node that receives it checks it — the
+//    claim comes from the round's aggregator, recomputeFromTranscript over the transcript gives
+//    exactly the claimed sum, contributors and dropouts, the transcript's Open is the aggregator's
+//    with the committed parameters, and the root is the transcript's — and on success keeps the
+//    transcript and puts the result in its own pool, so whichever validator proposes next carries it.
+// 4. Vote. The chain calls `checkAggregation` for every result in a proposal; the answer is the same
+//    check against the transcript kept for the result's root (memoised per result). No transcript,
+//    or a mismatch: the validator refuses the block (prevotes nil) and the next round's proposer
+//    gets its turn. A transcript over MAX_CLAIM_TRANSCRIPT_BYTES is not shipped and, for now, such a
+//    result is refused: the sampled-coordinates check chain.ts documents is not implemented yet.
+// 5. Receipt. When the block with the result commits, each contributor builds its receipt — the
+//    block's QC and the path of its commitment under the transcript root — checks it
+//    (ledger/receipt-check.ts) and hands it to the audit log. Reputation moves by the chain's rules.
+import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
+import type { CommitInfo } from '../core/consensus/chain.ts';
+import { decodeBlock, encodeResult, type AggregationResult } from '../core/consensus/block.ts';
+import { decodeRoundClaim, encodeRoundClaim, MAX_CLAIM_TRANSCRIPT_BYTES } from '../core/consensus/round-claim.ts';
+import type { TxPayload } from '../core/consensus/transactions.ts';
+import { sha256 } from '../core/crypto/hash.ts';
+import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
+import type { QuorumCertificate } from '../core/consensus/types.ts';
+import type { TranscriptInclusion } from '../core/ledger/entry.ts';
+import type { Hash } from '../core/ledger/merkle.ts';
+import { checkReceipt } from '../core/ledger/receipt-check.ts';
+import type { Envelope } from '../core/net/envelope.ts';
+import { MessageType } from '../core/net/message-types.ts';
+import { err, ok, type Result } from '../core/result.ts';
+import { ROUND_ID_BYTES } from '../core/secagg/messages.ts';
+import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
+import { recomputeFromTranscript, type RecomputeDeps } from '../core/secagg/transcript.ts';
+import { commitTranscript, contributorInclusion, type TranscriptCommitment } from '../core/secagg/transcript-root.ts';
+import type { AegisNode } from './aegis-node.ts';
+import type { ConsensusService } from './consensus-service.ts';
+import type { Aggregated, SecAggService } from './secagg-service.ts';
+
+/** What the rounds need of the consensus service (ConsensusService has it; tests may stub it). */
+export type RoundsConsensus = Pick<ConsensusService, 'chainApp' | 'submit' | 'hooks' | 'setAggregationChecker' | 'genesisHashHex'>;
+
+/** The audit log's receipt hook (LedgerService.recordReceipt). */
+export type RecordReceipt = (r: {
+  roundId: Uint8Array;
+  height: number;
+  blockHash: Hash;
+  qc: QuorumCertificate;
+  transcript: TranscriptInclusion;
+}) => Promise<Result<number>>;
+
+export type ChainRoundStatus = 'submitted' | 'open' | 'claimed' | 'committed' | 'lapsed';
+
+export interface ChainRoundView {
+  roundId: string;
+  status: ChainRoundStatus;
+  /** Null until the opening transaction commits. */
+  aggregator: NodeId | null;
+  aggregatorIsSelf: boolean;
+  openedHeight: number | null;
+  deadlineHeight: number | null;
+  /** Height of the block that committed the result. */
+  resultHeight: number | null;
+  /** This node's check of the aggregator's claim: null until one arrived. */
+  claimChecked: boolean | null;
+  claimDetail: string;
+  /** This node's receipt: recorded in its audit log at `height`, or why not. */
+  receipt: { height: number; entryIndex: number } | null;
+  receiptDetail: string;
+}
+
+export interface ChainRoundsOptions {
+  node: AegisNode;
+  secagg: SecAggService;
+  consensus: RoundsConsensus;
+  deps: RecomputeDeps;
+  /** The audit log's hook; without one receipts are built and checked but not recorded. */
+  recordReceipt?: RecordReceipt;
+  /** Deadline of rounds this node opens, in blocks after the current height. */
+  deadlineBlocks?: number;
+}
+
+interface Tracked {
+  view: ChainRoundView;
+  roundId: Uint8Array;
+  aggregator: NodeId | null;
+  params: SecAggParams | null;
+}
+
+export const DEFAULT_DEADLINE_BLOCKS = 120;
+const MAX_TRACKED = 50;
+const MAX_TRANSCRIPTS = 16;
+const MAX_VERDICTS = 256;
+
+const paramsEqual = (a: SecAggParams, b: SecAggParams): boolean => (Object.keys(a) as (keyof SecAggParams)[]).every((k) => a[k] === b[k]);
+const idsEqual = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean => a.length === b.length && a.every((x, i) => bytesEqual(x, b[i] as Uint8Array));
+
+export class ChainRoundService {
+  private readonly tracked = new Map<string, Tracked>();
+  /** Checked transcripts by hex root (a claim's, or this aggregator's own). */
+  private readonly transcripts = new Map<string, { tc: TranscriptCommitment; envelopes: readonly Uint8Array[] }>();
+  /** checkAggregation verdicts by hash of the encoded result (a block is validated more than once). */
+  private readonly verdicts = new Map<string, Promise<Result<true>>>();
+  private readonly listeners = new Set<() => void>();
+  /** Refused claims, results and receipts by reason (shown on the dashboard). */
+  readonly refused: Record<string, number> = {};
+  /** Developer switch: as aggregator, claim a sum with its first word off by one (validators refuse it). */
+  tamperResults = false;
+
+  constructor(private readonly o: ChainRoundsOptions) {
+    o.secagg.requireChainRounds();
+    o.consensus.setAggregationChecker(async (r) => (await this.checkResult(r)).ok);
+    o.consensus.hooks.commit.push((c) => this.onCommit(c));
+    o.secagg.onAggregated((a) => o.node.schedule(() => this.onAggregated(a)));
+    o.node.onMessage(MessageType.ChainRoundClaim, (env) => o.node.schedule(() => this.onClaim(env)));
+  }
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private changed(): void {
+    for (const l of this.listeners) l();
+  }
+
+  private refuse(reason: string): void {
+    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    this.changed();
+  }
+
+  views(): ChainRoundView[] {
+    return [...this.tracked.values()].map((t) => ({ ...t.view }));
+  }
+
+  view(roundId: string): ChainRoundView | null {
+    const t = this.tracked.get(roundId);
+    return t ? { ...t.view } : null;
+  }
+
+  /** Submits an open-round transaction; returns the round id (hex). Throws if the chain is not running. */
+  async open(overrides: Partial<SecAggParams> = {}): Promise<string> {
+    const chain = this.o.consensus.chainApp;
+    if (chain === null) throw new Error('the chain has not started yet');
+    const params = { ...DEFAULT_PARAMS, ...overrides };
+    const v = validateParams(params);
+    if (!v.ok) throw new Error(v.error);
+    const blocks = Math.min(this.o.deadlineBlocks ?? DEFAULT_DEADLINE_BLOCKS, chain.state.params.maxRoundBlocks);
+    const roundId = this.o.node.random.bytes(ROUND_ID_BYTES);
+    // The deadline counts from the height the transaction can land in at the earliest.
+    const payload: TxPayload = { kind: 'open-round', roundId, deadlineHeight: chain.height + 1 + blocks, params };
+    const t = this.track(roundId);
+    await this.o.consensus.submit(payload);
+    this.changed();
+    return t.view.roundId;
+  }
+
+  private track(roundId: Uint8Array): Tracked {
+    const id = bytesToHex(roundId);
+    let t = this.tracked.get(id);
+    if (t !== undefined) return t;
+    t = {
+      roundId: roundId.slice(),
+      aggregator: null,
+      params: null,
+      view: {
+        roundId: id,
+        status: 'submitted',
+        aggregator: null,
+        aggregatorIsSelf: false,
+        openedHeight: null,
+        deadlineHeight: null,
+        resultHeight: null,
+        claimChecked: null,
+        claimDetail: '',
+        receipt: null,
+        receiptDetail: '',
+      },
+    };
+    this.tracked.set(id, t);
+    if (this.tracked.size > MAX_TRACKED) {
+      const oldest = this.tracked.keys().next().value;
+      if (oldest !== undefined && oldest !== id) this.tracked.delete(oldest);
+    }
+    return t;
+  }
+
+  // ---- commits ----------------------------------------------------------------------------------
+
+  private onCommit(c: CommitInfo): void {
+    for (const e of c.events) {
+      if (e.kind !== 'round-opened') continue;
+      const record = c.state.rounds.get(bytesToHex(e.roundId));
+      if (record === undefined) continue; // lapsed within its own block (deadline = height): nothing to run
+      const t = this.track(e.roundId);
+      t.aggregator = nodeIdFromPublicKey(e.aggregator);
+      t.params = record.params;
+      Object.assign(t.view, {
+        status: 'open',
+        aggregator: t.aggregator,
+        aggregatorIsSelf: t.aggregator === this.o.node.id,
+        openedHeight: c.height,
+        deadlineHeight: e.deadlineHeight,
+      });
+      this.o.secagg.expectChainRound(e.roundId, t.aggregator, record.params);
+      if (t.aggregator === this.o.node.id) {
+        const roundId = e.roundId;
+        this.o.node.schedule(async () => {
+          const r = await this.o.secagg.openChainRound(roundId);
+          if (!r.ok) this.refuse(`open chain round: ${r.error}`);
+        });
+      }
+    }
+    if (c.results.length > 0) {
+      const blockBytes = this.o.consensus.chainApp?.blocks.get(c.height)?.bytes;
+      for (const r of c.results) this.o.node.schedule(() => this.onResultCommitted(c, r, blockBytes));
+    }
+    for (const t of this.tracked.values())
+      if (t.view.deadlineHeight !== null && t.view.status !== 'committed' && c.height >= t.view.deadlineHeight) t.view.status = 'lapsed';
+    this.changed();
+  }
+
+  private async onResultCommitted(c: CommitInfo, r: AggregationResult, blockBytes: Uint8Array | undefined): Promise<void> {
+    const t = this.track(r.roundId);
+    t.view.status = 'committed';
+    t.view.resultHeight = c.height;
+    const me = hexToBytes(this.o.node.id);
+    if (!r.contributors.some((id) => bytesEqual(id, me))) {
+      t.view.receiptDetail = r.dropouts.some((id) => bytesEqual(id, me)) ? 'dropped out: no receipt' : 'not a contributor';
+      return this.changed();
+    }
+    const held = this.transcripts.get(bytesToHex(r.transcriptHash));
+    const inclusion = held ? contributorInclusion(held.tc, this.o.node.id) : null;
+    const chain = this.o.consensus.chainApp;
+    const block = blockBytes ? decodeBlock(blockBytes) : null;
+    if (inclusion === null || chain === null || block === null || !block.ok) {
+      t.view.receiptDetail = inclusion === null ? 'no transcript for the committed root: no receipt' : 'block not available: no receipt';
+      return this.refuse(`receipt: ${t.view.receiptDetail}`);
+    }
+    const receipt = { roundId: r.roundId, height: c.height, blockHash: c.hash, qc: c.qc, transcript: inclusion };
+    const checked = await checkReceipt(
+      { kind: 'receipt', timeMs: 0, ...receipt },
+      { chainId: chain.state.chainId, verifier: this.o.deps.verifier, block: block.value, validators: chain.validatorSet(c.height), contributor: this.o.node.id },
+    );
+    if (!checked.ok) {
+      t.view.receiptDetail = `receipt does not check: ${checked.error}`;
+      return this.refuse('receipt does not check');
+    }
+    if (this.o.recordReceipt === undefined) {
+      t.view.receiptDetail = 'receipt checked (no audit log to record it in)';
+      return this.changed();
+    }
+    const rec = await this.o.recordReceipt(receipt);
+    if (rec.ok) {
+      t.view.receipt = { height: c.height, entryIndex: rec.value };
+      t.view.receiptDetail = `receipt recorded (height ${c.height})`;
+    } else t.view.receiptDetail = `receipt not recorded: ${rec.error}`;
+    this.changed();
+  }
+
+  // ---- aggregator: claim ------------------------------------------------------------------------
+
+  private async onAggregated(a: Aggregated): Promise<void> {
+    const t = this.tracked.get(bytesToHex(a.roundId));
+    if (t === undefined || t.aggregator !== this.o.node.id) return; // not a chain round of ours
+    const tc = commitTranscript(a.roundId, a.transcript);
+    if (!tc.ok) return this.refuse(`own transcript: ${tc.error}`);
+    const sum = a.result.sum.slice();
+    if (this.tamperResults && sum.length > 0) sum[0] = ((sum[0] as number) + 1) >>> 0;
+    const result: AggregationResult = {
+      roundId: a.roundId,
+      transcriptHash: tc.value.root,
+      sum,
+      contributors: a.result.contributors.map(hexToBytes),
+      dropouts: a.result.dropped.map(hexToBytes),
+    };
+    this.keepTranscript(tc.value, a.transcript);
+    // Our own claim needs no recomputation (a tampering node vouches for its own claim, too).
+    this.remember(result, Promise.resolve(ok(true)));
+    const chain = this.o.consensus.chainApp;
+    const pooled = chain?.submitResult(result);
+    if (pooled && !pooled.ok) this.refuse(`own result: ${pooled.error}`);
+    const size = a.transcript.reduce((n, e) => n + e.length, 0);
+    const ship = size + encodeResult(result).length <= MAX_CLAIM_TRANSCRIPT_BYTES ? a.transcript : [];
+    Object.assign(t.view, { status: 'claimed', claimChecked: true, claimDetail: ship.length > 0 ? 'claimed: result and transcript sent to validators' : 'claimed without transcript (too large to ship)' });
+    this.changed();
+    await this.o.node.broadcast(MessageType.ChainRoundClaim, encodeRoundClaim({ result, transcript: ship }));
+  }
+
+  private keepTranscript(tc: TranscriptCommitment, envelopes: readonly Uint8Array[]): void {
+    this.transcripts.set(bytesToHex(tc.root), { tc, envelopes });
+    if (this.transcripts.size > MAX_TRANSCRIPTS) {
+      const oldest = this.transcripts.keys().next().value;
+      if (oldest !== undefined) this.transcripts.delete(oldest);
+    }
+  }
+
+  private remember(r: AggregationResult, verdict: Promise<Result<true>>): void {
+    this.verdicts.set(bytesToHex(sha256(encodeResult(r))), verdict);
+    if (this.verdicts.size > MAX_VERDICTS) {
+      const oldest = this.verdicts.keys().next().value;
+      if (oldest !== undefined) this.verdicts.delete(oldest);
+    }
+  }
+
+  // ---- everyone: check claims and results -------------------------------------------------------
+
+  private async onClaim(env: Envelope): Promise<void> {
+    const d = decodeRoundClaim(env.body);
+    if (!d.ok) return this.refuse('malformed round claim');
+    const { result, transcript } = d.value;
+    const t = this.tracked.get(bytesToHex(result.roundId));
+    if (t === undefined || t.aggregator === null) return this.refuse('claim for a round the chain has not opened here');
+    if (nodeIdFromPublicKey(env.sender) !== t.aggregator) return this.refuse('claim not from the round\'s aggregator');
+    if (t.aggregator === this.o.node.id) return;
+    if (transcript.length === 0) {
+      Object.assign(t.view, { claimChecked: false, claimDetail: 'claim without transcript (too large to ship): not checkable here' });
+      return this.refuse('claim without transcript');
+    }
+    const tc = commitTranscript(result.roundId, transcript);
+    if (!tc.ok || !bytesEqual(tc.value.root, result.transcriptHash)) {
+      Object.assign(t.view, { claimChecked: false, claimDetail: 'claim refused: the transcript does not hash to the claimed root' });
+      return this.refuse('claim: transcript root differs');
+    }
+    const verdict = this.verify(result, transcript, tc.value);
+    this.remember(result, verdict);
+    const v = await verdict;
+    if (!v.ok) {
+      Object.assign(t.view, { claimChecked: false, claimDetail: `claim refused: ${v.error}` });
+      return this.refuse('claim does not match its transcript');
+    }
+    this.keepTranscript(tc.value, transcript);
+    if (t.view.status === 'open') t.view.status = 'claimed';
+    Object.assign(t.view, { claimChecked: true, claimDetail: 'claim recomputed from the transcript: equal' });
+    const pooled = this.o.consensus.chainApp?.submitResult(result);
+    if (pooled && !pooled.ok && !pooled.error.startsWith('result: no such open round')) this.refuse(`pool: ${pooled.error}`);
+    this.changed();
+  }
+
+  /** The chain's `checkAggregation`: the result against the transcript kept for its root. */
+  checkResult(r: AggregationResult): Promise<Result<true>> {
+    const key = bytesToHex(sha256(encodeResult(r)));
+    const known = this.verdicts.get(key);
+    if (known !== undefined) return known;
+    const held = this.transcripts.get(bytesToHex(r.transcriptHash));
+    if (held === undefined) return Promise.resolve(err('no transcript for this result\'s root'));
+    const verdict = this.verify(r, held.envelopes, held.tc);
+    this.remember(r, verdict);
+    return verdict;
+  }
+
+  private async verify(r: AggregationResult, transcript: readonly Uint8Array[], tc: TranscriptCommitment): Promise<Result<true>> {
+    const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(r.roundId));
+    if (round === undefined) return err('no such open round on the chain');
+    if (!bytesEqual(tc.root, r.transcriptHash) || !bytesEqual(tc.roundId, r.roundId)) return err('transcript root differs');
+    const re = await recomputeFromTranscript(transcript, this.o.deps);
+    if (!re.ok) return err(`transcript: ${re.error}`);
+    const x = re.value;
+    if (!bytesEqual(x.roundId, r.roundId)) return err('transcript of another round');
+    if (x.aggregator !== nodeIdFromPublicKey(round.aggregator)) return err('transcript opened by another node than the designated aggregator');
+    if (!paramsEqual(x.params, round.params)) return err('transcript parameters differ from the committed ones');
+    if (!idsEqual(x.contributors.map(hexToBytes), r.contributors)) return err('contributors differ');
+    if (!idsEqual(x.dropped.map(hexToBytes), r.dropouts)) return err('dropouts differ');
+    if (x.sum.length !== r.sum.length || !x.sum.every((w, i) => w === r.sum[i])) return err('sum differs');
+    return ok(true);
+  }
+}
