@@ -37,7 +37,7 @@ Commands:
       Check an exported audit log offline: head signatures and chain, every entry and inclusion
       proof, roots, consistency between heads, receipts. Exit 0 if valid, 1 with the reasons if not.
 
-  sim consensus --validators N --byzantine B --strategy equivocate|silent|conflict|fork
+  sim consensus --validators N --byzantine B --strategy equivocate|silent|conflict|fork|flood
                 --heights H --seed S [--json]
       Run N validators (seeded random powers, real Ed25519) of the consensus engine in memory, B of
       them Byzantine with the strategy, until every honest node committed H heights. Reports each

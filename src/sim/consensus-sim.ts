@@ -10,9 +10,12 @@
 //   conflict    as proposer, send one block to half the honest nodes and another to the other half
 //   fork        conflict + equivocate, coordinated: votes for block X to half A first, for Y to B first
 //               (with ≥ 1/3 of the power and a partition this breaks safety — and it is detected)
+//   flood       equivocate past the vote cap: with every vote, MAX_TARGETS_PER_VALIDATOR + 1 votes for
+//               made-up blocks; half the honest nodes get the flood first and the real vote later, so
+//               the real one arrives past the cap there
 // All async work (noble Ed25519, the app) resolves in microtasks, so after each timer one macrotask
 // drains it and runs are reproducible from the seed.
-import { bytesToHex } from '../core/bytes.ts';
+import { bytesToHex, utf8ToBytes } from '../core/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import { nobleEd25519, type Signer, type Verifier } from '../core/crypto/ed25519.ts';
 import { domainTag, sha256 } from '../core/crypto/hash.ts';
@@ -31,13 +34,14 @@ import { DEFAULT_TIMEOUTS, type TimeoutParams } from '../core/consensus/tendermi
 import type { ConsensusApp, DuplicateVoteEvidence, QuorumCertificate, Validator, ValidatorSet } from '../core/consensus/types.ts';
 import { makeValidatorSet } from '../core/consensus/validator-set.ts';
 import { decodeVote, encodeVote } from '../core/consensus/vote-codec.ts';
+import { MAX_TARGETS_PER_VALIDATOR } from '../core/consensus/vote-set.ts';
 import { nextMacrotask } from './sim-crypto.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { TestChainApp } from './consensus-test-app.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
-export type ByzantineStrategy = 'equivocate' | 'silent' | 'conflict' | 'fork';
-export const BYZANTINE_STRATEGIES: readonly ByzantineStrategy[] = ['equivocate', 'silent', 'conflict', 'fork'];
+export type ByzantineStrategy = 'equivocate' | 'silent' | 'conflict' | 'fork' | 'flood';
+export const BYZANTINE_STRATEGIES: readonly ByzantineStrategy[] = ['equivocate', 'silent', 'conflict', 'fork', 'flood'];
 
 /** The application under simulation; the sim also needs an evidence pool and a second block for a height. */
 export interface SimChainApp extends ConsensusApp {
@@ -328,6 +332,10 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       void equivocateVote(node, to, body, toA);
       return;
     }
+    if (type === MessageType.ConsensusVote && strategy === 'flood') {
+      void floodVote(node, to, body, toA);
+      return;
+    }
     deliver(from, to, type, body);
   }
 
@@ -373,6 +381,19 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       const signature = await node.signer.sign(voteSignBytes(chainId, v.type, v.height, v.round, h));
       // The second version trails by a delay, so each half counts a different one first.
       deliver(node.index, to, MessageType.ConsensusVote, encodeVote({ ...v, blockHash: h, signature }), k * delayMs);
+    }
+  }
+
+  async function floodVote(node: SimNode, to: number, body: Uint8Array, toA: boolean): Promise<void> {
+    const d = decodeVote(body);
+    if (!d.ok) return;
+    const v = d.value;
+    // Half A: the real vote, then the flood; half B: the flood, then the real vote a delay later.
+    deliver(node.index, to, MessageType.ConsensusVote, body, toA ? 0 : delayMs);
+    for (let k = 0; k <= MAX_TARGETS_PER_VALIDATOR; k++) {
+      const h = sha256(concatBytes(FAST_TAG, utf8ToBytes(`flood/${v.height}/${v.round}/${v.type}/${k}`)));
+      const signature = await node.signer.sign(voteSignBytes(chainId, v.type, v.height, v.round, h));
+      deliver(node.index, to, MessageType.ConsensusVote, encodeVote({ ...v, blockHash: h, signature }), toA ? delayMs : 0);
     }
   }
 

@@ -103,6 +103,7 @@ export type DriverCounter =
   | 'hash-mismatch'
   | 'round-too-far'
   | 'conflict'
+  | 'capped'
   | 'bad-evidence'
   | 'bad-commit'
   | 'verified'
@@ -274,7 +275,7 @@ export class ConsensusDriver {
       check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
       key,
       height: v.height,
-      deliver: () => this.deliverVote(v),
+      deliver: () => this.deliverVote(v, key),
     });
   }
 
@@ -401,9 +402,15 @@ export class ConsensusDriver {
     this.pump();
   }
 
-  private deliverVote(v: Vote): void {
+  private deliverVote(v: Vote, key: string): void {
     const s = this.machine.onVote(v);
     if (s === 'conflict' || s === 'not-validator' || s === 'round-too-far') this.count(s);
+    if (s === 'round-too-far' || s === 'capped') {
+      // Not counted now but may count later (the round comes closer, the block gets proposed): a
+      // re-send must not be dropped as a replay.
+      this.seen.delete(key);
+      if (s === 'capped') this.count(s);
+    }
   }
 
   private deliverProposal(p: Proposal, block: Uint8Array): void {
@@ -527,8 +534,26 @@ export class ConsensusDriver {
     const body = encodeProposalMessage({ proposal, block });
     this.own.push({ round, type: MessageType.ConsensusProposal, body });
     this.o.transport.broadcast(MessageType.ConsensusProposal, body);
+    if (polRound >= 0) this.relayProofOfLock(round, polRound, blockHash);
     this.machine.onProposal(proposal, block, blockHash);
     this.pump();
+  }
+
+  /**
+   * A re-proposal's proof-of-lock (the +2/3 prevotes of polRound for the block) goes out with it, as
+   * CometBFT's vote gossip sends a proposal's POL prevotes: a peer that missed or could not count one
+   * of them (an equivocator's vote past its cap, sent before the block was proposed) cannot check l.28
+   * otherwise, and validators locked on the block would wait for it forever.
+   */
+  private relayProofOfLock(round: number, polRound: number, blockHash: Uint8Array): void {
+    const votes = this.machine.heightVotes;
+    if (votes === null) return;
+    for (const v of votes.prevotes(polRound).votes()) {
+      if (v.blockHash === null || !bytesEqual(v.blockHash, blockHash)) continue;
+      const body = encodeVote(v);
+      this.own.push({ round, type: MessageType.ConsensusVote, body });
+      this.o.transport.broadcast(MessageType.ConsensusVote, body);
+    }
   }
 
   private async signVote(o: Extract<EngineOutput, { kind: 'vote' }>): Promise<void> {

@@ -63,7 +63,7 @@ export type EngineOutput =
   | { kind: 'decide'; height: number; round: number; block: Uint8Array; blockHash: Hash; qc: QuorumCertificate }
   | { kind: 'evidence'; evidence: DuplicateVoteEvidence };
 
-export type VoteStatus = 'added' | 'duplicate' | 'conflict' | 'not-validator' | 'wrong-height' | 'round-too-far' | 'decided';
+export type VoteStatus = 'added' | 'duplicate' | 'capped' | 'conflict' | 'not-validator' | 'wrong-height' | 'round-too-far' | 'decided';
 export type ProposalStatus = 'added' | 'duplicate' | 'not-proposer' | 'wrong-height' | 'round-too-far' | 'decided' | 'hash-mismatch';
 
 interface Value {
@@ -153,7 +153,8 @@ export class Tendermint {
     if (!Number.isSafeInteger(height) || height < 0 || height <= this.h) throw new Error(`"height" must increase, got ${height} after ${this.h}`);
     this.h = height;
     this.set = set;
-    this.votes = new HeightVotes(set, height);
+    // Past an equivocator's vote cap, votes for blocks proposed at this height still count.
+    this.votes = new HeightVotes(set, height, (key) => this.proposedAtHeight(key));
     this.selfIndex = indexOfValidator(set, this.selfKey);
     this.lockedValue = null;
     this.lockedRound = -1;
@@ -206,7 +207,7 @@ export class Tendermint {
       return 'conflict';
     }
     if (res.kind === 'not-validator' || res.kind === 'wrong-set') return 'not-validator';
-    if (res.kind === 'duplicate') return 'duplicate';
+    if (res.kind === 'duplicate' || res.kind === 'capped') return res.kind;
     this.evaluate();
     return 'added';
   }
@@ -318,6 +319,11 @@ export class Tendermint {
     } else {
       this.timeout('propose', round); // l.19
     }
+  }
+
+  private proposedAtHeight(key: VoteKey): boolean {
+    for (const inRound of this.blocks.values()) if (inRound.has(key)) return true;
+    return false;
   }
 
   private blockOf(round: number, key: VoteKey): Value | undefined {

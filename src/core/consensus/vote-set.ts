@@ -8,7 +8,10 @@
 // does — liveness lost. Counting both keeps safety (quorum intersection rests on honest votes) and
 // makes every honest node's tally converge once gossip delivered everything. CometBFT reaches the same
 // end with peers' +2/3 claims. A validator's distinct targets are capped (memory); beyond the cap it is
-// already proven Byzantine.
+// already proven Byzantine, and only its votes for nil or for a block the engine wants (one that was
+// proposed at this height) still count: a flood of votes for made-up blocks must not push out its vote
+// for the real one, which may be the vote that completes a proof-of-lock other honest nodes rely on.
+// Power is counted once per validator per target, so the flood adds nothing to any tally.
 import { bytesEqual, bytesToHex, compareBytes } from '../bytes.ts';
 import { exceedsOneThird, indexOfValidator, isQuorum } from './validator-set.ts';
 import { VoteType, type DuplicateVoteEvidence, type Hash, type ValidatorSet, type Vote } from './types.ts';
@@ -23,6 +26,8 @@ export type AddVoteResult =
   | { kind: 'duplicate' }
   | { kind: 'not-validator' }
   | { kind: 'wrong-set' }
+  /** Beyond MAX_TARGETS_PER_VALIDATOR, for a target not wanted (yet): not counted, may be offered again. */
+  | { kind: 'capped' }
   | { kind: 'conflict'; evidence: DuplicateVoteEvidence };
 
 const sameTarget = (a: Hash | null, b: Hash | null): boolean =>
@@ -36,8 +41,11 @@ export function duplicateVoteEvidence(a: Vote, b: Vote): DuplicateVoteEvidence {
     : { kind: 'duplicate-vote', voteA: b, voteB: a };
 }
 
-/** Distinct targets counted per validator per (height, round, type). */
+/** Distinct targets counted per validator per (height, round, type), besides nil and wanted blocks. */
 export const MAX_TARGETS_PER_VALIDATOR = 8;
+
+/** Whether a block is worth counting past the cap (the engine: it was proposed at this height). */
+export type WantedTarget = (key: VoteKey) => boolean;
 
 export class VoteSet {
   /** Each validator's votes, first one first, distinct targets. */
@@ -52,6 +60,7 @@ export class VoteSet {
     readonly height: number,
     readonly round: number,
     readonly type: VoteType,
+    private readonly wanted: WantedTarget = () => false,
   ) {
     this.byIndex = new Array<Vote[] | undefined>(set.validators.length);
   }
@@ -65,7 +74,8 @@ export class VoteSet {
     const prev = this.byIndex[i];
     if (prev !== undefined) {
       if (prev.some((p) => sameTarget(p.blockHash, vote.blockHash))) return { kind: 'duplicate' };
-      if (prev.length >= MAX_TARGETS_PER_VALIDATOR) return { kind: 'duplicate' };
+      // Bounded past the cap too: nil plus the blocks proposed at this height.
+      if (prev.length >= MAX_TARGETS_PER_VALIDATOR && key !== NIL && !this.wanted(key)) return { kind: 'capped' };
       prev.push(vote);
       this.powerByKey.set(key, (this.powerByKey.get(key) ?? 0) + power);
       if (this.reported.has(i)) return { kind: 'added' };
@@ -125,14 +135,15 @@ export class HeightVotes {
   constructor(
     readonly set: ValidatorSet,
     readonly height: number,
+    private readonly wanted: WantedTarget = () => false,
   ) {}
 
   private round(r: number) {
     let x = this.rounds.get(r);
     if (x === undefined) {
       x = {
-        prevotes: new VoteSet(this.set, this.height, r, VoteType.Prevote),
-        precommits: new VoteSet(this.set, this.height, r, VoteType.Precommit),
+        prevotes: new VoteSet(this.set, this.height, r, VoteType.Prevote, this.wanted),
+        precommits: new VoteSet(this.set, this.height, r, VoteType.Precommit, this.wanted),
         heard: new Set(),
         heardPower: 0,
       };
