@@ -6,9 +6,13 @@
 //    0 of that height or, when round 0 timed out, of the later round that decided the block ("the
 //    next one on timeout"). Every node reads it from the same committed block, so no node chooses
 //    itself. If that node never aggregates, the round lapses at its deadline height.
-// 2. Run. On the commit every node tells its SecAggService which node may open the round
-//    (`expectChainRound`: an Open from anyone else is refused); the designated node opens it and the
-//    stages run over the overlay as for any round.
+// 2. Run. Every node tells its SecAggService of the round id as soon as the transaction is gossiped
+//    (`announceChainRound`: an Open for it waits for the commit) and, on the commit, which node may
+//    open it (`expectChainRound`: an Open from anyone else is refused); the designated node opens it
+//    and the stages run over the overlay as for any round. Round ids never named by a transaction
+//    are direct rounds (`SecAggService.startRound`), joined as before: a node that opens a direct
+//    round under a chain round's id before the transaction reached the participants hijacks it at
+//    most into lapsing — its result can never commit (validators check the transcript's aggregator).
 // 3. Claim. When the round completes, the aggregator computes the transcript commitment
 //    (secagg/transcript-root.ts), puts the result in its chain's pool and gossips a claim (type 46,
 //    round-claim.ts: the result and the transcript). Every node that receives it checks it — the
@@ -28,7 +32,8 @@ import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { CommitInfo } from '../core/consensus/chain.ts';
 import { decodeBlock, encodeResult, type AggregationResult } from '../core/consensus/block.ts';
 import { decodeRoundClaim, encodeRoundClaim, MAX_CLAIM_TRANSCRIPT_BYTES } from '../core/consensus/round-claim.ts';
-import type { TxPayload } from '../core/consensus/transactions.ts';
+import { decodeTxMessage } from '../core/consensus/chain-messages.ts';
+import { decodeTransaction, type TxPayload } from '../core/consensus/transactions.ts';
 import { sha256 } from '../core/crypto/hash.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import type { QuorumCertificate } from '../core/consensus/types.ts';
@@ -117,11 +122,18 @@ export class ChainRoundService {
   tamperResults = false;
 
   constructor(private readonly o: ChainRoundsOptions) {
-    o.secagg.requireChainRounds();
+    // Round ids of open-round transactions, as they are gossiped (before they commit).
+    o.node.onMessage(MessageType.ChainTransaction, (env) => this.onTransaction(env.body));
     o.consensus.setAggregationChecker(async (r) => (await this.checkResult(r)).ok);
     o.consensus.hooks.commit.push((c) => this.onCommit(c));
     o.secagg.onAggregated((a) => o.node.schedule(() => this.onAggregated(a)));
     o.node.onMessage(MessageType.ChainRoundClaim, (env) => o.node.schedule(() => this.onClaim(env)));
+  }
+
+  private onTransaction(body: Uint8Array): void {
+    const bytes = decodeTxMessage(body);
+    const tx = bytes.ok ? decodeTransaction(bytes.value) : null;
+    if (tx?.ok && tx.value.payload.kind === 'open-round') this.o.secagg.announceChainRound(tx.value.payload.roundId);
   }
 
   subscribe(listener: () => void): () => void {
@@ -159,6 +171,7 @@ export class ChainRoundService {
     // The deadline counts from the height the transaction can land in at the earliest.
     const payload: TxPayload = { kind: 'open-round', roundId, deadlineHeight: chain.height + 1 + blocks, params };
     const t = this.track(roundId);
+    this.o.secagg.announceChainRound(roundId);
     await this.o.consensus.submit(payload);
     this.changed();
     return t.view.roundId;

@@ -3,13 +3,14 @@
 // aggregator are signed envelopes (their bytes form the transcript); every node that receives the
 // result recomputes it from the transcript and shows whether the aggregator's claim checks out.
 //
-// Chain rounds (node/chain-rounds.ts): once `requireChainRounds()` is on, a round must have been
-// opened by a committed transaction, and its aggregator is the one the chain designated
-// (`expectChainRound`). An Open for a round id the chain has not opened (yet: the commit may reach
-// this node after the aggregator's Open) is held for CHAIN_OPEN_HOLD_MS, then refused; an Open from
-// any other node than the designated aggregator is refused. Only the designated aggregator may
-// `openChainRound`. The transcript then travels to validators with the chain claim, not in the
-// SecAggResult (no second copy).
+// Chain rounds (node/chain-rounds.ts): a round id named by an open-round transaction is a chain
+// round. Once the transaction commits, the chain has designated its aggregator (`expectChainRound`)
+// and only that node's Open is joined, only with the committed parameters; only that node may
+// `openChainRound`. An Open for a round id seen in a transaction that has not committed here yet
+// (`announceChainRound`: the commit may reach this node after the aggregator's Open) is held for
+// CHAIN_OPEN_HOLD_MS, then judged against the committed designation, or refused. Any other round
+// id is a direct round (`startRound`), as before. The transcript of a chain round travels to
+// validators with the chain claim, not in the SecAggResult (no second copy).
 import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import type { Verifier } from '../core/crypto/ed25519.ts';
@@ -113,6 +114,7 @@ const MAX_ROUNDS_KEPT = 20;
 export const CHAIN_OPEN_HOLD_MS = 15_000;
 const MAX_HELD_OPENS = 16;
 const MAX_OPENS_PER_ROUND = 4;
+const MAX_ANNOUNCED = 256;
 
 const TO_AGGREGATOR = new Set<number>([
   MessageType.SecAggAdvertise,
@@ -127,9 +129,11 @@ export class SecAggService {
   private readonly listeners = new Set<() => void>();
   private readonly contributionListeners = new Set<(c: Contribution) => void>();
   private readonly aggregatedListeners = new Set<(a: Aggregated) => void>();
-  /** Chain mode: rounds the chain opened, by hex round id (null: not in chain mode). */
-  private chainRounds: Map<string, ChainRound> | null = null;
-  /** Chain mode: Opens for round ids the chain has not opened yet. */
+  /** Rounds the chain opened, by hex round id, with the designated aggregator. */
+  private readonly chainRounds = new Map<string, ChainRound>();
+  /** Round ids named by open-round transactions not committed yet (insertion order, bounded). */
+  private readonly announced = new Set<string>();
+  /** Opens for announced round ids, waiting for the commit. */
   private readonly heldOpens = new Map<string, { opens: { env: Envelope; from: NodeId }[]; timer: TimerHandle }>();
   private input: number[] | null = null;
   /** Messages for or about this service that were refused, by reason (shown on the dashboard). */
@@ -177,20 +181,20 @@ export class SecAggService {
     return () => this.aggregatedListeners.delete(listener);
   }
 
-  /** From now on only rounds opened by the chain are joined (see the header comment). */
-  requireChainRounds(): void {
-    this.chainRounds ??= new Map();
-  }
-
-  get chainMode(): boolean {
-    return this.chainRounds !== null;
+  /** An open-round transaction names this round id: its Open waits for the commit. */
+  announceChainRound(roundId: Uint8Array): void {
+    const id = bytesToHex(roundId);
+    if (this.chainRounds.has(id)) return;
+    this.announced.add(id);
+    if (this.announced.size > MAX_ANNOUNCED) this.announced.delete(this.announced.values().next().value as string);
   }
 
   /** The chain committed an open-round transaction: `aggregator` alone may open it. */
   expectChainRound(roundId: Uint8Array, aggregator: NodeId, params: SecAggParams): void {
-    this.requireChainRounds();
     const id = bytesToHex(roundId);
-    (this.chainRounds as Map<string, ChainRound>).set(id, { aggregator, params });
+    this.announced.delete(id);
+    this.chainRounds.set(id, { aggregator, params });
+    if (this.chainRounds.size > MAX_ANNOUNCED) this.chainRounds.delete(this.chainRounds.keys().next().value as string);
     const held = this.heldOpens.get(id);
     if (held === undefined) return;
     this.heldOpens.delete(id);
@@ -201,7 +205,7 @@ export class SecAggService {
 
   /** Opens a round the chain designated this node to aggregate; an error if it did not. */
   async openChainRound(roundId: Uint8Array, expected?: readonly NodeId[]): Promise<Result<string>> {
-    const c = this.chainRounds?.get(bytesToHex(roundId));
+    const c = this.chainRounds.get(bytesToHex(roundId));
     if (c === undefined) return err('the chain has not opened this round');
     if (c.aggregator !== this.node.id) return err(`the chain designated ${c.aggregator} to aggregate this round, not this node`);
     if (this.rounds.has(bytesToHex(roundId))) return err('round already open here');
@@ -326,13 +330,13 @@ export class SecAggService {
     const m = decodeRoundOpen(env.body);
     if (!m.ok) return this.refuse(`malformed round open: ${m.error}`);
     const id = bytesToHex(m.value.roundId);
-    if (this.chainRounds !== null && !this.rounds.has(id)) {
-      const c = this.chainRounds.get(id);
-      if (c === undefined) return this.holdOpen(id, env, from);
-      if (c.aggregator !== from) return this.refuse('chain round opened by a node that is not its aggregator');
-      if (!sameParams(c.params, m.value.params)) return this.refuse('chain round opened with other parameters than committed');
+    const chain = this.chainRounds.get(id);
+    if (!this.rounds.has(id)) {
+      if (chain === undefined && this.announced.has(id)) return this.holdOpen(id, env, from);
+      if (chain !== undefined && chain.aggregator !== from) return this.refuse('chain round opened by a node that is not its aggregator');
+      if (chain !== undefined && !sameParams(chain.params, m.value.params)) return this.refuse('chain round opened with other parameters than committed');
     }
-    const round = this.rounds.get(id) ?? this.track(m.value.roundId, from, m.value.params, this.chainRounds?.has(id) ?? false);
+    const round = this.rounds.get(id) ?? this.track(m.value.roundId, from, m.value.params, chain !== undefined);
     if (round.aggregatorId !== from) return this.refuse('round id reused by another aggregator');
     if (round.participant || !this.input) return this.log(round, 'observed');
     if (this.input.length !== m.value.params.dimension) {
@@ -358,7 +362,9 @@ export class SecAggService {
     }
     if (this.heldOpens.size >= MAX_HELD_OPENS) return this.refuse('round open held: too many waiting');
     const timer = this.node.clock.setTimeout(() => {
-      if (this.heldOpens.delete(id)) this.refuse('round open the chain never opened');
+      if (!this.heldOpens.delete(id)) return;
+      this.announced.delete(id);
+      this.refuse('round open the chain never opened');
     }, CHAIN_OPEN_HOLD_MS);
     this.heldOpens.set(id, { opens: [{ env, from }], timer });
   }

@@ -114,11 +114,15 @@ describe('secure-aggregation rounds through the chain', () => {
     // Nobody else may open this round: refused locally...
     const other = tabs[(aggIndex + 2) % N]!;
     expect(await other.secagg.openChainRound(hexToBytes(roundHex))).toMatchObject({ ok: false, error: expect.stringMatching(/designated/) });
-    // ...and an Open for a chain round from a node that is not its aggregator is refused by participants.
+    // ...and an Open for a chain round from a node that is not its aggregator is refused by participants,
+    // also when it arrives while the transaction is gossiped but not committed yet (it is held till then).
     const fakeRound = new Uint8Array(16).fill(0xab);
     const params = { ...DEFAULT_PARAMS, ...ROUND_PARAMS };
-    for (const t of tabs) t.secagg.expectChainRound(fakeRound, aggregatorId, params);
+    for (const t of tabs) t.secagg.announceChainRound(fakeRound);
     await sim.nodes[(aggIndex + 2) % N]!.node.broadcast(MessageType.SecAggOpen, encodeRoundOpen({ roundId: fakeRound, params }));
+    await sim.runFor(500);
+    for (const t of tabs) expect(t.secagg.views().some((v) => v.roundId === bytesToHex(fakeRound))).toBe(false);
+    for (const t of tabs) t.secagg.expectChainRound(fakeRound, aggregatorId, params);
 
     const contributors = tabs.filter((_, i) => i !== dropper);
     await runUntil(sim, () => contributors.every((t) => t.rounds.view(roundHex)?.receipt !== null) && tabs[dropper]!.rounds.view(roundHex)?.status === 'committed', 90_000);
