@@ -7,6 +7,7 @@
 import { bytesEqual, bytesToHex } from '../bytes.ts';
 import type { Clock, TimerHandle } from '../clock.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
+import { sha256 } from '../crypto/hash.ts';
 import type { NodeId } from '../crypto/node-id.ts';
 import { MessageType } from '../net/message-types.ts';
 import {
@@ -65,6 +66,11 @@ export interface ConsensusDriverOptions {
   futureHeights?: number;
   /** Bound on kept future-height messages; beyond it they are dropped and counted. */
   maxFutureMessages?: number;
+  /**
+   * Bound on the bytes of kept future-height messages (default 32 MiB): they are kept before any
+   * signature check, and one proposal or commit may be 4 MiB.
+   */
+  maxFutureBytes?: number;
   /**
    * Decided blocks kept to help peers that are behind (ConsensusCommit), default 64. A node further
    * behind than this needs state sync (the application's light client), not consensus.
@@ -136,7 +142,7 @@ export class ConsensusDriver {
   signCount = 0;
   verifyCount = 0;
   private readonly opts: Required<
-    Pick<ConsensusDriverOptions, 'futureHeights' | 'maxFutureMessages' | 'recentCommits' | 'catchUpHeights'>
+    Pick<ConsensusDriverOptions, 'futureHeights' | 'maxFutureMessages' | 'maxFutureBytes' | 'recentCommits' | 'catchUpHeights'>
   >;
   private readonly statusSentAt = new Map<NodeId, number>();
   private readonly batch: BatchVerifier;
@@ -145,6 +151,7 @@ export class ConsensusDriver {
   private readonly seen = new Set<string>();
   private readonly inFlight = new Set<string>();
   private future: Kept[] = [];
+  private futureBytes = 0;
   private readonly recent = new Map<number, CommitMessage>();
   private readonly catchUpSentAt = new Map<string, number>();
   private readonly evidenceSeen = new Set<string>();
@@ -164,6 +171,7 @@ export class ConsensusDriver {
     this.opts = {
       futureHeights: o.futureHeights ?? 2,
       maxFutureMessages: o.maxFutureMessages ?? 4096,
+      maxFutureBytes: o.maxFutureBytes ?? 32 * 1024 * 1024,
       recentCommits: o.recentCommits ?? 64,
       catchUpHeights: o.catchUpHeights ?? 16,
     };
@@ -241,11 +249,12 @@ export class ConsensusDriver {
       this.count('too-far-ahead');
       return false;
     }
-    if (this.future.length >= this.opts.maxFutureMessages) {
+    if (this.future.length >= this.opts.maxFutureMessages || this.futureBytes + body.length > this.opts.maxFutureBytes) {
       this.count('future-dropped');
       return false;
     }
     this.future.push({ from, type, body, height });
+    this.futureBytes += body.length;
     this.count('future-kept');
     return false;
   }
@@ -332,6 +341,12 @@ export class ConsensusDriver {
       voteKey(a.blockHash) === voteKey(b.blockHash)
     )
       return this.count('bad-evidence');
+    // Only about validators of this height or the last decided ones: anyone can sign two votes with
+    // a fresh key, and every node forwards the evidence it accepts (the application's pool judges
+    // older evidence on its own).
+    const set = this.machine.validatorSet;
+    const known = (set !== null && indexOfValidator(set, a.validator) >= 0) || [...this.pastVotes.values()].some((p) => indexOfValidator(p.set, a.validator) >= 0);
+    if (!known) return this.count('not-validator');
     const key = `e${bytesToHex(a.signature)}${bytesToHex(b.signature)}`;
     if (this.evidenceSeen.has(key) || !this.fresh(key)) return;
     let okCount = 0;
@@ -354,7 +369,18 @@ export class ConsensusDriver {
     if (!this.admitHeight(from, type, body, m.height)) return;
     const set = this.machine.validatorSet;
     if (set === null || this.machine.snapshot().decided) return;
-    if (!bytesEqual(this.o.app.blockHash(m.block), m.qc.blockHash)) return this.count('bad-commit');
+    let hash: Uint8Array;
+    try {
+      hash = this.o.app.blockHash(m.block);
+    } catch {
+      return this.count('malformed');
+    }
+    if (!bytesEqual(hash, m.qc.blockHash)) return this.count('bad-commit');
+    // Each distinct commit is checked once: a peer replaying one (good or forged) must not make this
+    // node verify its signatures again and again.
+    const key = `c${bytesToHex(sha256(body))}`;
+    if (!this.fresh(key)) return;
+    this.seen.add(key);
     const h = m.height;
     void this.timed(() => verifyQuorumCertificate(m.qc, set, this.o.chainId, this.o.verifier)).then((r) => {
       this.verifyCount += m.qc.signatures.length;
@@ -612,9 +638,13 @@ export class ConsensusDriver {
     this.o.onChange?.();
     const kept = this.future;
     this.future = [];
+    this.futureBytes = 0;
     for (const k of kept) {
       if (k.height === height) this.receive(k.from, k.type, k.body);
-      else if (k.height > height) this.future.push(k);
+      else if (k.height > height) {
+        this.future.push(k);
+        this.futureBytes += k.body.length;
+      }
     }
   }
 }

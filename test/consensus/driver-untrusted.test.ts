@@ -1,0 +1,95 @@
+// The driver's handling of untrusted input beyond malformed bytes: a replayed commit is verified
+// once, kept future-height messages are bounded in bytes (they are kept before any signature check),
+// and evidence about keys that are no validator is neither passed on nor forwarded.
+import { describe, expect, it } from 'vitest';
+import { bytesEqual } from '../../src/core/bytes.ts';
+import { ConsensusDriver, type ConsensusDriverOptions } from '../../src/core/consensus/consensus-driver.ts';
+import { encodeCommitMessage, encodeProposalMessage } from '../../src/core/consensus/consensus-messages.ts';
+import { proposerIndex } from '../../src/core/consensus/proposer-selection.ts';
+import { VoteType, type ConsensusApp } from '../../src/core/consensus/types.ts';
+import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
+import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
+import { duplicateVoteEvidence } from '../../src/core/consensus/vote-set.ts';
+import { nobleEd25519, type Verifier } from '../../src/core/crypto/ed25519.ts';
+import { MessageType } from '../../src/core/net/message-types.ts';
+import { VirtualClock } from '../../src/sim/virtual-clock.ts';
+import { CHAIN_ID, hashOf, signVote, testKeys } from './helpers.ts';
+
+const keys = await testKeys(5);
+const set = makeValidatorSet(keys.slice(0, 4).map((k) => k.validator(10)));
+const signerAt = (i: number) => keys.find((k) => bytesEqual(k.signer.publicKey, set.validators[i]!.publicKey))!.signer;
+
+function driver(extra: Partial<ConsensusDriverOptions> = {}) {
+  const clock = new VirtualClock(0);
+  let verified = 0;
+  const verifier: Verifier = { verify: (k, m, s) => (verified++, nobleEd25519.verify(k, m, s)) };
+  const broadcasts: number[] = [];
+  const evidence: unknown[] = [];
+  const app: ConsensusApp = {
+    validatorSet: () => set,
+    proposeBlock: async () => new Uint8Array([9]),
+    validateBlock: async () => true,
+    blockHash: (b) => hashOf(b[0] ?? 0),
+    commitBlock: async () => undefined,
+  };
+  const me = set.validators.findIndex((_, i) => i !== proposerIndex(set, 0));
+  const d = new ConsensusDriver({
+    chainId: CHAIN_ID, app, signer: signerAt(me), verifier, clock,
+    transport: { broadcast: (type) => void broadcasts.push(type), send: () => undefined },
+    onEvidence: (e) => void evidence.push(e),
+    ...extra,
+  });
+  d.start(0);
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) {
+      while (clock.peek() === clock.now()) clock.runNext();
+      await new Promise((r) => setImmediate(r));
+    }
+  };
+  return { d, settle, broadcasts, evidence, verified: () => verified };
+}
+
+describe('driver: untrusted input', () => {
+  it('verifies a replayed (forged) commit once', async () => {
+    const { d, settle, verified } = driver();
+    const qc = { height: 0, round: 0, blockHash: hashOf(1), signatures: [0, 1, 2].map((i) => ({ validatorIndex: i, signature: new Uint8Array(64).fill(i + 1) })) };
+    const body = encodeCommitMessage({ height: 0, block: new Uint8Array([1]), qc });
+    for (let i = 0; i < 5; i++) d.receive('peer', MessageType.ConsensusCommit, body);
+    await settle();
+    expect(Object.fromEntries(d.counters)).toMatchObject({ 'bad-commit': 1, replayed: 4 });
+    expect(verified()).toBeLessThanOrEqual(3);
+    d.stop();
+  });
+
+  it('bounds the bytes of kept future-height messages', async () => {
+    const { d } = driver({ maxFutureBytes: 3 * 1024 * 1024 });
+    const block = new Uint8Array(1024 * 1024);
+    for (let round = 0; round < 5; round++) {
+      const proposal = { height: 1, round, polRound: -1, blockHash: hashOf(0), proposer: signerAt(0).publicKey, signature: new Uint8Array(64) };
+      d.receive('peer', MessageType.ConsensusProposal, encodeProposalMessage({ proposal, block }));
+    }
+    expect(Object.fromEntries(d.counters)).toMatchObject({ 'future-kept': 2, 'future-dropped': 3 });
+    d.stop();
+  });
+
+  it('drops evidence about a key that is no validator, forwards evidence about a validator', async () => {
+    const { d, settle, broadcasts, evidence } = driver();
+    const outsider = keys[4]!.signer;
+    const fake = duplicateVoteEvidence(
+      await signVote(outsider, VoteType.Prevote, 0, 0, null),
+      await signVote(outsider, VoteType.Prevote, 0, 0, hashOf(3)),
+    );
+    d.receive('peer', MessageType.ConsensusEvidence, encodeDuplicateVoteEvidence(fake));
+    await settle();
+    expect(Object.fromEntries(d.counters)).toMatchObject({ 'not-validator': 1 });
+    expect(evidence).toEqual([]);
+    expect(broadcasts.filter((t) => t === MessageType.ConsensusEvidence)).toEqual([]);
+    const z = signerAt(1);
+    const real = duplicateVoteEvidence(await signVote(z, VoteType.Prevote, 0, 0, null), await signVote(z, VoteType.Prevote, 0, 0, hashOf(3)));
+    d.receive('peer', MessageType.ConsensusEvidence, encodeDuplicateVoteEvidence(real));
+    await settle();
+    expect(evidence).toHaveLength(1);
+    expect(broadcasts.filter((t) => t === MessageType.ConsensusEvidence)).toHaveLength(1);
+    d.stop();
+  });
+});
