@@ -40,6 +40,8 @@ import type { QuorumCertificate } from '../core/consensus/types.ts';
 import type { TranscriptInclusion } from '../core/ledger/entry.ts';
 import type { Hash } from '../core/ledger/merkle.ts';
 import { checkReceipt } from '../core/ledger/receipt-check.ts';
+import type { ReceiptQcCheck } from '../core/ledger/verify.ts';
+import { verifyQuorumCertificate } from '../core/consensus/qc.ts';
 import type { Envelope } from '../core/net/envelope.ts';
 import { MessageType } from '../core/net/message-types.ts';
 import { err, ok, type Result } from '../core/result.ts';
@@ -386,4 +388,28 @@ export class ChainRoundService {
     if (x.sum.length !== r.sum.length || !x.sum.every((w, i) => w === r.sum[i])) return err('sum differs');
     return ok(true);
   }
+}
+
+/**
+ * Receipts' check for audits of peers' logs (LedgerService.setReceiptQcCheck): the QC against this
+ * node's copy of the height's validator set and, while the block is still in the recent window, the
+ * whole receipt (block, result item, transcript path). An older height whose set this node never
+ * held (it synced from a later snapshot) is reported as such, not passed.
+ */
+export function chainReceiptCheck(consensus: Pick<ConsensusService, 'chainApp'>, verifier: RecomputeDeps['verifier']): ReceiptQcCheck {
+  return async (r) => {
+    const chain = consensus.chainApp;
+    if (chain === null) return err('the chain has not started here');
+    let validators;
+    try {
+      validators = chain.validatorSet(r.height);
+    } catch {
+      return err(`the validator set of height ${r.height} is not known here`);
+    }
+    const bytes = chain.blocks.get(r.height)?.bytes;
+    const block = bytes ? decodeBlock(bytes) : null;
+    if (block === null || !block.ok) return verifyQuorumCertificate(r.qc, validators, chain.state.chainId, verifier);
+    const c = await checkReceipt(r, { chainId: chain.state.chainId, verifier, block: block.value, validators });
+    return c.ok ? ok(undefined) : c;
+  };
 }

@@ -6,6 +6,7 @@ import type { ConsensusService } from '../node/consensus-service.ts';
 import { startBrowserConsensus } from './browser-consensus.ts';
 import type { LedgerService } from '../node/ledger-service.ts';
 import { startBrowserLedger } from './browser-ledger.ts';
+import { ChainRoundService, chainReceiptCheck } from '../node/chain-rounds.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { openAegisDB } from './db.ts';
 import { claimIdentity, type HeldIdentity } from './identity-store.ts';
@@ -36,6 +37,8 @@ export interface BrowserNode {
   consensus: ConsensusService;
   /** The tab's audit log (IndexedDB). */
   ledger: LedgerService;
+  /** Rounds opened by transaction, aggregated by the chain's choice, with receipts in the audit log. */
+  rounds: ChainRoundService;
   identity: Omit<HeldIdentity, 'secretKey' | 'release'>;
   cryptoBackend: string;
   secureContext: boolean;
@@ -65,11 +68,20 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
   node.start();
   const ledger = await startBrowserLedger({ db, node, signer, verifier: backend, secagg });
   const consensus = startBrowserConsensus({ db, node, signer, backend, room, ledger });
+  const rounds = new ChainRoundService({
+    node,
+    secagg,
+    consensus,
+    deps: { x25519, prg, verifier: backend, engine },
+    recordReceipt: (r) => ledger.recordReceipt(r),
+  });
+  ledger.setReceiptQcCheck(chainReceiptCheck(consensus, backend));
   return {
     node,
     secagg,
     consensus,
     ledger,
+    rounds,
     identity: { slot: held.slot, exclusivity: held.exclusivity },
     cryptoBackend: backend.name,
     secureContext: globalThis.isSecureContext === true,

@@ -11,13 +11,18 @@ import { bindConsensus } from './consensus-slice.ts';
 import type { LedgerService } from '../node/ledger-service.ts';
 import { bindLedger } from './audit-slice.ts';
 import { auditActions, type AuditActions } from './audit-actions.ts';
+import type { ChainRoundService } from '../node/chain-rounds.ts';
+import { bindChainRounds } from './chain-rounds-slice.ts';
 
 export interface DashboardActions {
   broadcastTest(text: string): void;
   changeRoom(room: string): string | null;
   /** Contribute `values` to the next rounds (null: stop); `labels` name the coordinates locally. */
   setInput(values: readonly number[] | null, labels?: readonly string[] | null): void;
-  /** Open a round aggregated by this node; resolves to its id, rejects with the parameter error. */
+  /**
+   * Open a round: through the chain (an open-round transaction; the chain designates the aggregator)
+   * once this tab's chain runs, else directly, aggregated by this node. Resolves to its id.
+   */
   startRound(params: Partial<SecAggParams>): Promise<string>;
   /** The chain: request stake, developer misbehaviour. */
   consensus: ConsensusActions;
@@ -37,6 +42,8 @@ export interface AegisDebugHook {
   consensus: ConsensusService;
   /** The tab's audit log: `record(...)`, `snapshot()`, `auditPeer(id)`, `forkLog()`, `exportLog()`. */
   ledger: LedgerService;
+  /** Chain rounds: `open({...})`, `views()`, `view(roundId)`, `tamperResults` (developer switch). */
+  rounds: ChainRoundService;
 }
 
 declare global {
@@ -51,6 +58,7 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
   let secagg: SecAggService | null = null;
   let consensus: ConsensusService | null = null;
   let ledger: LedgerService | null = null;
+  let rounds: ChainRoundService | null = null;
   // Column names of the input the user set from a CSV, tied to the exact array the service holds,
   // so an input set any other way (typed, or through the hook) shows without them.
   let labelled: { input: readonly number[] | null; labels: readonly string[] } | null = null;
@@ -66,11 +74,14 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
       bindConsensus(store, started.consensus);
       ledger = started.ledger;
       bindLedger(store, started.ledger);
+      rounds = started.rounds;
+      bindChainRounds(store, started.rounds);
       window.__aegis = {
         node: n,
         secagg: started.secagg,
         consensus: started.consensus,
         ledger: started.ledger,
+        rounds: started.rounds,
         snapshot: () => n.snapshot(),
         async sendTampered(peerId, bitIndex) {
           const env = await n.seal(MessageType.TestBroadcast, new Uint8Array(40));
@@ -99,7 +110,10 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
         secagg.setInput(values);
         labelled = labels ? { input: secagg.currentInput, labels } : null;
       },
-      startRound: (params) => (secagg ? secagg.startRound(params) : Promise.reject(new Error('the node has not started yet'))),
+      startRound: (params) => {
+        if (rounds && consensus?.view().phase === 'running') return rounds.open(params);
+        return secagg ? secagg.startRound(params) : Promise.reject(new Error('the node has not started yet'));
+      },
       consensus: {
         requestStake: () => (consensus ? consensus.requestStake() : Promise.reject(new Error('the node has not started yet'))),
         setMisbehaviour: (mode) => consensus?.setMisbehaviour(mode),

@@ -5,6 +5,7 @@ import type { AegisNode, NodeSnapshot } from '../node/aegis-node.ts';
 import type { RoundView, SecAggService } from '../node/secagg-service.ts';
 import { EMPTY_CONSENSUS, type ConsensusSlice } from './consensus-slice.ts';
 import { EMPTY_AUDIT, type AuditSlice } from './audit-slice.ts';
+import { EMPTY_CHAIN_ROUNDS, type ChainRoundsSlice } from './chain-rounds-slice.ts';
 
 export interface NodeInfo {
   slot: number;
@@ -25,6 +26,8 @@ export interface DashboardState {
   consensus: ConsensusSlice;
   /** The tab's audit log (audit-slice.ts). */
   audit: AuditSlice;
+  /** Secure-aggregation rounds opened through the chain (chain-rounds-slice.ts). */
+  chainRounds: ChainRoundsSlice;
 }
 
 /** Secure aggregation as the dashboard shows it: this node's rounds and what it contributes. */
@@ -55,6 +58,7 @@ export function createDashboardStore(): DashboardStore {
     secagg: { ready: false, views: [], input: null, inputLabels: null, refused: {} },
     consensus: EMPTY_CONSENSUS,
     audit: EMPTY_AUDIT,
+    chainRounds: EMPTY_CHAIN_ROUNDS,
   }));
 }
 

@@ -1,4 +1,6 @@
+import type { ChainRoundView } from '../../node/chain-rounds.ts';
 import type { RoundView } from '../../node/secagg-service.ts';
+import { ChainRoundLine } from './ChainRoundLine.tsx';
 import { roundProgress, type RoundProgress } from '../dashboard-store.ts';
 import { fp, ms } from '../format.ts';
 import { coordinateLabel, hex32, num, VectorView } from './VectorView.tsx';
@@ -75,7 +77,18 @@ function MaskedComparison({ view, labels, over }: { view: RoundView; labels: rea
   );
 }
 
-export function RoundCard({ view, selfId, labels }: { view: RoundView; selfId: string | null; labels: readonly string[] | null }) {
+export function RoundCard({
+  view,
+  selfId,
+  labels,
+  chain = null,
+}: {
+  view: RoundView;
+  selfId: string | null;
+  labels: readonly string[] | null;
+  /** Set for a round opened through the chain. */
+  chain?: ChainRoundView | null;
+}) {
   const progress = roundProgress(view);
   const mine = view.aggregator === selfId;
   const result = view.result;
@@ -108,6 +121,7 @@ export function RoundCard({ view, selfId, labels }: { view: RoundView; selfId: s
       <p className="muted small params-line">
         dimension {p.dimension} · clipping_range {num(p.clipping_range)} · min_contributors {p.min_contributors} · timeout {ms(p.timeout)}
       </p>
+      {chain && <ChainRoundLine chain={chain} selfId={selfId} />}
       <StageSteps progress={progress} />
 
       {joined ? (

@@ -5,7 +5,8 @@ import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../../core/se
 const toNumber = (s: string): number => (s.trim() === '' ? Number.NaN : Number(s));
 
 /**
- * Open a round that this node aggregates. Parameters carry Flower's SecAgg+ names; the dimension is
+ * Open a round: through the chain when it runs (an open-round transaction; the proposer of the block
+ * that commits it aggregates), else aggregated by this node. Parameters carry Flower's SecAgg+ names; the dimension is
  * the length of this node's input (typed in only when this node aggregates without contributing).
  */
 export function RoundForm({
@@ -13,11 +14,14 @@ export function RoundForm({
   clippingRange,
   onClippingRange,
   onStart,
+  viaChain = false,
 }: {
   inputLength: number | null;
   clippingRange: string;
   onClippingRange: (v: string) => void;
   onStart: (params: Partial<SecAggParams>) => Promise<string>;
+  /** The tab's chain runs: the round opens by transaction. */
+  viaChain?: boolean;
 }) {
   const [minContributors, setMinContributors] = useState(String(DEFAULT_PARAMS.min_contributors));
   const [timeout, setTimeoutMs] = useState(String(DEFAULT_PARAMS.timeout));
@@ -61,7 +65,11 @@ export function RoundForm({
       }}
     >
       <h3>Start a round</h3>
-      <p className="small muted">This node aggregates; every node in the room with an input of the same length joins.</p>
+      <p className="small muted" data-testid="secagg-start-mode" data-chain={String(viaChain)}>
+        {viaChain
+          ? 'Opened by a transaction on the chain: the proposer of the block that commits it aggregates; every node with an input of the same length joins, and contributors get a receipt in their audit log.'
+          : 'This node aggregates; every node in the room with an input of the same length joins.'}
+      </p>
       <div className="params">
         <label>
           <code>clipping_range</code>
@@ -95,7 +103,7 @@ export function RoundForm({
           {error}
         </p>
       )}
-      {started && !error && <p className="small muted">Round {started.slice(0, 8)} opened.</p>}
+      {started && !error && <p className="small muted">Round {started.slice(0, 8)} {viaChain ? 'submitted to the chain' : 'opened'}.</p>}
     </form>
   );
 }

@@ -2,6 +2,8 @@ import { useState } from 'react';
 import { DEFAULT_PARAMS, type SecAggParams } from '../../core/secagg/params.ts';
 import { useDashboard } from '../use-dashboard.ts';
 import { InputEditor } from './InputEditor.tsx';
+import { pendingChainRounds } from '../chain-rounds-slice.ts';
+import { ChainRoundLine } from './ChainRoundLine.tsx';
 import { RoundCard } from './RoundCard.tsx';
 import { RoundForm } from './RoundForm.tsx';
 
@@ -18,6 +20,8 @@ export function SecAggPanel({
 }) {
   const secagg = useDashboard((s) => s.secagg);
   const selfId = useDashboard((s) => s.snapshot?.id ?? null);
+  const chainRounds = useDashboard((s) => s.chainRounds);
+  const viaChain = useDashboard((s) => s.chainRounds.ready && s.consensus.view?.phase === 'running');
   const [clippingRange, setClippingRange] = useState(String(DEFAULT_PARAMS.clipping_range));
   if (!secagg.ready) return null;
   const c = Number(clippingRange);
@@ -34,15 +38,24 @@ export function SecAggPanel({
           clippingRange={clippingRange.trim() !== '' && Number.isFinite(c) && c > 0 ? c : null}
           onUse={onSetInput}
         />
-        <RoundForm inputLength={secagg.input?.length ?? null} clippingRange={clippingRange} onClippingRange={setClippingRange} onStart={onStartRound} />
+        <RoundForm
+          inputLength={secagg.input?.length ?? null}
+          clippingRange={clippingRange}
+          onClippingRange={setClippingRange}
+          onStart={onStartRound}
+          viaChain={viaChain}
+        />
       </div>
       <h3>Rounds</h3>
+      {pendingChainRounds(chainRounds, secagg.views.map((v) => v.roundId)).map((c) => (
+        <ChainRoundLine key={c.roundId} chain={c} selfId={selfId} />
+      ))}
       {secagg.views.length === 0 ? (
         <p className="muted small">No round yet. Start one, or wait for another node to start one.</p>
       ) : (
         <div className="rounds" data-testid="rounds">
           {secagg.views.map((v) => (
-            <RoundCard key={v.roundId} view={v} selfId={selfId} labels={secagg.inputLabels} />
+            <RoundCard key={v.roundId} view={v} selfId={selfId} labels={secagg.inputLabels} chain={chainRounds.byRound[v.roundId] ?? null} />
           ))}
         </div>
       )}
