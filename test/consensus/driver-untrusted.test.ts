@@ -6,14 +6,14 @@ import { bytesEqual } from '../../src/core/bytes.ts';
 import { ConsensusDriver, type ConsensusDriverOptions } from '../../src/core/consensus/consensus-driver.ts';
 import { encodeCommitMessage, encodeProposalMessage } from '../../src/core/consensus/consensus-messages.ts';
 import { proposerIndex } from '../../src/core/consensus/proposer-selection.ts';
-import { VoteType, type ConsensusApp } from '../../src/core/consensus/types.ts';
+import { VoteType } from '../../src/core/consensus/types.ts';
 import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
 import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
 import { duplicateVoteEvidence } from '../../src/core/consensus/vote-set.ts';
 import { nobleEd25519, type Verifier } from '../../src/core/crypto/ed25519.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
-import { CHAIN_ID, hashOf, signVote, testKeys } from './helpers.ts';
+import { CHAIN_ID, fixedSetApp, hashOf, settleClock, signVote, testKeys } from './helpers.ts';
 
 const keys = await testKeys(5);
 const set = makeValidatorSet(keys.slice(0, 4).map((k) => k.validator(10)));
@@ -25,13 +25,7 @@ function driver(extra: Partial<ConsensusDriverOptions> = {}) {
   const verifier: Verifier = { verify: (k, m, s) => (verified++, nobleEd25519.verify(k, m, s)) };
   const broadcasts: number[] = [];
   const evidence: unknown[] = [];
-  const app: ConsensusApp = {
-    validatorSet: () => set,
-    proposeBlock: async () => new Uint8Array([9]),
-    validateBlock: async () => true,
-    blockHash: (b) => hashOf(b[0] ?? 0),
-    commitBlock: async () => undefined,
-  };
+  const app = fixedSetApp(set);
   const me = set.validators.findIndex((_, i) => i !== proposerIndex(set, 0));
   const d = new ConsensusDriver({
     chainId: CHAIN_ID, app, signer: signerAt(me), verifier, clock,
@@ -40,12 +34,7 @@ function driver(extra: Partial<ConsensusDriverOptions> = {}) {
     ...extra,
   });
   d.start(0);
-  const settle = async () => {
-    for (let i = 0; i < 10; i++) {
-      while (clock.peek() === clock.now()) clock.runNext();
-      await new Promise((r) => setImmediate(r));
-    }
-  };
+  const settle = () => settleClock(clock);
   return { d, settle, broadcasts, evidence, verified: () => verified };
 }
 

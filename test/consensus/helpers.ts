@@ -2,7 +2,7 @@
 import { nobleEd25519, type Signer } from '../../src/core/crypto/ed25519.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { voteSignBytes } from '../../src/core/consensus/sign-bytes.ts';
-import type { Hash, Validator, Vote, VoteType } from '../../src/core/consensus/types.ts';
+import type { ConsensusApp, Hash, Validator, ValidatorSet, Vote, VoteType } from '../../src/core/consensus/types.ts';
 
 export const CHAIN_ID = 'aegis-test';
 
@@ -50,3 +50,22 @@ export const hashOf = (n: number): Uint8Array => {
   new DataView(h.buffer).setUint32(28, n + 1);
   return h;
 };
+
+/** Runs a virtual clock's due timers and lets async work (signing, verifying) finish, a few times over. */
+export async function settleClock(clock: { now(): number; peek(): number | undefined; runNext(): void }, passes = 20): Promise<void> {
+  for (let i = 0; i < passes; i++) {
+    while (clock.peek() === clock.now()) clock.runNext();
+    await new Promise((r) => setImmediate(r));
+  }
+}
+
+/** An application over a fixed set whose every block is valid and whose block hash is hashOf(first byte). */
+export function fixedSetApp(set: ValidatorSet): ConsensusApp {
+  return {
+    validatorSet: () => set,
+    proposeBlock: async () => new Uint8Array([9]),
+    validateBlock: async () => true,
+    blockHash: (b) => hashOf(b[0] ?? 0),
+    commitBlock: async () => undefined,
+  };
+}

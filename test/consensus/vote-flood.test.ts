@@ -9,14 +9,14 @@ import { encodeProposalMessage } from '../../src/core/consensus/consensus-messag
 import { proposerIndex } from '../../src/core/consensus/proposer-selection.ts';
 import { proposalSignBytes } from '../../src/core/consensus/sign-bytes.ts';
 import { Tendermint } from '../../src/core/consensus/tendermint.ts';
-import { VoteType, type ConsensusApp, type Proposal } from '../../src/core/consensus/types.ts';
+import { VoteType, type Proposal } from '../../src/core/consensus/types.ts';
 import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
 import { decodeVote, encodeVote } from '../../src/core/consensus/vote-codec.ts';
 import { MAX_TARGETS_PER_VALIDATOR, NIL, VoteSet, voteKey } from '../../src/core/consensus/vote-set.ts';
 import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
-import { CHAIN_ID, hashOf, signVote, testKeys } from './helpers.ts';
+import { CHAIN_ID, fixedSetApp, hashOf, settleClock, signVote, testKeys } from './helpers.ts';
 
 const keys = await testKeys(4);
 const set = makeValidatorSet(keys.map((k) => k.validator(10)));
@@ -76,23 +76,12 @@ describe('more conflicting votes than the cap', () => {
     const others = [0, 1, 2, 3].filter((i) => i !== me);
     const clock = new VirtualClock(0);
     const sent: { type: number; body: Uint8Array }[] = [];
-    const app: ConsensusApp = {
-      validatorSet: () => set,
-      proposeBlock: async () => new Uint8Array([9]),
-      validateBlock: async () => true,
-      blockHash: (b) => hashOf(b[0] ?? 0),
-      commitBlock: async () => undefined,
-    };
+    const app = fixedSetApp(set);
     const d = new ConsensusDriver({
       chainId: CHAIN_ID, app, signer: signerAt(me), verifier: nobleEd25519, clock,
       transport: { broadcast: (type, body) => void sent.push({ type, body }), send: () => undefined },
     });
-    const settle = async () => {
-      for (let i = 0; i < 20; i++) {
-        while (clock.peek() === clock.now()) clock.runNext();
-        await new Promise((r) => setImmediate(r));
-      }
-    };
+    const settle = () => settleClock(clock);
     d.start(0);
     const block = new Uint8Array([1]);
     const signature = await signerAt(p0).sign(proposalSignBytes(CHAIN_ID, 0, 0, -1, v));

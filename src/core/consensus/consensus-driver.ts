@@ -259,6 +259,10 @@ export class ConsensusDriver {
     return false;
   }
 
+  private voteCheck(v: Vote): SignatureCheck {
+    return { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature };
+  }
+
   private fresh(key: string): boolean {
     if (this.seen.has(key) || this.inFlight.has(key)) {
       this.count('replayed');
@@ -281,7 +285,7 @@ export class ConsensusDriver {
     const key = `v${bytesToHex(body)}`;
     if (!this.fresh(key)) return;
     this.enqueue({
-      check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
+      check: this.voteCheck(v),
       key,
       height: v.height,
       deliver: () => this.deliverVote(v, key),
@@ -296,7 +300,7 @@ export class ConsensusDriver {
     const key = `v${bytesToHex(encodeVote(v))}`;
     if (!this.fresh(key)) return;
     this.enqueue({
-      check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
+      check: this.voteCheck(v),
       key,
       height: -1,
       deliver: () => {
@@ -352,7 +356,7 @@ export class ConsensusDriver {
     let okCount = 0;
     for (const v of [a, b])
       this.enqueue({
-        check: { publicKey: v.validator, message: voteSignBytesOf(this.o.chainId, v), signature: v.signature },
+        check: this.voteCheck(v),
         key: v === a ? key : `${key}/b`,
         height: -1,
         deliver: () => {

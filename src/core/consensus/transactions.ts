@@ -16,6 +16,7 @@ import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES, type Signer, type Verifier } from '../crypto/ed25519.ts';
 import { domainTag, sha256 } from '../crypto/hash.ts';
 import type { Result } from '../result.ts';
+import { readParams, writeParams } from '../secagg/messages.ts';
 import { validateParams as validateSecAggParams, type SecAggParams } from '../secagg/params.ts';
 import type { Hash } from './types.ts';
 
@@ -50,28 +51,9 @@ const KIND_CODE: Record<TxPayload['kind'], TxKind> = {
   unjail: TxKind.Unjail,
 };
 
-/** SecAgg parameters in a fixed order (clipping_range as IEEE-754 binary64; validateParams rejects NaN/∞/≤0). */
-export function writeRoundParams(w: ByteWriter, p: SecAggParams): void {
-  w.u32(p.dimension).f64(p.clipping_range).u64(p.quantization_range).u64(p.modulus_range);
-  w.u16(p.num_shares).u16(p.reconstruction_threshold).u32(p.min_contributors).u32(p.timeout).u16(p.complete_graph_max);
-}
-
-export function readRoundParams(r: ByteReader): SecAggParams {
-  const p: SecAggParams = {
-    dimension: r.u32('dimension'),
-    clipping_range: r.f64('clipping_range'),
-    quantization_range: r.u64('quantization_range'),
-    modulus_range: r.u64('modulus_range'),
-    num_shares: r.u16('num_shares'),
-    reconstruction_threshold: r.u16('reconstruction_threshold'),
-    min_contributors: r.u32('min_contributors'),
-    timeout: r.u32('timeout'),
-    complete_graph_max: r.u16('complete_graph_max'),
-  };
-  const v = validateSecAggParams(p);
-  if (!v.ok) throw new DecodeError(v.error);
-  return p;
-}
+/** A round's SecAgg parameters: the secure-aggregation messages' encoding (one codec for both). */
+export const writeRoundParams = writeParams;
+export const readRoundParams = readParams;
 
 function positiveAmount(v: number, what: string): void {
   if (!Number.isSafeInteger(v) || v <= 0) throw new Error(`"${what}" must be a positive safe integer`);

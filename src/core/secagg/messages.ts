@@ -2,7 +2,7 @@
 // Every body starts with the 16-byte round id. The envelope around a body is signed by its sender's
 // identity key, so the collected envelopes form a transcript that anyone can check.
 import { utf8Decode, utf8ToBytes } from '../bytes.ts';
-import { ByteReader, ByteWriter, safeDecode } from '../codec/index.ts';
+import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
 import type { Result } from '../result.ts';
 import { validateParams, type SecAggParams } from './params.ts';
 
@@ -92,12 +92,16 @@ export interface RoundResultBody {
 
 // ---- encoding ------------------------------------------------------------------------------
 
-function writeParams(w: ByteWriter, p: SecAggParams): void {
+/**
+ * SecAgg parameters in a fixed order (clipping_range as IEEE-754 binary64; validateParams rejects
+ * NaN/∞/≤0). Also the encoding of a round's parameters in consensus transactions and state.
+ */
+export function writeParams(w: ByteWriter, p: SecAggParams): void {
   w.u32(p.dimension).f64(p.clipping_range).u64(p.quantization_range).u64(p.modulus_range);
   w.u16(p.num_shares).u16(p.reconstruction_threshold).u32(p.min_contributors).u32(p.timeout).u16(p.complete_graph_max);
 }
 
-function readParams(r: ByteReader): SecAggParams {
+export function readParams(r: ByteReader): SecAggParams {
   const p: SecAggParams = {
     dimension: r.u32('dimension'),
     clipping_range: r.f64('clipping_range'),
@@ -110,7 +114,7 @@ function readParams(r: ByteReader): SecAggParams {
     complete_graph_max: r.u16('complete_graph_max'),
   };
   const v = validateParams(p);
-  if (!v.ok) throw new Error(v.error);
+  if (!v.ok) throw new DecodeError(v.error);
   return p;
 }
 
