@@ -174,7 +174,12 @@ export class ChainRoundService {
     const payload: TxPayload = { kind: 'open-round', roundId, deadlineHeight: chain.height + 1 + blocks, params };
     const t = this.track(roundId);
     this.o.secagg.announceChainRound(roundId);
-    await this.o.consensus.submit(payload);
+    try {
+      await this.o.consensus.submit(payload);
+    } catch (e) {
+      this.tracked.delete(t.view.roundId);
+      throw e;
+    }
     this.changed();
     return t.view.roundId;
   }
