@@ -1,12 +1,14 @@
 // The driver's handling of untrusted input beyond malformed bytes: a replayed commit is verified
 // once, kept future-height messages are bounded in bytes (they are kept before any signature check),
-// and evidence about keys that are no validator is neither passed on nor forwarded.
+// evidence about keys that are no validator is neither passed on nor forwarded, and the engine parks
+// a bounded number of bytes of blocks for rounds ahead.
 import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/core/bytes.ts';
 import { ConsensusDriver, type ConsensusDriverOptions } from '../../src/core/consensus/consensus-driver.ts';
 import { encodeCommitMessage, encodeProposalMessage } from '../../src/core/consensus/consensus-messages.ts';
 import { proposerIndex } from '../../src/core/consensus/proposer-selection.ts';
-import { VoteType } from '../../src/core/consensus/types.ts';
+import { MAX_BLOCK_BYTES_AHEAD, MAX_ROUNDS_AHEAD, Tendermint } from '../../src/core/consensus/tendermint.ts';
+import { VoteType, type Proposal } from '../../src/core/consensus/types.ts';
 import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
 import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
 import { duplicateVoteEvidence } from '../../src/core/consensus/vote-set.ts';
@@ -80,5 +82,27 @@ describe('driver: untrusted input', () => {
     expect(evidence).toHaveLength(1);
     expect(broadcasts.filter((t) => t === MessageType.ConsensusEvidence)).toHaveLength(1);
     d.stop();
+  });
+});
+
+describe('engine: blocks parked for rounds ahead', () => {
+  it('keeps at most MAX_BLOCK_BYTES_AHEAD of them; the current round still takes its proposal', () => {
+    const self = set.validators.findIndex((_, i) => i !== proposerIndex(set, 0));
+    const m = new Tendermint(signerAt(self).publicKey);
+    m.startHeight(0, set);
+    const big = new Uint8Array(4 * 1024 * 1024);
+    const statuses: string[] = [];
+    let n = 0;
+    for (let round = 1; round <= MAX_ROUNDS_AHEAD; round++) {
+      const proposer = set.validators[proposerIndex(set, round)]!.publicKey;
+      for (let k = 0; k < 4; k++, n++) {
+        const p: Proposal = { height: 0, round, polRound: -1, blockHash: hashOf(1000 + n), proposer, signature: new Uint8Array(64) };
+        statuses.push(m.onProposal(p, big, hashOf(1000 + n)));
+      }
+    }
+    expect(statuses.filter((s) => s === 'added')).toHaveLength(MAX_BLOCK_BYTES_AHEAD / big.length);
+    expect(statuses.filter((s) => s === 'round-too-far').length).toBeGreaterThan(200);
+    const p0: Proposal = { height: 0, round: 0, polRound: -1, blockHash: hashOf(1), proposer: set.validators[proposerIndex(set, 0)]!.publicKey, signature: new Uint8Array(64) };
+    expect(m.onProposal(p0, big, hashOf(1))).toBe('added');
   });
 });

@@ -327,7 +327,7 @@ export class ConsensusDriver {
       check: { publicKey: p.proposer, message: proposalSignBytesOf(this.o.chainId, p), signature: p.signature },
       key,
       height: p.height,
-      deliver: () => this.deliverProposal(p, block),
+      deliver: () => this.deliverProposal(p, block, key),
     });
   }
 
@@ -443,7 +443,7 @@ export class ConsensusDriver {
     }
   }
 
-  private deliverProposal(p: Proposal, block: Uint8Array): void {
+  private deliverProposal(p: Proposal, block: Uint8Array, key: string): void {
     let hash: Uint8Array;
     try {
       hash = this.o.app.blockHash(block);
@@ -452,6 +452,7 @@ export class ConsensusDriver {
     }
     const s = this.machine.onProposal(p, block, hash);
     if (s === 'hash-mismatch' || s === 'not-proposer' || s === 'round-too-far') this.count(s);
+    if (s === 'round-too-far') this.seen.delete(key); // the proposer's re-send must count later
   }
 
   private acceptEvidence(e: DuplicateVoteEvidence, key: string): void {

@@ -52,6 +52,12 @@ export type Step = 'propose' | 'prevote' | 'precommit';
 export const MAX_ROUNDS_AHEAD = 64;
 /** Distinct blocks kept per round from its proposer (a faulty proposer may send several). */
 const MAX_BLOCKS_PER_ROUND = 4;
+/**
+ * Bytes of blocks kept for rounds ahead of the current one. A faulty validator is proposer of many of
+ * the next MAX_ROUNDS_AHEAD rounds and could otherwise park 4 blocks of up to 4 MiB in each (hundreds
+ * of MiB in a tab); a correct proposer's block for a round this node has not reached is re-sent.
+ */
+export const MAX_BLOCK_BYTES_AHEAD = 16 * 1024 * 1024;
 
 export type EngineOutput =
   | { kind: 'request-value'; height: number; round: number }
@@ -184,6 +190,7 @@ export class Tendermint {
     let inRound = this.blocks.get(p.round);
     if (inRound === undefined) this.blocks.set(p.round, (inRound = new Map()));
     if (inRound.has(key) || inRound.size >= MAX_BLOCKS_PER_ROUND) return 'duplicate';
+    if (p.round > this.r && this.blockBytesAhead() + block.length > MAX_BLOCK_BYTES_AHEAD) return 'round-too-far';
     const value: Value = { block, hash: p.blockHash, key };
     inRound.set(key, value);
     const freshRound = p.polRound === -1 ? p.round : undefined;
@@ -319,6 +326,12 @@ export class Tendermint {
     } else {
       this.timeout('propose', round); // l.19
     }
+  }
+
+  private blockBytesAhead(): number {
+    let bytes = 0;
+    for (const [round, inRound] of this.blocks) if (round > this.r) for (const v of inRound.values()) bytes += v.block.length;
+    return bytes;
   }
 
   private proposedAtHeight(key: VoteKey): boolean {
