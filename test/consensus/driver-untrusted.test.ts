@@ -11,6 +11,7 @@ import { MAX_BLOCK_BYTES_AHEAD, MAX_ROUNDS_AHEAD, Tendermint } from '../../src/c
 import { VoteType, type Proposal } from '../../src/core/consensus/types.ts';
 import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
 import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
+import { proposalSignBytes } from '../../src/core/consensus/sign-bytes.ts';
 import { duplicateVoteEvidence } from '../../src/core/consensus/vote-set.ts';
 import { nobleEd25519, type Verifier } from '../../src/core/crypto/ed25519.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
@@ -104,5 +105,21 @@ describe('engine: blocks parked for rounds ahead', () => {
     expect(statuses.filter((s) => s === 'round-too-far').length).toBeGreaterThan(200);
     const p0: Proposal = { height: 0, round: 0, polRound: -1, blockHash: hashOf(1), proposer: set.validators[proposerIndex(set, 0)]!.publicKey, signature: new Uint8Array(64) };
     expect(m.onProposal(p0, big, hashOf(1))).toBe('added');
+  });
+});
+
+describe('driver: a proposal copied onto other block bytes', () => {
+  it('is dropped before its signature is checked and does not get the genuine proposal dropped as a replay', async () => {
+    const { d, settle, verified } = driver();
+    const p0 = proposerIndex(set, 0);
+    const signature = await signerAt(p0).sign(proposalSignBytes(CHAIN_ID, 0, 0, -1, hashOf(1)));
+    const proposal: Proposal = { height: 0, round: 0, polRound: -1, blockHash: hashOf(1), proposer: signerAt(p0).publicKey, signature };
+    d.receive('mallory', MessageType.ConsensusProposal, encodeProposalMessage({ proposal, block: new Uint8Array([2]) }));
+    d.receive('p0', MessageType.ConsensusProposal, encodeProposalMessage({ proposal, block: new Uint8Array([1]) }));
+    await settle();
+    expect(Object.fromEntries(d.counters)).toMatchObject({ 'hash-mismatch': 1, verified: 1 });
+    expect(d.counters.get('replayed')).toBeUndefined();
+    expect(verified()).toBe(1);
+    d.stop();
   });
 });

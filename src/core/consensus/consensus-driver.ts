@@ -321,13 +321,22 @@ export class ConsensusDriver {
     const set = this.machine.validatorSet;
     if (set === null || p.round > this.machine.round + 64) return this.count('round-too-far');
     if (!bytesEqual(proposerOf(set, p.round).publicKey, p.proposer)) return this.count('not-proposer');
+    // The signature covers the block hash, not the bytes: check the bytes before the replay key is
+    // taken, or a copy with other bytes arriving first would get the genuine proposal dropped as a replay.
+    let hash: Uint8Array;
+    try {
+      hash = this.o.app.blockHash(block);
+    } catch {
+      return this.count('malformed');
+    }
+    if (!bytesEqual(hash, p.blockHash)) return this.count('hash-mismatch');
     const key = `p${bytesToHex(p.signature)}${bytesToHex(p.blockHash)}/${p.round}/${p.polRound}`;
     if (!this.fresh(key)) return;
     this.enqueue({
       check: { publicKey: p.proposer, message: proposalSignBytesOf(this.o.chainId, p), signature: p.signature },
       key,
       height: p.height,
-      deliver: () => this.deliverProposal(p, block, key),
+      deliver: () => this.deliverProposal(p, block, hash, key),
     });
   }
 
@@ -443,13 +452,7 @@ export class ConsensusDriver {
     }
   }
 
-  private deliverProposal(p: Proposal, block: Uint8Array, key: string): void {
-    let hash: Uint8Array;
-    try {
-      hash = this.o.app.blockHash(block);
-    } catch {
-      return this.count('malformed');
-    }
+  private deliverProposal(p: Proposal, block: Uint8Array, hash: Uint8Array, key: string): void {
     const s = this.machine.onProposal(p, block, hash);
     if (s === 'hash-mismatch' || s === 'not-proposer' || s === 'round-too-far') this.count(s);
     if (s === 'round-too-far') this.seen.delete(key); // the proposer's re-send must count later
