@@ -53,6 +53,7 @@ import {
 } from '../core/consensus/chain-messages.ts';
 import { ConsensusDriver, type BatchVerifier, type ConsensusTransport } from '../core/consensus/consensus-driver.ts';
 import { decodeBlock } from '../core/consensus/block.ts';
+import { offenceKey } from '../core/consensus/evidence.ts';
 import { decodeGenesis, encodeGenesis, genesisHash, makeGenesis, DEFAULT_PARAMS, type ConsensusParams, type Genesis } from '../core/consensus/genesis.ts';
 import { syncFromCertificates, type CertifiedSnapshot, type SetChangeCertificate } from '../core/consensus/light-client.ts';
 import { proposerOf } from '../core/consensus/proposer-selection.ts';
@@ -168,6 +169,8 @@ export class ConsensusService {
   private readonly evidence: EvidenceRecord[] = [];
   /** This node's transactions not yet committed, by nonce (re-gossiped until they are). */
   private readonly ownTxs = new Map<number, Uint8Array>();
+  /** Evidence this node submitted (from its audit log), by offence key: re-gossiped until committed. */
+  private readonly ownEvidence = new Map<string, Evidence>();
   private nextNonce = 0;
   /** Messages of this service refused, by reason. */
   readonly refused: Record<string, number> = {};
@@ -212,6 +215,7 @@ export class ConsensusService {
     this.startedAtMs = Math.floor(this.node.clock.now());
     this.every(this.o.helloIntervalMs ?? 3000, () => this.sendHello());
     this.every(TX_REGOSSIP_MS, () => this.regossipOwnTxs());
+    this.every(TX_REGOSSIP_MS, () => this.regossipOwnEvidence());
     const loaded = await this.store.load();
     if (loaded.ok && loaded.value !== null) {
       const l = loaded.value;
@@ -417,6 +421,7 @@ export class ConsensusService {
     this.chain = null;
     this.wroteGenesis = false;
     this.ownTxs.clear();
+    this.ownEvidence.clear();
     this.nextNonce = 0;
     this.commits.length = 0;
     this.evidence.length = 0;
@@ -648,9 +653,17 @@ export class ConsensusService {
 
   /** Split-view evidence from the audit log: checked, pooled, gossiped until a block carries it. */
   async submitEvidence(e: SplitViewEvidence): Promise<boolean> {
-    return this.submitEvidenceInternal(e, true);
+    const pooled = await this.submitEvidenceInternal(e, true);
+    if (pooled) this.ownEvidence.set(offenceKey(e), e);
+    return pooled;
   }
 
+  /**
+   * Only this node's own submissions are broadcast, and only when new to its pool. Evidence from a
+   * peer is not re-broadcast: the overlay already floods that envelope to every node, and a
+   * re-broadcast is a new envelope, so echoing each copy multiplied the copies on every hop (an
+   * exponential storm that blocked every tab's main thread).
+   */
   private async submitEvidenceInternal(e: Evidence, gossip: boolean): Promise<boolean> {
     if (this.chain === null) return false;
     const r = await this.chain.submitEvidence(e);
@@ -658,9 +671,19 @@ export class ConsensusService {
       if (!r.error.startsWith('evidence already')) this.count(r.error.split(':')[0] ?? r.error);
       return false;
     }
-    if (gossip || e.kind === 'split-view') void this.node.broadcast(MessageType.ChainEvidence, encodeEvidenceMessage(e));
+    if (gossip) void this.node.broadcast(MessageType.ChainEvidence, encodeEvidenceMessage(e));
     this.changed();
     return true;
+  }
+
+  /** Peers that joined or missed it get our evidence again, until a block carries it or it is dropped. */
+  private regossipOwnEvidence(): void {
+    const chain = this.chain;
+    if (chain === null) return;
+    for (const [key, e] of this.ownEvidence) {
+      if (!chain.hasPendingEvidence(key)) this.ownEvidence.delete(key);
+      else void this.node.broadcast(MessageType.ChainEvidence, encodeEvidenceMessage(e));
+    }
   }
 
   /** The chain rounds' transcript check (chain.ts `checkAggregation`), for every chain this service runs. */

@@ -34,7 +34,7 @@ import {
   type BlockHeader,
 } from './block.ts';
 import { BlockStore, type BlockPersistence } from './block-store.ts';
-import { encodeEvidence, ledgerSplitViewChecker, offenceKey, verifyEvidence, type SplitViewChecker } from './evidence.ts';
+import { encodeEvidence, ledgerSplitViewChecker, memoisedSplitViewChecker, offenceKey, offender, verifyEvidence, type SplitViewChecker } from './evidence.ts';
 import { genesisHash, type Genesis } from './genesis.ts';
 import type { CertifiedSnapshot, SetChangeCertificate } from './light-client.ts';
 import { proposerOf } from './proposer-selection.ts';
@@ -108,7 +108,7 @@ export class Chain implements ConsensusApp {
 
   constructor(private readonly opts: ChainOptions, start?: { state: AppState; header: BlockHeader; qc: QuorumCertificate; certificates: readonly SetChangeCertificate[] }) {
     const p = opts.genesis.params;
-    this.splitView = opts.splitView ?? ledgerSplitViewChecker(opts.verifier);
+    this.splitView = memoisedSplitViewChecker(opts.splitView ?? ledgerSplitViewChecker(opts.verifier));
     this.store = new BlockStore(p.blockWindow, opts.persistence);
     if (start === undefined) {
       this.stateNow = genesisState(opts.genesis);
@@ -192,16 +192,29 @@ export class Chain implements ConsensusApp {
     };
   }
 
-  /** Adds evidence (from the engine or a peer) after checking it; gossip it on `ok`. */
+  /**
+   * Adds evidence (from the engine or a peer) after checking it; gossip it on `ok`, which only new
+   * evidence gets: a copy of pooled evidence is 'evidence already pooled', so a node that re-gossips
+   * what it pools does not echo every copy back (each echo is a fresh envelope gossip cannot
+   * de-duplicate: one copy per peer per hop, exponentially). Evidence against a node that is no
+   * validator candidate is refused before any signature check: no block could apply it (a
+   * duplicate vote's signer is checked against its height's set instead).
+   */
   async submitEvidence(e: Evidence): Promise<Result<string>> {
     const key = offenceKey(e);
-    if (this.evidencePool.has(key)) return ok(key);
+    if (this.evidencePool.has(key)) return err('evidence already pooled');
     if (this.stateNow.offences.has(key)) return this.fail('evidence already punished');
+    if (e.kind === 'split-view' && !this.stateNow.candidates.has(bytesToHex(offender(e)))) return this.fail('evidence offender: not a validator candidate');
     if (this.evidencePool.size >= (this.opts.maxPoolItems ?? DEFAULT_POOL)) return this.fail('evidence pool full');
     const v = await verifyEvidence(e, this.evidenceContext(this.stateNow.height + 1));
     if (!v.ok) return this.fail(`evidence invalid: ${v.error}`);
     this.evidencePool.set(key, e);
     return ok(key);
+  }
+
+  /** Whether evidence with this offenceKey waits in the pool (neither committed nor dropped). */
+  hasPendingEvidence(key: string): boolean {
+    return this.evidencePool.has(key);
   }
 
   /** Adds an aggregation result for this node to propose (it is the round's aggregator). */

@@ -36,6 +36,26 @@ export function ledgerSplitViewChecker(verifier: Verifier): SplitViewChecker {
   };
 }
 
+/**
+ * A checker that remembers the evidence it accepted (by offenceKey, at most `max`), so pooled
+ * evidence is judged once rather than again in every proposal and every validation of a block
+ * carrying it. A split-view verdict depends on the bytes alone, never on the height; refusals are
+ * not remembered (a throwing or async checker may do better next time).
+ */
+export function memoisedSplitViewChecker(checker: SplitViewChecker, max = 256): SplitViewChecker {
+  const accepted = new Set<string>();
+  return async (e) => {
+    const key = offenceKey(e);
+    if (accepted.has(key)) return true;
+    const good = await checker(e);
+    if (good) {
+      if (accepted.size >= max) accepted.delete(accepted.values().next().value as string);
+      accepted.add(key);
+    }
+    return good;
+  };
+}
+
 export function writeEvidence(w: ByteWriter, e: Evidence): void {
   if (e.kind === 'duplicate-vote') {
     w.u8(EvidenceKind.DuplicateVote);
