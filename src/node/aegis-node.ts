@@ -221,6 +221,14 @@ export class AegisNode {
     return this.originate(type, body, key);
   }
 
+  /**
+   * The identity key, for objects signed outside an envelope under their own domain tag (a
+   * masked input's statement, secagg/masked-chunks.ts).
+   */
+  get identitySigner(): Signer {
+    return this.opts.signer;
+  }
+
   /** Sign an envelope without sending it (tests and developer tools build tampered copies from it). */
   seal(type: number, body: Uint8Array, recipient?: Uint8Array): Promise<Envelope> {
     return sealEnvelope(

@@ -23,8 +23,12 @@
 // 4. Vote. The chain calls `checkAggregation` for every result in a proposal; the answer is the same
 //    check against the transcript kept for the result's root (memoised per result). No transcript,
 //    or a mismatch: the validator refuses the block (prevotes nil) and the next round's proposer
-//    gets its turn. A transcript over MAX_CLAIM_TRANSCRIPT_BYTES is not shipped and, for now, such a
-//    result is refused: the sampled-coordinates check chain.ts documents is not implemented yet.
+//    gets its turn. A transcript over the ship limit (MAX_CLAIM_TRANSCRIPT_BYTES) goes the sampled
+//    way instead: the claim (type 47, sampled-claim.ts) carries the light transcript (every key,
+//    share and signature, each masked vector replaced by its sender's signed chunk root) and each
+//    contributor's openings of the chunks sampled from the transcript root and the round's opened
+//    height (secagg/chunk-sampling.ts); validators check everything but the sum fully and the sum on
+//    the sampled coordinates (recomputeSampled). README "Consensus" says what that proves.
 // 5. Receipt. When the block with the result commits, each contributor builds its receipt — the
 //    block's QC and the path of its commitment under the transcript root — checks it
 //    (ledger/receipt-check.ts) and hands it to the audit log. Reputation moves by the chain's rules.
@@ -32,6 +36,11 @@ import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
 import type { CommitInfo } from '../core/consensus/chain.ts';
 import { decodeBlock, encodeResult, type AggregationResult } from '../core/consensus/block.ts';
 import { decodeRoundClaim, encodeRoundClaim, MAX_CLAIM_TRANSCRIPT_BYTES } from '../core/consensus/round-claim.ts';
+import { decodeSampledClaim, encodeSampledClaim, type SampledClaim } from '../core/consensus/sampled-claim.ts';
+import { DEFAULT_SAMPLED_CHUNKS, openChunks, sampleChunkIndices } from '../core/secagg/chunk-sampling.ts';
+import { maskedInputParts } from '../core/secagg/contribution-commitment.ts';
+import { lightTranscript } from '../core/secagg/light-transcript.ts';
+import { chunkCount, chunkWords } from '../core/secagg/masked-chunks.ts';
 import { decodeTxMessage } from '../core/consensus/chain-messages.ts';
 import { decodeTransaction, type TxPayload } from '../core/consensus/transactions.ts';
 import { sha256 } from '../core/crypto/hash.ts';
@@ -43,12 +52,12 @@ import { checkReceipt } from '../core/ledger/receipt-check.ts';
 import type { ReceiptQcCheck } from '../core/ledger/verify.ts';
 import { verifyQuorumCertificate } from '../core/consensus/qc.ts';
 import type { Envelope } from '../core/net/envelope.ts';
-import { MessageType } from '../core/net/message-types.ts';
+import { MessageType, messageTypes } from '../core/net/message-types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { ROUND_ID_BYTES } from '../core/secagg/messages.ts';
 import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
-import { recomputeFromTranscript, type RecomputeDeps } from '../core/secagg/transcript.ts';
-import { commitTranscript, contributorInclusion, type TranscriptCommitment } from '../core/secagg/transcript-root.ts';
+import { recomputeFromTranscript, recomputeSampled, type ChunkOpening, type RecomputeDeps } from '../core/secagg/transcript.ts';
+import { commitLightTranscript, commitTranscript, contributorInclusion, type TranscriptCommitment } from '../core/secagg/transcript-root.ts';
 import type { AegisNode } from './aegis-node.ts';
 import type { ConsensusService } from './consensus-service.ts';
 import type { Aggregated, SecAggService } from './secagg-service.ts';
@@ -94,6 +103,10 @@ export interface ChainRoundsOptions {
   recordReceipt?: RecordReceipt;
   /** Deadline of rounds this node opens, in blocks after the current height. */
   deadlineBlocks?: number;
+  /** Transcripts larger than this (bytes, with the result) go the sampled way; default MAX_CLAIM_TRANSCRIPT_BYTES. */
+  maxShipBytes?: number;
+  /** Chunks sampled per contributor in the sampled check (a protocol constant: tests only). */
+  sampledChunks?: number;
 }
 
 interface Tracked {
@@ -113,8 +126,8 @@ const idsEqual = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean =
 
 export class ChainRoundService {
   private readonly tracked = new Map<string, Tracked>();
-  /** Checked transcripts by hex root (a claim's, or this aggregator's own). */
-  private readonly transcripts = new Map<string, { tc: TranscriptCommitment; envelopes: readonly Uint8Array[] }>();
+  /** Checked transcripts by hex root (a claim's, or this aggregator's own): the envelopes, or a sampled claim. */
+  private readonly transcripts = new Map<string, { tc: TranscriptCommitment; envelopes: readonly Uint8Array[] | null; sampled: SampledClaim | null }>();
   /** checkAggregation verdicts by hash of the encoded result (a block is validated more than once). */
   private readonly verdicts = new Map<string, Promise<Result<true>>>();
   private readonly listeners = new Set<() => void>();
@@ -130,6 +143,7 @@ export class ChainRoundService {
     o.consensus.hooks.commit.push((c) => this.onCommit(c));
     o.secagg.onAggregated((a) => o.node.schedule(() => this.onAggregated(a)));
     o.node.onMessage(MessageType.ChainRoundClaim, (env) => o.node.schedule(() => this.onClaim(env)));
+    o.node.onMessage(MessageType.ChainRoundSampledClaim, (env) => o.node.schedule(() => this.onSampledClaim(env)));
   }
 
   private onTransaction(body: Uint8Array): void {
@@ -303,21 +317,51 @@ export class ChainRoundService {
       contributors: a.result.contributors.map(hexToBytes),
       dropouts: a.result.dropped.map(hexToBytes),
     };
-    this.keepTranscript(tc.value, a.transcript);
+    this.keepTranscript(tc.value, a.transcript, null);
     // Our own claim needs no recomputation (a tampering node vouches for its own claim, too).
     this.remember(result, Promise.resolve(ok(true)));
     const chain = this.o.consensus.chainApp;
     const pooled = chain?.submitResult(result);
     if (pooled && !pooled.ok) this.refuse(`own result: ${pooled.error}`);
     const size = a.transcript.reduce((n, e) => n + e.length, 0);
-    const ship = size + encodeResult(result).length <= MAX_CLAIM_TRANSCRIPT_BYTES ? a.transcript : [];
-    Object.assign(t.view, { status: 'claimed', claimChecked: true, claimDetail: ship.length > 0 ? 'claimed: result and transcript sent to validators' : 'claimed without transcript (too large to ship)' });
+    if (size + encodeResult(result).length <= (this.o.maxShipBytes ?? MAX_CLAIM_TRANSCRIPT_BYTES)) {
+      Object.assign(t.view, { status: 'claimed', claimChecked: true, claimDetail: 'claimed: result and transcript sent to validators' });
+      this.changed();
+      return void (await this.o.node.broadcast(MessageType.ChainRoundClaim, encodeRoundClaim({ result, transcript: a.transcript })));
+    }
+    const claim = this.sampledClaim(result, a.transcript, tc.value);
+    const bytes = claim.ok ? encodeSampledClaim(claim.value) : null;
+    const limit = (messageTypes.get(MessageType.ChainRoundSampledClaim) as { maxBodyBytes: number }).maxBodyBytes;
+    if (bytes === null || bytes.length > limit) {
+      Object.assign(t.view, { status: 'claimed', claimChecked: true, claimDetail: `claimed, but no sampled claim could be sent: ${claim.ok ? `${bytes?.length} bytes` : claim.error}` });
+      return this.refuse('own sampled claim not sendable');
+    }
+    Object.assign(t.view, { status: 'claimed', claimChecked: true, claimDetail: `claimed: result, light transcript and ${claim.ok ? claim.value.indices.length : 0} sampled chunks per contributor sent to validators` });
     this.changed();
-    await this.o.node.broadcast(MessageType.ChainRoundClaim, encodeRoundClaim({ result, transcript: ship }));
+    await this.o.node.broadcast(MessageType.ChainRoundSampledClaim, bytes);
   }
 
-  private keepTranscript(tc: TranscriptCommitment, envelopes: readonly Uint8Array[]): void {
-    this.transcripts.set(bytesToHex(tc.root), { tc, envelopes });
+  /** The chunks every validator will check, opened in each contributor's masked vector. */
+  private sampledClaim(result: AggregationResult, transcript: readonly Uint8Array[], tc: TranscriptCommitment): Result<SampledClaim> {
+    const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(result.roundId));
+    if (round === undefined) return err('no such open round on the chain');
+    const light = lightTranscript(transcript);
+    if (!light.ok) return light;
+    const indices = this.sampleIndices(tc.root, round.openedHeight, round.params.dimension);
+    const chunks = new Map<NodeId, ChunkOpening[]>();
+    for (const bytes of transcript) {
+      const p = maskedInputParts(bytes);
+      if (p.ok) chunks.set(nodeIdFromPublicKey(p.value.statement.sender), openChunks(p.value.input.masked, indices));
+    }
+    return ok({ result, light: light.value, indices, chunks });
+  }
+
+  private sampleIndices(root: Hash, openedHeight: number, dimension: number): number[] {
+    return sampleChunkIndices(root, openedHeight, chunkCount(dimension), this.o.sampledChunks ?? DEFAULT_SAMPLED_CHUNKS);
+  }
+
+  private keepTranscript(tc: TranscriptCommitment, envelopes: readonly Uint8Array[] | null, sampled: SampledClaim | null): void {
+    this.transcripts.set(bytesToHex(tc.root), { tc, envelopes, sampled });
     if (this.transcripts.size > MAX_TRANSCRIPTS) {
       const oldest = this.transcripts.keys().next().value;
       if (oldest !== undefined) this.transcripts.delete(oldest);
@@ -358,9 +402,39 @@ export class ChainRoundService {
       Object.assign(t.view, { claimChecked: false, claimDetail: `claim refused: ${v.error}` });
       return this.refuse('claim does not match its transcript');
     }
-    this.keepTranscript(tc.value, transcript);
+    this.keepTranscript(tc.value, transcript, null);
     if (t.view.status === 'open') t.view.status = 'claimed';
     Object.assign(t.view, { claimChecked: true, claimDetail: 'claim recomputed from the transcript: equal' });
+    const pooled = this.o.consensus.chainApp?.submitResult(result);
+    if (pooled && !pooled.ok && !pooled.error.startsWith('result: no such open round')) this.refuse(`pool: ${pooled.error}`);
+    this.changed();
+  }
+
+  /** A sampled claim: the light transcript and the openings of the chunks its root samples. */
+  private async onSampledClaim(env: Envelope): Promise<void> {
+    const d = decodeSampledClaim(env.body);
+    if (!d.ok) return this.refuse('malformed sampled claim');
+    const claim = d.value;
+    const { result } = claim;
+    const t = this.tracked.get(bytesToHex(result.roundId));
+    if (t === undefined || t.aggregator === null) return this.refuse('claim for a round the chain has not opened here');
+    if (nodeIdFromPublicKey(env.sender) !== t.aggregator) return this.refuse('claim not from the round\'s aggregator');
+    if (t.aggregator === this.o.node.id) return;
+    const tc = commitLightTranscript(result.roundId, claim.light);
+    if (!tc.ok || !bytesEqual(tc.value.root, result.transcriptHash)) {
+      Object.assign(t.view, { claimChecked: false, claimDetail: 'sampled claim refused: the light transcript does not hash to the claimed root' });
+      return this.refuse('claim: transcript root differs');
+    }
+    const verdict = this.verifySampled(result, claim, tc.value);
+    this.remember(result, verdict);
+    const v = await verdict;
+    if (!v.ok) {
+      Object.assign(t.view, { claimChecked: false, claimDetail: `sampled claim refused: ${v.error}` });
+      return this.refuse('sampled claim does not check');
+    }
+    this.keepTranscript(tc.value, null, claim);
+    if (t.view.status === 'open') t.view.status = 'claimed';
+    Object.assign(t.view, { claimChecked: true, claimDetail: `claim checked on ${claim.indices.length} sampled chunks (light transcript fully checked): equal` });
     const pooled = this.o.consensus.chainApp?.submitResult(result);
     if (pooled && !pooled.ok && !pooled.error.startsWith('result: no such open round')) this.refuse(`pool: ${pooled.error}`);
     this.changed();
@@ -373,9 +447,36 @@ export class ChainRoundService {
     if (known !== undefined) return known;
     const held = this.transcripts.get(bytesToHex(r.transcriptHash));
     if (held === undefined) return Promise.resolve(err('no transcript for this result\'s root'));
-    const verdict = this.verify(r, held.envelopes, held.tc);
+    const verdict = held.envelopes !== null ? this.verify(r, held.envelopes, held.tc) : this.verifySampled(r, held.sampled as SampledClaim, held.tc);
     this.remember(r, verdict);
     return verdict;
+  }
+
+  /**
+   * The result against a sampled claim: the chunks are the ones the root samples, the light
+   * transcript recomputes (every signature, share and secret) and gives the result's sum on them.
+   */
+  private async verifySampled(r: AggregationResult, claim: SampledClaim, tc: TranscriptCommitment): Promise<Result<true>> {
+    const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(r.roundId));
+    if (round === undefined) return err('no such open round on the chain');
+    if (!bytesEqual(tc.root, r.transcriptHash) || !bytesEqual(tc.roundId, r.roundId)) return err('transcript root differs');
+    const want = this.sampleIndices(tc.root, round.openedHeight, round.params.dimension);
+    if (want.length !== claim.indices.length || want.some((c, i) => c !== claim.indices[i])) return err('the claim opens other chunks than the root samples');
+    const re = await recomputeSampled(claim.light, claim.chunks, claim.indices, this.o.deps);
+    if (!re.ok) return err(`light transcript: ${re.error}`);
+    const x = re.value;
+    if (!bytesEqual(x.roundId, r.roundId)) return err('transcript of another round');
+    if (x.aggregator !== nodeIdFromPublicKey(round.aggregator)) return err('transcript opened by another node than the designated aggregator');
+    if (!paramsEqual(x.params, round.params)) return err('transcript parameters differ from the committed ones');
+    if (!idsEqual(x.contributors.map(hexToBytes), r.contributors)) return err('contributors differ');
+    if (!idsEqual(x.dropped.map(hexToBytes), r.dropouts)) return err('dropouts differ');
+    if (r.sum.length !== x.params.dimension) return err('sum has the wrong dimension');
+    for (let k = 0; k < x.indices.length; k++) {
+      const got = chunkWords(r.sum, x.indices[k] as number);
+      const sum = x.sums[k] as Uint32Array;
+      if (!sum.every((w, i) => w === got[i])) return err(`sum differs on sampled chunk ${x.indices[k]}`);
+    }
+    return ok(true);
   }
 
   private async verify(r: AggregationResult, transcript: readonly Uint8Array[], tc: TranscriptCommitment): Promise<Result<true>> {

@@ -54,7 +54,7 @@ import type { ReceiptQcCheck } from '../core/ledger/verify.ts';
 import type { Envelope } from '../core/net/envelope.ts';
 import { MessageType } from '../core/net/message-types.ts';
 import { err, ok, type Result } from '../core/result.ts';
-import { maskedInputCommitment } from '../core/secagg/contribution-commitment.ts';
+import { maskedInputCommitment, maskedInputParts } from '../core/secagg/contribution-commitment.ts';
 import { commitTranscript, contributorInclusion } from '../core/secagg/transcript-root.ts';
 import type { AegisNode } from './aegis-node.ts';
 import { auditPeer, type AuditReport } from './ledger-audit.ts';
@@ -395,7 +395,10 @@ export class LedgerService {
 
   /** A contribution this node made: `envelope` is the SecAggMaskedInput exactly as signed and sent. */
   recordContribution(roundId: Uint8Array, envelope: Uint8Array): Promise<Result<number>> {
-    const commitment = maskedInputCommitment(roundId, envelope);
+    const parts = maskedInputParts(envelope);
+    if (!parts.ok) return Promise.resolve(err(`masked input: ${parts.error}`));
+    if (!bytesEqual(parts.value.statement.roundId, roundId)) return Promise.resolve(err('masked input of another round'));
+    const commitment = maskedInputCommitment(roundId, parts.value.statement);
     this.contributions.set(bytesToHex(roundId), commitment);
     return this.record({ kind: 'contribution', roundId, commitment });
   }

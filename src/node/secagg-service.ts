@@ -346,6 +346,7 @@ export class SecAggService {
     const { participant, send } = await SecAggParticipant.join(this.node.id, from, m.value.roundId, m.value.params, this.input, {
       ...this.deps,
       random: this.node.random,
+      signer: this.node.identitySigner,
     });
     round.participant = participant;
     round.view.inputPreview = this.input.slice(0, PREVIEW);

@@ -248,10 +248,11 @@ async function roundFrame(setup: SecAggRoundSetup, backends: SecAggBackends) {
   const params: SecAggParams = { ...DEFAULT_PARAMS, dimension: setup.inputs[0]?.length ?? 1, ...setup.params };
   const signer = (i: number): Promise<Signer> => backends.ed25519.signer(rng.fork(`key${i}`).bytes(32));
   const roundId = rng.fork('round').bytes(16);
-  const participantCrypto = (i: number, verifier: Verifier, x25519: X25519Backend = backends.x25519): SecAggCrypto => ({
+  const participantCrypto = (i: number, signer: Signer, verifier: Verifier, x25519: X25519Backend = backends.x25519): SecAggCrypto => ({
     x25519,
     prg: backends.prg,
     verifier,
+    signer,
     random: rng.fork(`p${i}`),
   });
   return { n, rng, params, signer, roundId, participantCrypto };
@@ -391,7 +392,7 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
     let t0 = performance.now();
     silence('advertise');
     await actAll('advertise', Array.from({ length: n }, (_, i) => i), async (i) => {
-      const crypto = participantCrypto(i, sharedVerifier, sharedX25519);
+      const crypto = participantCrypto(i, signers[i] as Signer, sharedVerifier, sharedX25519);
       const { participant, send } = await SecAggParticipant.join(ids[i] as NodeId, aggId, roundId, params, setup.inputs[i] as ArrayLike<number>, crypto);
       participants[i] = participant;
       return send;
@@ -492,7 +493,7 @@ export async function replayParticipant(setup: SecAggRoundSetup, recording: Part
       roundId,
       params,
       setup.inputs[i] as ArrayLike<number>,
-      participantCrypto(i, verifier),
+      participantCrypto(i, self, verifier),
     );
     participant = joined.participant;
     return joined.send;

@@ -10,7 +10,7 @@ import { verifyExportedLog } from '../../src/core/ledger/verify.ts';
 import type { Envelope } from '../../src/core/net/envelope.ts';
 import { sealEnvelope } from '../../src/core/net/envelope.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
-import { maskedInputCommitment } from '../../src/core/secagg/contribution-commitment.ts';
+import { commitmentOfEnvelope, maskedInputBody } from '../secagg/masked-input-fixture.ts';
 import { commitTranscript } from '../../src/core/secagg/transcript-root.ts';
 import { LedgerService, type LedgerNode } from '../../src/node/ledger-service.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
@@ -134,7 +134,7 @@ describe('LedgerService over MemoryLogStorage', () => {
     const others = await Promise.all([2, 3, 4].map((k) => seededSigner(k)));
     const me = await seededSigner(1);
     const masked = async (s: Signer, n: number) =>
-      (await sealEnvelope({ type: MessageType.SecAggMaskedInput, sender: s.publicKey, sequence: n, body: new Uint8Array([n, 1, 2]) }, s)).bytes;
+      (await sealEnvelope({ type: MessageType.SecAggMaskedInput, sender: s.publicKey, sequence: n, body: await maskedInputBody(s, roundId, Uint32Array.of(n, 1, 2)) }, s)).bytes;
     const mine = await masked(me, 2);
     const open = (await sealEnvelope({ type: MessageType.SecAggOpen, sender: others[0]!.publicKey, sequence: 1, body: new Uint8Array(3) }, others[0]!)).bytes;
     const transcript = [open, await masked(others[0]!, 1), mine, await masked(others[1]!, 3), await masked(others[2]!, 4)];
@@ -153,7 +153,7 @@ describe('LedgerService over MemoryLogStorage', () => {
     if (!tc.ok) throw new Error(tc.error);
     // Leaves: the four commitments sorted by node id, then the unmasking material.
     expect(t).toMatchObject({ leafIdx: tc.value.contributors.indexOf(nodeIdFromPublicKey(me.publicKey)), treeSize: 5 });
-    expect(t.commitment).toEqual(maskedInputCommitment(roundId, mine));
+    expect(t.commitment).toEqual(commitmentOfEnvelope(roundId, mine));
     expect(t.root).toEqual(tc.value.root);
     expect(verifyInclusion(t.leafIdx, t.treeSize, leafHash(t.commitment), t.proof, t.root).ok).toBe(true);
 

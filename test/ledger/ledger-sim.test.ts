@@ -140,14 +140,14 @@ describe('audit logs over the simulated overlay', () => {
     });
     await sim.runUntil(() => secagg.every((s) => s.views()[0]?.result), { maxVirtualMs: 60_000 });
     await sim.runFor(100);
-    const { maskedInputCommitment } = await import('../../src/core/secagg/contribution-commitment.ts');
+    const { commitmentOfEnvelope } = await import('../secagg/masked-input-fixture.ts');
     const { hexToBytes } = await import('../../src/core/bytes.ts');
     for (let i = 0; i < 3; i++) {
       const log = ledgers[i]!.auditLog!;
       const entries = (await log.entryBytes(0, log.size)).map((b) => decodeEntry(b)).flatMap((d) => (d.ok && d.value.kind === 'contribution' ? [d.value] : []));
       expect(entries.length).toBe(1);
       const env = i === 0 ? null : sent[i]![0]!; // node 0 aggregates: its own input is sealed locally
-      if (env) expect(entries[0]!.commitment).toEqual(maskedInputCommitment(hexToBytes(roundId), env));
+      if (env) expect(entries[0]!.commitment).toEqual(commitmentOfEnvelope(hexToBytes(roundId), env));
       expect(ledgers[i]!.snapshot().storage.replica.bytes).toBeGreaterThan(0);
     }
   });

@@ -1,34 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { bytesEqual, bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { decodeBlock, type AggregationResult } from '../../src/core/consensus/block.ts';
-import type { CommitInfo } from '../../src/core/consensus/chain.ts';
 import { verifyQuorumCertificate } from '../../src/core/consensus/qc.ts';
-import { nobleAesCtrPrg } from '../../src/core/crypto/prg.ts';
-import { nobleX25519 } from '../../src/core/crypto/x25519.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
-import { fromBase64 } from '../../src/core/ledger/base64.ts';
-import { decodeEntry, type LogEntry, type ReceiptEntry } from '../../src/core/ledger/entry.ts';
+import type { ReceiptEntry } from '../../src/core/ledger/entry.ts';
 import { checkReceipt } from '../../src/core/ledger/receipt-check.ts';
-import { MemoryLogStorage } from '../../src/core/ledger/storage.ts';
 import { verifyExportedLog } from '../../src/core/ledger/verify.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { encodeRoundOpen } from '../../src/core/secagg/messages.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
-import { ChainRoundService } from '../../src/node/chain-rounds.ts';
-import { MemoryChainStorage } from '../../src/node/chain-storage.ts';
-import { ConsensusService } from '../../src/node/consensus-service.ts';
-import { connectSecAggToLedger } from '../../src/node/ledger-secagg.ts';
-import { LedgerService } from '../../src/node/ledger-service.ts';
-import { SecAggService } from '../../src/node/secagg-service.ts';
-import { Simulator } from '../../src/sim/simulator.ts';
-import { sharedCrypto } from '../sim-helpers.ts';
+import { entriesOf, N, network, runUntil } from './chain-network.ts';
 
 // Chain rounds end to end on unmodified AegisNodes over the seeded in-memory network (virtual time):
 // 4 validators run consensus, secure aggregation and their audit logs; a round is opened by a
 // transaction, aggregated by the node the chain designated, checked by every validator against its
 // transcript, committed, and each contributor records a receipt.
 
-const N = 4;
 const ROUND_PARAMS = { dimension: 3, timeout: 2000, min_contributors: 3 };
 /** Inputs on the fixed-point grid (clipping 8, 2^22 steps: multiples of 2^-18), so encoding is exact. */
 const INPUTS = [
@@ -39,58 +26,9 @@ const INPUTS = [
 ];
 const SCALE = DEFAULT_PARAMS.quantization_range / (2 * DEFAULT_PARAMS.clipping_range);
 
-interface Tab {
-  consensus: ConsensusService;
-  secagg: SecAggService;
-  ledger: LedgerService;
-  rounds: ChainRoundService;
-  commits: CommitInfo[];
-}
-
-async function runUntil(sim: Simulator, pred: () => boolean, maxVirtualMs: number): Promise<void> {
-  expect(await sim.runUntil(pred, { maxVirtualMs, pollMs: 100 })).toBe(true);
-}
-
-async function network(): Promise<{ sim: Simulator; tabs: Tab[] }> {
-  const sim = await Simulator.create({ nodes: N, seed: 21, autoStart: false, crypto: await sharedCrypto() });
-  const deps = { x25519: nobleX25519, prg: nobleAesCtrPrg, verifier: sim.crypto };
-  const tabs: Tab[] = [];
-  const attach = async (i: number): Promise<Tab> => {
-    const s = sim.get(i);
-    const consensus = new ConsensusService(s.node, { signer: s.signer, verifier: sim.crypto, storage: new MemoryChainStorage(), room: 'sim' });
-    const secagg = new SecAggService(s.node, deps);
-    const ledger = await LedgerService.start({ node: s.node, signer: s.signer, verifier: sim.crypto, storage: new MemoryLogStorage() });
-    connectSecAggToLedger(secagg, ledger);
-    const rounds = new ChainRoundService({ node: s.node, secagg, consensus, deps, recordReceipt: (r) => ledger.recordReceipt(r) });
-    const commits: CommitInfo[] = [];
-    consensus.hooks.commit.push((c) => commits.push(c));
-    sim.at(0, () => consensus.start());
-    return { consensus, secagg, ledger, rounds, commits };
-  };
-  sim.start(0);
-  tabs.push(await attach(0));
-  await runUntil(sim, () => tabs[0]!.consensus.view().committedHeight >= 2, 20_000);
-  for (let i = 1; i < N; i++) {
-    sim.start(i);
-    tabs.push(await attach(i));
-  }
-  await runUntil(sim, () => tabs.every((t) => t.consensus.view().phase === 'running'), 30_000);
-  for (const t of tabs.slice(1)) await t.consensus.requestStake();
-  await runUntil(sim, () => tabs.every((t) => t.consensus.view().validators.filter((v) => v.inSet).length === N), 40_000);
-  tabs.forEach((t, i) => t.secagg.setInput(INPUTS[i]!));
-  return { sim, tabs };
-}
-
-const entriesOf = async (t: Tab): Promise<LogEntry[]> =>
-  (await t.ledger.exportLog()).entries.map((e) => {
-    const d = decodeEntry(fromBase64(e.leaf)!);
-    if (!d.ok) throw new Error(d.error);
-    return d.value;
-  });
-
 describe('secure-aggregation rounds through the chain', () => {
   it('open by transaction, designated aggregator, a dropout after ShareKeys: the exact survivors\' sum commits, every contributor holds a receipt that checks, the dropped node none; tampered claims are refused and the chain moves on', async () => {
-    const { sim, tabs } = await network();
+    const { sim, tabs } = await network(INPUTS);
 
     // Node `dropper` loses its masked input on the way (it sent its shares; it stays up).
     let dropper = -1;

@@ -6,8 +6,10 @@ import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { leafHash, verifyInclusion } from '../../src/core/ledger/merkle.ts';
 import { sealEnvelope } from '../../src/core/net/envelope.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
-import { maskedInputCommitment } from '../../src/core/secagg/contribution-commitment.ts';
+import { commitmentOfEnvelope, maskedInputBody } from '../secagg/masked-input-fixture.ts';
 import { commitTranscript, contributorInclusion } from '../../src/core/secagg/transcript-root.ts';
+import { maskedInputParts } from '../../src/core/secagg/contribution-commitment.ts';
+import { chunkRoot, statementBytes } from '../../src/core/secagg/masked-chunks.ts';
 import { runRound } from '../secagg/round-harness.ts';
 
 // Envelopes are only decoded here (recomputeFromTranscript checks signatures), so a signer that
@@ -44,7 +46,7 @@ async function build(spec: Spec): Promise<{ transcript: Uint8Array[]; maskedByte
   for (const o of spec.others) transcript.push((await sealEnvelope({ type: o.type, sender: SIGNERS[o.who]!.publicKey, sequence: 1, body: o.body }, SIGNERS[o.who]!)).bytes);
   for (const m of spec.masked) {
     const s = SIGNERS[m.who]!;
-    const env = await sealEnvelope({ type: MessageType.SecAggMaskedInput, sender: s.publicKey, sequence: 2, body: m.body }, s);
+    const env = await sealEnvelope({ type: MessageType.SecAggMaskedInput, sender: s.publicKey, sequence: 2, body: await maskedInputBody(s, ROUND, Uint32Array.from(m.body)) }, s);
     maskedBytes.set(nodeIdFromPublicKey(s.publicKey), env.bytes);
     transcript.push(env.bytes);
   }
@@ -64,7 +66,7 @@ describe('transcript commitment root', () => {
         for (const [id, bytes] of maskedBytes) {
           const inc = contributorInclusion(tc.value, id);
           expect(inc).not.toBeNull();
-          expect(inc!.commitment).toEqual(maskedInputCommitment(ROUND, bytes));
+          expect(inc!.commitment).toEqual(commitmentOfEnvelope(ROUND, bytes));
           expect(inc!.leafIdx).toBeLessThan(inc!.treeSize - 1);
           expect(verifyInclusion(inc!.leafIdx, inc!.treeSize, leafHash(inc!.commitment), inc!.proof, tc.value.root).ok).toBe(true);
         }
@@ -98,11 +100,20 @@ describe('transcript commitment root', () => {
           expect(verify(inc.leafIdx, inc.treeSize, inc.commitment, inc.proof.map((p, i) => (i === k ? flip(p) : p)))).toBe(false);
           expect(verify((inc.leafIdx + 1) % inc.treeSize, inc.treeSize, inc.commitment, inc.proof)).toBe(false);
         }
-        // Any byte of any envelope moves the root (the body sits inside the signed part).
+        // Any byte of any other envelope moves the root. A masked input is committed by its signed
+        // statement: a flipped byte that leaves the root alone left the statement as it was, and if
+        // it hit the vector, the vector no longer matches the statement's chunk root.
         const j = pick % transcript.length;
         const tampered = transcript.map((b, i) => (i === j ? flip(b) : b));
         const t2 = commitTranscript(ROUND, tampered);
-        if (t2.ok) expect(bytesEqual(t2.value.root, tc.value.root)).toBe(false);
+        if (t2.ok && bytesEqual(t2.value.root, tc.value.root)) {
+          const before = maskedInputParts(transcript[j]!);
+          const after = maskedInputParts(tampered[j]!);
+          if (!before.ok || !after.ok) throw new Error('root unchanged by an envelope that is not a masked input');
+          expect(statementBytes(after.value.statement)).toEqual(statementBytes(before.value.statement));
+          const vectorChanged = !after.value.input.masked.every((w, i) => w === before.value.input.masked[i]);
+          if (vectorChanged) expect(bytesEqual(chunkRoot(after.value.input.masked), after.value.statement.chunkRoot)).toBe(false);
+        }
         // Another round id commits to other leaves.
         const other = commitTranscript(new Uint8Array(16).fill(8), transcript);
         expect(other.ok && bytesEqual(other.value.root, tc.value.root)).toBe(false);
@@ -136,7 +147,7 @@ describe('transcript commitment root', () => {
     expect(out.result!.dropped).toContain(out.ids[2]);
     for (const env of out.sentByParticipants.filter((e) => e.type === MessageType.SecAggMaskedInput)) {
       const inc = contributorInclusion(tc.value, nodeIdFromPublicKey(env.sender))!;
-      expect(inc.commitment).toEqual(maskedInputCommitment(out.result!.roundId, env.bytes));
+      expect(inc.commitment).toEqual(commitmentOfEnvelope(out.result!.roundId, env.bytes));
     }
     expect(commitTranscript(ROUND, [new Uint8Array([1, 2, 3])])).toMatchObject({ ok: false });
   });

@@ -138,3 +138,35 @@ export const nobleChaCha20Prg: PrgBackend = {
     }
   },
 };
+
+const AES_BLOCK_WORDS = AES_BLOCK_BYTES / 4;
+const CHACHA20_BLOCK_WORDS = 16;
+
+/**
+ * Words [startWord, startWord + words) of the seed's stream, without generating the words before
+ * them: both algorithms are counter modes, so the stream is seeked by starting the counter at the
+ * block that holds `startWord` (AES-CTR: the 128-bit counter block; ChaCha20: the block counter).
+ * Equal to `expand(seed, startWord + words).subarray(startWord)` of any backend of `algorithm`.
+ */
+export function prgRange(algorithm: PrgAlgorithm, seed: Uint8Array, startWord: number, words: number): Uint32Array {
+  assertPrgArgs(seed, words);
+  if (!Number.isInteger(startWord) || startWord < 0 || startWord + words > PRG_MAX_WORDS)
+    throw new Error(`"startWord" must be an integer in [0, ${PRG_MAX_WORDS} - words], got ${startWord}`);
+  const blockWords = algorithm === PRG_AES_CTR_V1 ? AES_BLOCK_WORDS : CHACHA20_BLOCK_WORDS;
+  const block = Math.floor(startWord / blockWords);
+  const skip = startWord - block * blockWords;
+  const length = (skip + words) * 4;
+  const key = prgKey(seed, algorithm);
+  try {
+    let bytes: Uint8Array;
+    if (algorithm === PRG_AES_CTR_V1) {
+      const counter = new Uint8Array(AES_BLOCK_BYTES);
+      // block < 2^26: the low 4 bytes of the big-endian 128-bit counter hold it.
+      new DataView(counter.buffer).setUint32(AES_BLOCK_BYTES - 4, block);
+      bytes = aes256CtrKeystream(key, counter, length);
+    } else bytes = chacha20Keystream(key, ZERO_NONCE, length, block);
+    return keystreamWords(bytes).subarray(skip);
+  } finally {
+    key.fill(0);
+  }
+}

@@ -40,6 +40,8 @@ export const MessageType = {
   ChainEvidence: 45,
   /** A chain round's aggregation result with its transcript, from the designated aggregator (core/consensus/round-claim.ts). */
   ChainRoundClaim: 46,
+  /** A chain round's result whose transcript is too large to ship: light transcript + sampled chunks (core/consensus/sampled-claim.ts). */
+  ChainRoundSampledClaim: 47,
   // Audit log (core/ledger/ledger-messages.ts): head gossip, proofs and paged reads for audits.
   /** This node's latest signed tree head (on change and periodically). */
   LedgerHead: 48,
@@ -87,6 +89,7 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.ChainTransaction, { name: 'chain-transaction', maxBodyBytes: 64 * 1024 + 16, direct: false }],
   [MessageType.ChainEvidence, { name: 'chain-evidence', maxBodyBytes: 16 * 1024, direct: false }],
   [MessageType.ChainRoundClaim, { name: 'chain-round-claim', maxBodyBytes: 8 * MiB, direct: false }],
+  [MessageType.ChainRoundSampledClaim, { name: 'chain-round-sampled-claim', maxBodyBytes: 8 * MiB, direct: false }],
   [MessageType.LedgerHead, { name: 'ledger-head', maxBodyBytes: 1100, direct: false }],
   [MessageType.LedgerConsistencyRequest, { name: 'ledger-consistency-request', maxBodyBytes: 1100, direct: true }],
   [MessageType.LedgerConsistencyResponse, { name: 'ledger-consistency-response', maxBodyBytes: 136 * 1024, direct: true }],

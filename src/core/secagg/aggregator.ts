@@ -22,6 +22,8 @@ import {
   type EncryptedShare,
 } from './messages.ts';
 import { validateParams, type SecAggParams } from './params.ts';
+import { maskedInputParts } from './contribution-commitment.ts';
+import { chunkRoot, verifyStatement } from './masked-chunks.ts';
 import { recomputeFromTranscript, type AggregateResult, type RecomputeDeps } from './transcript.ts';
 
 export type AggregatorStage = 'advertise' | 'share' | 'mask' | 'consistency' | 'unmask' | 'done' | 'aborted';
@@ -118,6 +120,8 @@ export class SecAggAggregator {
         const m = decodeMaskedInput(env.body);
         if (!m.ok || !bytesEqual(m.value.roundId, this.roundId)) return reject('malformed masked input or another round');
         if (m.value.masked.length !== this.params.dimension) return reject('masked input of the wrong dimension');
+        // The vector must be the one its sender's statement commits to (validators may sample it).
+        if (!bytesEqual(chunkRoot(m.value.masked), m.value.chunkRoot)) return reject('masked input does not match its chunk root');
         if (this.masked.has(sender)) return reject('duplicate masked input');
         this.masked.set(sender, env);
         return { ok: true, value: 'accepted' };
@@ -208,6 +212,11 @@ export class SecAggAggregator {
         return { kind: 'send', messages };
       }
       case 'mask': {
+        // A statement with a bad signature would sink the whole transcript: leave its sender out (a dropout).
+        for (const [id, env] of [...this.masked]) {
+          const parts = maskedInputParts(env.bytes);
+          if (!parts.ok || !(await verifyStatement(parts.value.statement, parts.value.signature, this.deps.verifier))) this.masked.delete(id);
+        }
         if (this.masked.size < p.min_contributors)
           return this.abort(`only ${this.masked.size} masked inputs arrived, min_contributors is ${p.min_contributors}: nothing is released`);
         const survivors = [...this.masked.keys()].sort();

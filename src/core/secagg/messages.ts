@@ -41,6 +41,10 @@ export interface MaskedInput {
   roundId: Uint8Array;
   /** The neighbours whose pairwise masks are in `masked` (those whose shares reached us: U2 ∩ N(u)). */
   maskedWith: Uint8Array[];
+  /** RFC 9162 root over the vector's chunks (masked-chunks.ts). */
+  chunkRoot: Uint8Array;
+  /** The sender's identity signature on its statement (masked-chunks.ts: round, sender, maskedWith, length, chunk root). */
+  statementSignature: Uint8Array;
   masked: Uint32Array;
 }
 
@@ -118,12 +122,12 @@ export function readParams(r: ByteReader): SecAggParams {
   return p;
 }
 
-function writeIds(w: ByteWriter, ids: readonly Uint8Array[]): void {
+export function writeIds(w: ByteWriter, ids: readonly Uint8Array[]): void {
   w.u32(ids.length);
   for (const id of ids) w.bytes(id);
 }
 
-function readIds(r: ByteReader, max: number): Uint8Array[] {
+export function readIds(r: ByteReader, max: number): Uint8Array[] {
   const n = r.u32('id count');
   if (n > max) throw new Error(`too many ids: ${n}`);
   const ids: Uint8Array[] = [];
@@ -131,12 +135,12 @@ function readIds(r: ByteReader, max: number): Uint8Array[] {
   return ids;
 }
 
-function writeU32Vector(w: ByteWriter, v: Uint32Array): void {
+export function writeU32Vector(w: ByteWriter, v: Uint32Array): void {
   w.u32(v.length);
   for (let i = 0; i < v.length; i++) w.u32(v[i] as number);
 }
 
-function readU32Vector(r: ByteReader, max: number): Uint32Array {
+export function readU32Vector(r: ByteReader, max: number): Uint32Array {
   const n = r.u32('vector length');
   if (n > max) throw new Error(`vector of ${n} exceeds ${max}`);
   const bytes = r.bytes(n * 4, 'vector');
@@ -146,8 +150,8 @@ function readU32Vector(r: ByteReader, max: number): Uint32Array {
   return out;
 }
 
-const MAX_IDS = 4096;
-const MAX_VECTOR = 1 << 21;
+export const MAX_IDS = 4096;
+export const MAX_VECTOR = 1 << 21;
 
 export const encodeRoundOpen = (m: RoundOpen): Uint8Array => {
   const w = new ByteWriter().bytes(m.roundId);
@@ -196,15 +200,22 @@ export const decodeShareKeys = (b: Uint8Array): Result<ShareKeys> =>
   });
 
 export const encodeMaskedInput = (m: MaskedInput): Uint8Array => {
-  const w = new ByteWriter(ROUND_ID_BYTES + 8 + m.maskedWith.length * ID_BYTES + m.masked.length * 4).bytes(m.roundId);
+  const w = new ByteWriter(ROUND_ID_BYTES + 8 + m.maskedWith.length * ID_BYTES + 96 + m.masked.length * 4).bytes(m.roundId);
   writeIds(w, m.maskedWith);
+  w.bytes(m.chunkRoot).bytes(m.statementSignature);
   writeU32Vector(w, m.masked);
   return w.finish();
 };
 export const decodeMaskedInput = (b: Uint8Array): Result<MaskedInput> =>
   safeDecode(() => {
     const r = new ByteReader(b);
-    const m = { roundId: r.bytes(ROUND_ID_BYTES, 'round id'), maskedWith: readIds(r, MAX_IDS), masked: readU32Vector(r, MAX_VECTOR) };
+    const m = {
+      roundId: r.bytes(ROUND_ID_BYTES, 'round id'),
+      maskedWith: readIds(r, MAX_IDS),
+      chunkRoot: r.bytes(32, 'chunk root'),
+      statementSignature: r.bytes(64, 'statement signature'),
+      masked: readU32Vector(r, MAX_VECTOR),
+    };
     r.end();
     return m;
   });

@@ -22,7 +22,7 @@
 //   - Whoever audits the round checks everything: recomputeFromTranscript verifies every envelope.
 import { bytesEqual, bytesToHex, hexToBytes } from '../bytes.ts';
 import type { Random } from '../clock.ts';
-import type { Verifier } from '../crypto/ed25519.ts';
+import type { Signer, Verifier } from '../crypto/ed25519.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
 import type { PrgBackend } from '../crypto/prg.ts';
 import { encodeShare, type Share } from '../crypto/shamir.ts';
@@ -31,6 +31,7 @@ import { decodeEnvelope, verifyEnvelope, type Envelope } from '../net/envelope.t
 import { MessageType } from '../net/message-types.ts';
 import { encodeVector } from './encoding.ts';
 import { localEngine, type PairMask, type SecAggEngine } from './engine.ts';
+import { chunkRoot, signStatement } from './masked-chunks.ts';
 import {
   decodeAdvertiseKeys,
   decodeConsistencySig,
@@ -51,6 +52,8 @@ export interface SecAggCrypto {
   x25519: X25519Backend;
   prg: PrgBackend;
   verifier: Verifier;
+  /** This participant's identity key: signs its masked input's statement (masked-chunks.ts). */
+  signer: Signer;
   random: Random;
   /** Runs masking and Shamir (a Web Worker in the browser); default: in-process with `prg` and `random`. */
   engine?: SecAggEngine;
@@ -259,8 +262,12 @@ export class SecAggParticipant {
     } finally {
       for (const p of pairs) p.seed.fill(0);
     }
+    const maskedWith = senders.map(hexToBytes);
+    const root = chunkRoot(this.maskedVector);
+    const statement = { roundId: this.roundId, sender: this.crypto.signer.publicKey, maskedWith, words: this.maskedVector.length, chunkRoot: root };
+    const statementSignature = await signStatement(statement, this.crypto.signer);
     this.stage = 'masked';
-    const body = encodeMaskedInput({ roundId: this.roundId, maskedWith: senders.map(hexToBytes), masked: this.maskedVector });
+    const body = encodeMaskedInput({ roundId: this.roundId, maskedWith, chunkRoot: root, statementSignature, masked: this.maskedVector });
     return { type: MessageType.SecAggMaskedInput, body };
   }
 

@@ -2,24 +2,26 @@
 // step 3): an RFC 9162 Merkle root (the audit log's hashing, ledger/merkle.ts) over
 //   leaves 0 .. n−1  each contributor's commitment to its masked input, sorted by node id — the
 //                    same 32 bytes its ContributionEntry records (contribution-commitment.ts:
-//                    SHA-256(tag ‖ round id ‖ the SecAggMaskedInput envelope exactly as signed));
+//                    SHA-256(tag ‖ the statement it signed: round, sender, neighbours, length and
+//                    the chunk root over its masked vector));
 //   leaf n           the unmasking material: SHA-256(tag ‖ SHA-256 of every other envelope of the
 //                    transcript — open, advertisements, consistency signatures, unmask shares — in
 //                    transcript order).
+// Computed from the light transcript (light-transcript.ts), so the full transcript and its light
+// form have the same root by construction.
 // The root binds every byte recomputeFromTranscript reads, so "the result is the sum of this
 // transcript" and "my input is in it" are both claims about one 32-byte value. A contributor's
 // receipt is the standard inclusion proof of its commitment; leaf n is never a contributor's
 // (a receipt must name a leaf below treeSize − 1).
-import { concatBytes } from '../bytes.ts';
+import { bytesEqual, concatBytes } from '../bytes.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
 import { domainTag, sha256 } from '../crypto/hash.ts';
 import type { TranscriptInclusion } from '../ledger/entry.ts';
 import { leafHash, type Hash } from '../ledger/merkle.ts';
 import { MemoryTree } from '../ledger/tree.ts';
-import { decodeEnvelope } from '../net/envelope.ts';
-import { MessageType } from '../net/message-types.ts';
 import { err, ok, type Result } from '../result.ts';
 import { maskedInputCommitment } from './contribution-commitment.ts';
+import { lightTranscript, type LightItem } from './light-transcript.ts';
 import { ROUND_ID_BYTES } from './messages.ts';
 
 const UNMASKING_TAG = domainTag('aegis/secagg/unmasking-material/v1');
@@ -44,19 +46,25 @@ export interface TranscriptCommitment {
  */
 export function commitTranscript(roundId: Uint8Array, transcript: readonly Uint8Array[]): Result<TranscriptCommitment> {
   if (roundId.length !== ROUND_ID_BYTES) throw new Error(`"roundId" must be ${ROUND_ID_BYTES} bytes`);
+  const light = lightTranscript(transcript);
+  return light.ok ? commitLightTranscript(roundId, light.value) : light;
+}
+
+/** The same commitment from the light transcript (statements instead of masked vectors). */
+export function commitLightTranscript(roundId: Uint8Array, items: readonly LightItem[]): Result<TranscriptCommitment> {
+  if (roundId.length !== ROUND_ID_BYTES) throw new Error(`"roundId" must be ${ROUND_ID_BYTES} bytes`);
   const masked = new Map<NodeId, Hash>();
   const others: Uint8Array[] = [UNMASKING_TAG];
-  for (let i = 0; i < transcript.length; i++) {
-    const bytes = transcript[i] as Uint8Array;
-    const env = decodeEnvelope(bytes);
-    if (!env.ok) return err(`transcript envelope ${i}: ${env.error}`);
-    if (env.value.type !== MessageType.SecAggMaskedInput) {
-      others.push(sha256(bytes));
+  for (let i = 0; i < items.length; i++) {
+    const it = items[i] as LightItem;
+    if (it.kind === 'envelope') {
+      others.push(sha256(it.bytes));
       continue;
     }
-    const sender = nodeIdFromPublicKey(env.value.sender);
-    if (masked.has(sender)) return err(`transcript envelope ${i}: a second masked input from ${sender}`);
-    masked.set(sender, maskedInputCommitment(roundId, bytes));
+    const sender = nodeIdFromPublicKey(it.statement.sender);
+    if (masked.has(sender)) return err(`transcript item ${i}: a second masked input from ${sender}`);
+    if (!bytesEqual(it.statement.roundId, roundId)) return err(`transcript item ${i}: a masked input of another round`);
+    masked.set(sender, maskedInputCommitment(roundId, it.statement));
   }
   const contributors = [...masked.keys()].sort();
   const commitments = contributors.map((id) => masked.get(id) as Hash);

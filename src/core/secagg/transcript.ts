@@ -2,6 +2,9 @@
 // node can check an aggregator's claim. The transcript is, in order:
 //   the aggregator's SecAggOpen, every SecAggAdvertise (U1), every SecAggMaskedInput (U3),
 //   every SecAggConsistency (U4) and every SecAggUnmask (U5) envelope — exactly as signed.
+// A masked input counts only with its sender's signed statement (masked-chunks.ts) and a vector
+// that matches the statement's chunk root; recomputeSampled checks the same round from the light
+// transcript (statements instead of vectors) and sums only sampled chunks.
 // From it: b_u is rebuilt for each u ∈ U3 (checked against u's commitment) and s_v^SK for each
 // dropped v whose mask-key shares were revealed (checked against s_v^PK); then
 //   sum = Σ_{u∈U3} y_u − Σ_{u∈U3} PRG(b_u) − Σ_{v dropped} Σ_{u∈U3∩N(v)} σ(u,v)·PRG(s_{u,v}).
@@ -11,13 +14,17 @@ import { bytesEqual, bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '..
 import type { Verifier } from '../crypto/ed25519.ts';
 import { sha256 } from '../crypto/hash.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
-import type { PrgBackend } from '../crypto/prg.ts';
+import { prgRange, type PrgBackend } from '../crypto/prg.ts';
+import type { Hash } from '../ledger/merkle.ts';
 import { decodeShare, type Share } from '../crypto/shamir.ts';
 import type { X25519Backend } from '../crypto/x25519.ts';
 import { decodeEnvelope, verifyEnvelope, type Envelope } from '../net/envelope.ts';
 import { MessageType } from '../net/message-types.ts';
 import type { Result } from '../result.ts';
 import { localEngine, type PairMask, type SecAggEngine } from './engine.ts';
+import type { LightItem } from './light-transcript.ts';
+import { chunkCount, chunkLength, chunkRoot, CHUNK_WORDS, verifyChunk, verifyStatement, type MaskedStatement } from './masked-chunks.ts';
+import { addStream } from './masking.ts';
 import {
   decodeAdvertiseKeys,
   decodeConsistencySig,
@@ -118,19 +125,115 @@ function body<T>(r: Result<T>, what: string): T {
 }
 
 export async function recomputeFromTranscript(envelopes: readonly Uint8Array[], deps: RecomputeDeps): Promise<Result<AggregateResult>> {
+  return guarded(async () => {
+    const r = await openRound(envelopes.map((bytes) => ({ kind: 'envelope', bytes })), deps);
+    let sum: Uint32Array;
+    try {
+      // The decoded masked vectors are ours alone: the engine may take them.
+      const vectors = r.contributors.map((id) => r.vectors.get(id) as Uint32Array);
+      sum = await viaEngine(() => r.engine.unmaskSum(vectors, r.terms, r.params.dimension), 'removing the masks');
+    } finally {
+      for (const term of r.terms) term.seed.fill(0);
+    }
+    const { roundId, aggregator, params, contributors, dropped } = r;
+    return { roundId, aggregator, params, contributors, dropped, sum, transcriptHash: transcriptHash(envelopes) };
+  });
+}
+
+/** One sampled chunk of one contributor's masked vector, with its path under the signed chunk root. */
+export interface ChunkOpening {
+  words: Uint32Array;
+  proof: Hash[];
+}
+
+export interface SampledAggregate {
+  roundId: Uint8Array;
+  aggregator: NodeId;
+  params: SecAggParams;
+  contributors: NodeId[];
+  dropped: NodeId[];
+  /** The sampled chunk indices, as given. */
+  indices: number[];
+  /** sums[k]: the unmasked sum on chunk indices[k]'s coordinates. */
+  sums: Uint32Array[];
+}
+
+/**
+ * The sum on the coordinates of the sampled chunks only, from the light transcript (light-transcript.ts)
+ * and each contributor's openings of those chunks (`chunks.get(id)[k]` opens chunk `indices[k]`).
+ * Everything but the vectors is checked exactly as recomputeFromTranscript checks it — every
+ * signature, the survivor list, every share and rebuilt secret; each opening must lie under its
+ * contributor's signed chunk root; masks are expanded only over the sampled ranges (PRG seek).
+ */
+export async function recomputeSampled(
+  light: readonly LightItem[],
+  chunks: ReadonlyMap<NodeId, readonly ChunkOpening[]>,
+  indices: readonly number[],
+  deps: RecomputeDeps,
+): Promise<Result<SampledAggregate>> {
+  return guarded(async () => {
+    const r = await openRound(light, deps);
+    try {
+      const n = chunkCount(r.params.dimension);
+      if (new Set(indices).size !== indices.length) fail('sampled chunk indices repeat');
+      for (const c of indices) if (!Number.isInteger(c) || c < 0 || c >= n) fail(`sampled chunk ${c} is not below ${n}`);
+      if (chunks.size !== r.contributors.length) fail(`openings for ${chunks.size} contributors, the transcript has ${r.contributors.length}`);
+      const sums = indices.map((c) => new Uint32Array(chunkLength(r.params.dimension, c)));
+      for (const u of r.contributors) {
+        const openings = chunks.get(u);
+        const statement = r.statements.get(u) as MaskedStatement;
+        if (openings === undefined || openings.length !== indices.length) fail(`no openings of every sampled chunk for ${u}`);
+        indices.forEach((c, k) => {
+          const o = openings[k] as ChunkOpening;
+          if (!verifyChunk(statement, c, o.words, o.proof)) fail(`chunk ${c} of ${u} is not under its signed chunk root`);
+          addStream(sums[k] as Uint32Array, o.words, 1);
+        });
+      }
+      indices.forEach((c, k) => {
+        const sum = sums[k] as Uint32Array;
+        for (const term of r.terms) addStream(sum, prgRange(deps.prg.algorithm, term.seed, c * CHUNK_WORDS, sum.length), term.sign);
+      });
+      const { roundId, aggregator, params, contributors, dropped } = r;
+      return { roundId, aggregator, params, contributors, dropped, indices: [...indices], sums };
+    } finally {
+      for (const term of r.terms) term.seed.fill(0);
+    }
+  });
+}
+
+async function guarded<T>(run: () => Promise<T>): Promise<Result<T>> {
   try {
-    return { ok: true, value: await recompute(envelopes, deps) };
+    return { ok: true, value: await run() };
   } catch (e) {
     if (e instanceof TranscriptError) return { ok: false, error: e.message };
     throw e;
   }
 }
 
-async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps): Promise<AggregateResult> {
+/** A transcript entry: an envelope as signed, or (light transcript) a masked input's signed statement. */
+type TranscriptItem = { readonly kind: 'envelope'; readonly bytes: Uint8Array } | LightItem;
+
+interface OpenedRound {
+  roundId: Uint8Array;
+  aggregator: NodeId;
+  params: SecAggParams;
+  contributors: NodeId[];
+  dropped: NodeId[];
+  statements: Map<NodeId, MaskedStatement>;
+  /** The masked vectors (absent for a light transcript's statements). */
+  vectors: Map<NodeId, Uint32Array>;
+  /** What to add to Σ y_u: −PRG(b_u) per contributor, ∓PRG(s_uv) per dropped v and contributor u. The caller wipes the seeds. */
+  terms: PairMask[];
+  engine: SecAggEngine;
+}
+
+/** Every check of the round but the sum, and the seeds whose streams unmask it. */
+async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps): Promise<OpenedRound> {
   const { verifier } = deps;
-  const first = envelopes[0];
+  const first = items[0];
   if (!first) fail('empty transcript');
-  const openEnv = await openEnvelope(first, MessageType.SecAggOpen, verifier, 'round open');
+  if (first.kind !== 'envelope') fail('the transcript does not start with the round open');
+  const openEnv = await openEnvelope(first.bytes, MessageType.SecAggOpen, verifier, 'round open');
   const open = body(decodeRoundOpen(openEnv.body), 'round open');
   const { roundId, params } = open;
   const aggregator = nodeIdFromPublicKey(openEnv.sender);
@@ -139,19 +242,43 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
   };
 
   const advertised = new Map<NodeId, AdvertiseKeys>();
-  const masked = new Map<NodeId, Uint32Array>();
+  const statements = new Map<NodeId, MaskedStatement>();
+  const vectors = new Map<NodeId, Uint32Array>();
   const maskedWith = new Map<NodeId, Set<NodeId>>();
   const consistency = new Map<NodeId, Uint8Array>();
   const revealed: Array<{ holder: NodeId; owner: NodeId; kind: 'self-seed' | 'mask-key'; share: Share }> = [];
   const unmaskers = new Set<NodeId>();
   const order = [MessageType.SecAggAdvertise, MessageType.SecAggMaskedInput, MessageType.SecAggConsistency, MessageType.SecAggUnmask];
   let stageIndex = 0;
-  for (let i = 1; i < envelopes.length; i++) {
-    const d = decodeEnvelope(envelopes[i] as Uint8Array);
+  const inStage = (type: number, i: number): void => {
+    while (stageIndex < order.length && order[stageIndex] !== type) stageIndex++;
+    if (stageIndex === order.length) fail(`envelope ${i}: type ${type} out of order`);
+  };
+  // A masked input, from its envelope (with the vector) or from the light transcript (without).
+  const takeMasked = async (sender: NodeId, statement: MaskedStatement, signature: Uint8Array, vector: Uint32Array | null): Promise<void> => {
+    sameRound(statement.roundId, 'masked input');
+    if (!advertised.has(sender)) fail(`masked input from ${sender}, who did not advertise`);
+    if (statements.has(sender)) fail(`two masked inputs from ${sender}`);
+    if (statement.words !== params.dimension) fail(`masked input from ${sender} has ${statement.words} entries, not ${params.dimension}`);
+    if (!(await verifyStatement(statement, signature, verifier))) fail(`masked input from ${sender}: bad statement signature`);
+    if (vector !== null) {
+      if (!bytesEqual(chunkRoot(vector), statement.chunkRoot)) fail(`masked input from ${sender}: the vector does not match its signed chunk root`);
+      vectors.set(sender, vector);
+    }
+    statements.set(sender, statement);
+    maskedWith.set(sender, new Set(statement.maskedWith.map(bytesToHex)));
+  };
+  for (let i = 1; i < items.length; i++) {
+    const item = items[i] as TranscriptItem;
+    if (item.kind === 'masked') {
+      inStage(MessageType.SecAggMaskedInput, i);
+      await takeMasked(nodeIdFromPublicKey(item.statement.sender), item.statement, item.signature, null);
+      continue;
+    }
+    const d = decodeEnvelope(item.bytes);
     if (!d.ok) fail(`envelope ${i}: ${d.error}`);
     const env = d.value;
-    while (stageIndex < order.length && order[stageIndex] !== env.type) stageIndex++;
-    if (stageIndex === order.length) fail(`envelope ${i}: type ${env.type} out of order`);
+    inStage(env.type, i);
     if (!(await verifyEnvelope(env, verifier))) fail(`envelope ${i}: bad signature`);
     const sender = nodeIdFromPublicKey(env.sender);
     if (env.recipient && nodeIdFromPublicKey(env.recipient) !== aggregator) fail(`envelope ${i}: not addressed to the aggregator`);
@@ -165,18 +292,14 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
       }
       case MessageType.SecAggMaskedInput: {
         const m = body(decodeMaskedInput(env.body), `masked input from ${sender}`);
-        sameRound(m.roundId, 'masked input');
-        if (!advertised.has(sender)) fail(`masked input from ${sender}, who did not advertise`);
-        if (masked.has(sender)) fail(`two masked inputs from ${sender}`);
-        if (m.masked.length !== params.dimension) fail(`masked input from ${sender} has ${m.masked.length} entries, not ${params.dimension}`);
-        masked.set(sender, m.masked);
-        maskedWith.set(sender, new Set(m.maskedWith.map(bytesToHex)));
+        const statement = { roundId: m.roundId, sender: env.sender, maskedWith: m.maskedWith, words: m.masked.length, chunkRoot: m.chunkRoot };
+        await takeMasked(sender, statement, m.statementSignature, m.masked);
         break;
       }
       case MessageType.SecAggConsistency: {
         const m = body(decodeConsistencySig(env.body), `consistency from ${sender}`);
         sameRound(m.roundId, 'consistency');
-        if (!masked.has(sender)) fail(`consistency signature from ${sender}, not a survivor`);
+        if (!statements.has(sender)) fail(`consistency signature from ${sender}, not a survivor`);
         if (consistency.has(sender)) fail(`two consistency signatures from ${sender}`);
         consistency.set(sender, m.survivorsHash);
         break;
@@ -196,8 +319,8 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
     }
   }
 
-  const contributors = [...masked.keys()].sort();
-  const dropped = [...advertised.keys()].filter((id) => !masked.has(id)).sort();
+  const contributors = [...statements.keys()].sort();
+  const dropped = [...advertised.keys()].filter((id) => !statements.has(id)).sort();
   if (contributors.length < params.min_contributors)
     fail(`only ${contributors.length} contributors, min_contributors is ${params.min_contributors}`);
   const ring = checkRing(params, advertised.size);
@@ -209,7 +332,7 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
     for (const w of pairedWith(u)) {
       if (!graph.neighbours.get(u)?.has(w)) fail(`${u} claims a mask with ${w}, who is not its neighbour`);
       // Masks between two survivors cancel only if both added them.
-      if (masked.has(w) && !pairedWith(w).has(u)) fail(`${u} masked with ${w} but not the reverse: inconsistent share delivery`);
+      if (statements.has(w) && !pairedWith(w).has(u)) fail(`${u} masked with ${w} but not the reverse: inconsistent share delivery`);
     }
   }
 
@@ -230,8 +353,8 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
     const prevKind = kindsByHolderOwner.get(hk);
     if (prevKind !== undefined) fail(`${r.holder} revealed ${prevKind === r.kind ? 'twice' : 'both shares'} for ${r.owner}`);
     kindsByHolderOwner.set(hk, r.kind);
-    const wantKind = masked.has(r.owner) ? 'self-seed' : 'mask-key';
-    if (r.kind !== wantKind) fail(`${r.holder} revealed a ${r.kind} share of ${r.owner}, who ${masked.has(r.owner) ? 'survived' : 'dropped'}`);
+    const wantKind = statements.has(r.owner) ? 'self-seed' : 'mask-key';
+    if (r.kind !== wantKind) fail(`${r.holder} revealed a ${r.kind} share of ${r.owner}, who ${statements.has(r.owner) ? 'survived' : 'dropped'}`);
     const key = `${r.kind}/${r.owner}`;
     const list = groups.get(key) ?? [];
     list.push(r.share);
@@ -247,7 +370,6 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
   // Issued together, so a worker engine answers them in one burst rather than one round trip each.
   const selfSeeds = await viaEngine(() => Promise.all(selfShares.map((shares) => engine.combine(shares, t))), 'rebuilding self-seeds');
   const terms: PairMask[] = selfSeeds.map((seed) => ({ seed, sign: -1 }));
-  let sum: Uint32Array;
   try {
     contributors.forEach((u, i) => {
       if (!bytesEqual(commitSelfSeed(selfSeeds[i] as Uint8Array), (advertised.get(u) as AdvertiseKeys).selfSeedCommitment))
@@ -274,14 +396,11 @@ async function recompute(envelopes: readonly Uint8Array[], deps: RecomputeDeps):
         sk.fill(0);
       }
     }
-    // The decoded masked vectors are ours alone: the engine may take them.
-    const maskedVectors = contributors.map((id) => masked.get(id) as Uint32Array);
-    sum = await viaEngine(() => engine.unmaskSum(maskedVectors, terms, params.dimension), 'removing the masks');
-  } finally {
+  } catch (e) {
     for (const term of terms) term.seed.fill(0);
+    throw e;
   }
-
-  return { roundId, aggregator, params, contributors, dropped, sum, transcriptHash: transcriptHash(envelopes) };
+  return { roundId, aggregator, params, contributors, dropped, statements, vectors, terms, engine };
 }
 
 /** What each survivor signs in the consistency check. */
