@@ -322,6 +322,9 @@ export class Tendermint {
       } else {
         this.awaitingValueFor = round; // l.16 getValue()
         this.out.push({ kind: 'request-value', height: this.h, round });
+        // Not in Alg. 1, where getValue() is synchronous: if the app never answers (its proposeBlock
+        // failed), the round must still end, so the proposer arms the timeout too (l.57 prevotes nil).
+        this.timeout('propose', round);
       }
     } else {
       this.timeout('propose', round); // l.19
