@@ -509,7 +509,8 @@ export class ConsensusService {
         if (wait > 0) await new Promise<void>((resolve) => this.timers.push(this.node.clock.setTimeout(resolve, wait)));
         return chain.proposeBlock(h, r);
       },
-      validateBlock: (h, b) => chain.validateBlock(h, b),
+      // The round (fresh proposals only) lets the chain check the header names that round's proposer.
+      validateBlock: (h, b, r) => chain.validateBlock(h, b, r),
       blockHash: (b) => chain.blockHash(b),
       commitBlock: (h, b, qc) => chain.commitBlock(h, b, qc),
     };
