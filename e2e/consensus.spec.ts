@@ -20,11 +20,17 @@ async function waitAll(ps: Page[], pred: (v: ConsensusView) => boolean, what: st
   await expect.poll(async () => (await Promise.all(ps.map(view))).every(pred), { timeout, intervals: [200], message: what }).toBe(true);
 }
 
-/** The highest height every page still remembers, and that they all hold the same hash for it. */
+/**
+ * The pages are on one chain (one genesis hash), and at the highest height all of them decided they
+ * hold the same block hash. Each page must still have that height in its recent commits: a page that
+ * started from a snapshot above it has no hash to compare, which is not a disagreement.
+ */
 async function agree(ps: Page[]): Promise<number> {
-  const h = Math.min(...(await Promise.all(ps.map(view))).map((v) => v.committedHeight));
+  const views = await Promise.all(ps.map(view));
+  expect(new Set(views.map((v) => v.genesisHash)).size).toBe(1);
+  const h = Math.min(...views.map((v) => v.committedHeight));
   const hashes = await Promise.all(ps.map((p) => hashAt(p, h)));
-  expect(hashes[0]).toMatch(/^[0-9a-f]{64}$/);
+  for (const hash of hashes) expect(hash, `every page holds a hash for height ${h}`).toMatch(/^[0-9a-f]{64}$/);
   expect(new Set(hashes).size).toBe(1);
   return h;
 }
@@ -77,7 +83,9 @@ test('a tab told to equivocate is slashed 5%, set to reputation 0 and jailed on 
 
   for (const p of honest) {
     const row = p.locator(`[data-validator="${culpritId}"]`);
-    await expect(row).toHaveAttribute('data-jailed', 'true', { timeout: 20_000 });
+    // The product commits the first double vote in the next block (checked below); the time allows
+    // for a loaded 2-core CI machine.
+    await expect(row).toHaveAttribute('data-jailed', 'true', { timeout: 40_000 });
     await expect(row).toHaveAttribute('data-stake', '950');
     await expect(row).toHaveAttribute('data-reputation', '0');
     await expect(p.locator(`[data-testid="evidence"] [data-offender="${culpritId}"]`)).toHaveAttribute('data-kind', 'duplicate-vote');
@@ -88,6 +96,8 @@ test('a tab told to equivocate is slashed 5%, set to reputation 0 and jailed on 
   expect(v.validators.filter((r) => r.inSet)).toHaveLength(4);
   expect(v.evidence.filter((e) => e.offender === culpritId)).toHaveLength(1);
   expect(v.evidence[0]).toMatchObject({ kind: 'duplicate-vote', slashed: 50, stakeAfter: 950 });
+  // Promptly: the block after the offence carries it, or one or two later if rounds failed under load.
+  expect(v.evidence[0]!.committedHeight - v.evidence[0]!.offenceHeight).toBeLessThanOrEqual(3);
 
   const h = Math.max(...(await Promise.all(honest.map(view))).map((x) => x.committedHeight));
   await waitAll(honest, (x) => x.committedHeight >= h + 3, 'heights after the slash');

@@ -53,6 +53,7 @@ import {
 } from '../core/consensus/chain-messages.ts';
 import { ConsensusDriver, type BatchVerifier, type ConsensusTransport } from '../core/consensus/consensus-driver.ts';
 import { decodeBlock } from '../core/consensus/block.ts';
+import type { BlockPersistence } from '../core/consensus/block-store.ts';
 import { offenceKey } from '../core/consensus/evidence.ts';
 import { decodeGenesis, encodeGenesis, genesisHash, makeGenesis, DEFAULT_PARAMS, type ConsensusParams, type Genesis } from '../core/consensus/genesis.ts';
 import { syncFromCertificates, type CertifiedSnapshot, type SetChangeCertificate } from '../core/consensus/light-client.ts';
@@ -149,6 +150,12 @@ export class ConsensusService {
   private wroteGenesis = false;
   private conflicts = 0;
   private chain: Chain | null = null;
+  /**
+   * Bumped when this node drops its chain for a winning genesis: a commit of the dropped chain
+   * still in flight (the driver stops, an awaited commitBlock does not) must neither write into the
+   * store the winner's chain now uses nor show up among this node's commits.
+   */
+  private generation = 0;
   private driver: ConsensusDriver | null = null;
   private readonly store: RoomChainStore;
   private readonly transport: MisbehavingTransport;
@@ -416,6 +423,7 @@ export class ConsensusService {
       return;
     }
     // Our genesis lost the tie-break: drop this chain and join the winner.
+    this.generation++;
     this.driver?.stop();
     this.driver = null;
     this.chain = null;
@@ -484,15 +492,22 @@ export class ConsensusService {
   }
 
   private chainOptions(genesis: Genesis) {
+    const generation = this.generation;
+    const live = (): boolean => generation === this.generation;
+    const persistence: BlockPersistence = {
+      putBlock: (b) => (live() ? this.store.putBlock(b) : undefined),
+      deleteBlock: (h) => (live() ? this.store.deleteBlock(h) : undefined),
+      putCertificate: (c) => (live() ? this.store.putCertificate(c) : undefined),
+    };
     return {
       genesis,
       verifier: this.o.verifier,
       publicKey: this.node.publicKey,
       // Block times are integer ms (the simulator's virtual clock is not).
       clock: { now: () => Math.floor(this.node.clock.now()), setTimeout: this.node.clock.setTimeout.bind(this.node.clock), clearTimeout: this.node.clock.clearTimeout.bind(this.node.clock) },
-      persistence: this.store,
+      persistence,
       checkAggregation: (r: Parameters<AggregationChecker>[0]) => (this.aggregationChecker ? this.aggregationChecker(r) : Promise.resolve(false)),
-      onCommit: (c: CommitInfo) => this.onChainCommit(c),
+      onCommit: (c: CommitInfo) => (live() ? this.onChainCommit(c) : this.count('commit of a dropped chain ignored')),
     };
   }
 

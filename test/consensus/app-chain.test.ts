@@ -7,6 +7,7 @@ import { hexToBytes } from '../../src/core/bytes.ts';
 import { applyBlock, stateRoot, type AppEvent } from '../../src/core/consensus/app-state.ts';
 import { bodyRoots, decodeBlock, encodeBlock, type Block } from '../../src/core/consensus/block.ts';
 import { Chain } from '../../src/core/consensus/chain.ts';
+import { offenceKey } from '../../src/core/consensus/evidence.ts';
 import { MICROS } from '../../src/core/consensus/genesis.ts';
 import { afterCommit, afterRound } from '../../src/core/consensus/reputation.ts';
 import { voteSignBytes } from '../../src/core/consensus/sign-bytes.ts';
@@ -181,13 +182,62 @@ describe('evidence and slashing', () => {
     expect(stakeOf(net, culprit)).toBe(950);
   });
 
+  it('a double vote of the height being decided is pooled, left out of that height\'s block and carried by the next; both double votes of a height slash once', async () => {
+    const keys = await appKeys(5);
+    const net = LockStep.create(testGenesis(keys, [1000, 1000, 1000, 1000, 1000]), keys);
+    await net.steps(2);
+    const culprit = keys[3]!;
+    // What the engine reports while height 3 is still open: a prevote and a precommit double vote.
+    const precommits = await doubleSign(culprit, 3);
+    const prevotes: DuplicateVoteEvidence = await (async () => {
+      const vote = async (fill: number) => ({
+        type: VoteType.Prevote,
+        height: 3,
+        round: 0,
+        blockHash: new Uint8Array(32).fill(fill),
+        validator: culprit.publicKey,
+        signature: await culprit.sign(voteSignBytes(CHAIN, VoteType.Prevote, 3, 0, new Uint8Array(32).fill(fill))),
+      });
+      return { kind: 'duplicate-vote', voteA: await vote(1), voteB: await vote(2) };
+    })();
+    for (const c of net.chains) {
+      expect(await c.submitEvidence(precommits)).toEqual({ ok: true, value: offenceKey(precommits) });
+      expect((await c.submitEvidence(prevotes)).ok).toBe(true);
+    }
+    const block3 = decodeBlock(await net.step());
+    expect(block3.ok && block3.value.body.evidence).toEqual([]);
+    expect(net.chains.every((c) => c.hasPendingEvidence(offenceKey(precommits)))).toBe(true);
+    const block4 = decodeBlock(await net.step());
+    // Slashed once: the first double vote tombstones it, the second is not applied (and dropped).
+    expect(block4.ok && block4.value.body.evidence).toHaveLength(1);
+    expectAllAgree(net);
+    expect(stakeOf(net, culprit)).toBe(950);
+    expect(repOf(net, culprit)).toBe(0);
+    expect(events(net, 'slash')).toEqual([expect.objectContaining({ reason: 'double-sign', burned: 50, stake: 950 })]);
+    expect(net.chains[0]!.hasPendingEvidence(offenceKey(prevotes)) || net.chains[0]!.hasPendingEvidence(offenceKey(precommits))).toBe(false);
+    await net.step();
+    expect(inSet(net, culprit)).toBe(false);
+    // A block that carries the second offence anyway is refused.
+    const again = applyBlock(net.chains[0]!.state, {
+      height: net.height + 1,
+      timeMs: net.clock.t + 5,
+      proposer: keys[0]!.publicKey,
+      lastCommit: net.chains[0]!.lastCommit,
+      evidence: [prevotes, precommits],
+      transactions: [],
+      results: [],
+    });
+    expect(again).toMatchObject({ ok: false, error: expect.stringMatching(/already (tombstoned|punished)/) });
+  });
+
   it('evidence of a non-member, or of an uncommitted height, or with a forged signature is refused', async () => {
     const keys = await appKeys(6);
     const genesis = testGenesis(keys.slice(0, 4), [100, 100, 100, 100]);
     const net = LockStep.create(genesis, keys.slice(0, 4));
     await net.steps(2);
     expect(await net.chains[0]!.submitEvidence(await doubleSign(keys[5]!, 1))).toMatchObject({ ok: false, error: expect.stringMatching(/not in the set/) });
-    expect(await net.chains[0]!.submitEvidence(await doubleSign(keys[0]!, 3))).toMatchObject({ ok: false, error: expect.stringMatching(/not yet committed/) });
+    // Height 3 is being decided (its double votes are pooled: see below); height 4 has not begun.
+    expect(await net.chains[0]!.submitEvidence(await doubleSign(keys[0]!, 4))).toMatchObject({ ok: false, error: expect.stringMatching(/not yet committed/) });
     const e = await doubleSign(keys[1]!, 1);
     const forged = { ...e, voteB: { ...e.voteB, signature: e.voteA.signature } };
     expect(await net.chains[0]!.submitEvidence(forged)).toMatchObject({ ok: false, error: expect.stringMatching(/signature/) });

@@ -57,6 +57,24 @@ describe('Tendermint state machine', () => {
       expect(r1).toContainEqual({ kind: 'schedule-timeout', step: 'propose', height: 0, round: 1, delayMs: 1250 });
   });
 
+  it('after deciding, before the next height: votes count for nothing, but a double vote is still evidence', async () => {
+    const m = new Tendermint(byIndex[0]!.signer.publicKey, timeouts);
+    m.startHeight(5, set);
+    m.drain();
+    const qc = { height: 5, round: 0, blockHash: hashOf(7), signatures: [] };
+    m.onCommitCertificate(5, new Uint8Array([1]), hashOf(7), qc);
+    expect(m.drain().map((o) => o.kind)).toEqual(['decide']);
+    const culprit = byIndex[2]!.signer;
+    expect(m.onVote(await signVote(culprit, VoteType.Precommit, 5, 0, hashOf(7)))).toBe('decided');
+    expect(m.onVote(await signVote(culprit, VoteType.Precommit, 5, 0, hashOf(8)))).toBe('conflict');
+    const out = m.drain();
+    expect(out).toHaveLength(1);
+    expect(out[0]).toMatchObject({ kind: 'evidence', evidence: { kind: 'duplicate-vote', voteA: { blockHash: hashOf(7) }, voteB: { blockHash: hashOf(8) } } });
+    // Reported once; nothing else happens (no votes, no second decision).
+    expect(m.onVote(await signVote(culprit, VoteType.Precommit, 5, 0, hashOf(9)))).toBe('decided');
+    expect(m.drain()).toEqual([]);
+  });
+
   it('skips to a higher round when validators with more than 1/3 of the power are heard there (l.55)', async () => {
     const m = new Tendermint(byIndex[0]!.signer.publicKey, timeouts);
     m.startHeight(0, set);

@@ -9,7 +9,8 @@
 //   1. unbonded stake whose release height ≤ h returns to balances;
 //   2. the last commit (QC of h − 1): reputation and downtime window of every validator of h − 1;
 //      downtime punished here;
-//   3. evidence (ahead of transactions): each offence once — slash, reputation 0, jail;
+//   3. evidence (ahead of transactions): each offence once — slash, reputation 0, jail; none once
+//      the offender is tombstoned;
 //   4. transactions in order (nonce = the sender's count of applied transactions);
 //   5. aggregation results: the round completes, contributors gain reputation, dropouts lose;
 //   6. housekeeping: rounds past their deadline and offence keys older than evidenceMaxAgeBlocks go;
@@ -269,6 +270,10 @@ export class BlockExecutor {
     const who = hex(offender(e));
     const c = this.candidates.get(who);
     if (c === undefined) return err('offender is not a validator candidate');
+    // Punished for good already (CometBFT ignores such evidence too): an equivocator signs two
+    // votes of every step until its jailing takes effect, and each is an offence of its own, but it
+    // is slashed once, not once per conflicting vote that reached a block.
+    if (c.tombstoned) return err('offender already tombstoned');
     this.offences.set(key, h);
     this.events.push({ kind: 'evidence', offender: c.publicKey, evidence: e });
     this.punish(who, c, e.kind === 'duplicate-vote' ? 'double-sign' : 'split-view');

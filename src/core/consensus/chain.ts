@@ -34,7 +34,7 @@ import {
   type BlockHeader,
 } from './block.ts';
 import { BlockStore, type BlockPersistence } from './block-store.ts';
-import { encodeEvidence, ledgerSplitViewChecker, memoisedSplitViewChecker, offenceKey, offender, verifyEvidence, type SplitViewChecker } from './evidence.ts';
+import { encodeEvidence, ledgerSplitViewChecker, memoisedSplitViewChecker, offenceHeight, offenceKey, offender, verifyEvidence, type SplitViewChecker } from './evidence.ts';
 import { genesisHash, type Genesis } from './genesis.ts';
 import type { CertifiedSnapshot, SetChangeCertificate } from './light-client.ts';
 import { proposerOf } from './proposer-selection.ts';
@@ -199,14 +199,21 @@ export class Chain implements ConsensusApp {
    * de-duplicate: one copy per peer per hop, exponentially). Evidence against a node that is no
    * validator candidate is refused before any signature check: no block could apply it (a
    * duplicate vote's signer is checked against its height's set instead).
+   *
+   * A double vote of the height being decided (committed height + 1) is pooled too, judged as the
+   * next block but one would judge it: that is when the engine sees almost every double vote (both
+   * votes arrive before the decision), and refusing it then lost it for good (the driver reports
+   * each offence once), so an equivocator was punished only if a copy happened to arrive after the
+   * commit. It waits in the pool until a block above its height can carry it.
    */
   async submitEvidence(e: Evidence): Promise<Result<string>> {
     const key = offenceKey(e);
     if (this.evidencePool.has(key)) return err('evidence already pooled');
     if (this.stateNow.offences.has(key)) return this.fail('evidence already punished');
+    if (this.stateNow.candidates.get(bytesToHex(offender(e)))?.tombstoned === true) return this.fail('evidence offender: already tombstoned');
     if (e.kind === 'split-view' && !this.stateNow.candidates.has(bytesToHex(offender(e)))) return this.fail('evidence offender: not a validator candidate');
     if (this.evidencePool.size >= (this.opts.maxPoolItems ?? DEFAULT_POOL)) return this.fail('evidence pool full');
-    const v = await verifyEvidence(e, this.evidenceContext(this.stateNow.height + 1));
+    const v = await verifyEvidence(e, this.evidenceContext(this.stateNow.height + 2));
     if (!v.ok) return this.fail(`evidence invalid: ${v.error}`);
     this.evidencePool.set(key, e);
     return ok(key);
@@ -259,6 +266,7 @@ export class Chain implements ConsensusApp {
     const ctx = this.evidenceContext(height);
     for (const [key, e] of this.evidencePool) {
       if (evidence.length >= p.maxBlockEvidence) break;
+      if (e.kind === 'duplicate-vote' && offenceHeight(e) >= height) continue; // the next block carries it
       const v = await verifyEvidence(e, ctx);
       if (!v.ok || !x.applyEvidence(e).ok) {
         this.evidencePool.delete(key);
@@ -462,7 +470,9 @@ export class Chain implements ConsensusApp {
 
     for (const t of block.body.transactions) this.txPool.delete(bytesToHex(transactionId(t)));
     for (const [k, t] of this.txPool) if (t.nonce < (state.accounts.get(bytesToHex(t.sender))?.nonce ?? 0)) this.txPool.delete(k);
-    for (const k of this.evidencePool.keys()) if (state.offences.has(k)) this.evidencePool.delete(k);
+    // Punished, or its offender is punished for good (no block may apply it: app-state.ts).
+    for (const [k, e] of this.evidencePool)
+      if (state.offences.has(k) || state.candidates.get(bytesToHex(offender(e)))?.tombstoned === true) this.evidencePool.delete(k);
     for (const [k] of this.resultPool) {
       const r = state.rounds.get(k);
       if (r === undefined || r.completed) this.resultPool.delete(k);

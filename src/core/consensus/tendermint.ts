@@ -205,7 +205,15 @@ export class Tendermint {
   onVote(v: Vote): VoteStatus {
     const votes = this.votes;
     if (votes === null || v.height !== this.h) return 'wrong-height';
-    if (this.decided) return 'decided';
+    if (this.decided) {
+      // Counts for nothing now, but until the commit is applied a second vote is still evidence
+      // (the driver keeps this tally for late votes afterwards): a double vote arriving in that gap
+      // was lost, and under load the gap is where an equivocator's precommits land.
+      const late = v.round > this.r + MAX_ROUNDS_AHEAD ? null : votes.add(v);
+      if (late?.kind !== 'conflict') return 'decided';
+      this.out.push({ kind: 'evidence', evidence: late.evidence });
+      return 'conflict';
+    }
     if (v.round > this.r + MAX_ROUNDS_AHEAD) return 'round-too-far';
     const res = votes.add(v);
     if (res.kind === 'conflict') {
