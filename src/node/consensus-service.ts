@@ -528,6 +528,8 @@ export class ConsensusService {
       validateBlock: (h, b, r) => chain.validateBlock(h, b, r),
       blockHash: (b) => chain.blockHash(b),
       commitBlock: (h, b, qc) => chain.commitBlock(h, b, qc),
+      // Precommits arriving during the commit wait join the next block's last commit (reputation, downtime).
+      extendLastCommit: (qc) => chain.extendLastCommit(qc),
     };
     const transport: ConsensusTransport = {
       broadcast: (type, body) => {

@@ -70,6 +70,10 @@ export class ChainSimApp implements SimChainApp {
     return this.chain.commitBlock(height, block, qc);
   }
 
+  extendLastCommit(qc: QuorumCertificate): Promise<unknown> {
+    return this.chain.extendLastCommit(qc);
+  }
+
   addEvidence(e: DuplicateVoteEvidence): void {
     void this.chain.submitEvidence(e);
   }

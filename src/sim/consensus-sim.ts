@@ -76,6 +76,13 @@ export interface ConsensusSimOptions {
   /** One-way delay in virtual ms (default 50) plus uniform jitter in [0, jitterMs). */
   delayMs?: number;
   jitterMs?: number;
+  /** Extra one-way delay on everything these nodes send (a slower phone, a loaded tab). */
+  slowSenders?: readonly { node: number; extraMs: number }[];
+  /**
+   * The proposer of round 0 waits until this long after its last commit before proposing
+   * (timeout_commit, as ConsensusService's commitTimeoutMs); default 0, propose at once.
+   */
+  commitWaitMs?: number;
   /** 'fast' is a keyed-hash stand-in for Ed25519 (test speed only); default 'ed25519' (noble). */
   crypto?: 'ed25519' | 'fast';
   /** Share verification verdicts across nodes (default true): wall time only, no outcome changes. */
@@ -207,6 +214,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
   const clock = new VirtualClock(0);
   const delayMs = o.delayMs ?? 50;
   const jitterMs = o.jitterMs ?? 0;
+  const slowMs = new Map((o.slowSenders ?? []).map((s) => [s.node, s.extraMs]));
   const byz = new Set(o.byzantine ?? []);
   const strategy = o.strategy ?? 'equivocate';
   const crashedAt = new Map((o.crashes ?? []).map((c) => [c.node, c.atMs]));
@@ -248,7 +256,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
   const deliver = (from: number, to: number, type: number, body: Uint8Array, extraMs = 0): void => {
     const now = clock.now();
     const held = blocked(from, to, now);
-    const d = delayMs + (jitterMs > 0 ? linkRng.range(0, jitterMs) : 0) + extraMs;
+    const d = delayMs + (jitterMs > 0 ? linkRng.range(0, jitterMs) : 0) + extraMs + (slowMs.get(from) ?? 0);
     const at = (held ?? now) + d;
     clock.setTimeout(() => {
       const target = nodes[to];
@@ -296,9 +304,10 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       qcs: [],
       counters: {},
     };
+    let lastCommitAtMs = 0;
     const driver = new ConsensusDriver({
       chainId,
-      app,
+      app: withCommitWait(app, clock, o.commitWaitMs ?? 0, () => lastCommitAtMs),
       signer,
       verifier,
       batchVerifier,
@@ -312,6 +321,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
         report.committed[k] = bytesToHex(hash);
         report.commitAtMs[k] = clock.now();
         report.qcs[k] = qc;
+        lastCommitAtMs = clock.now();
       },
       ...(o.wallMs ? { wallMs: o.wallMs } : {}),
     });
@@ -444,6 +454,25 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
     verifyCount: verifier.uncachedCount,
     verifyWallMs: verifier.uncachedWallMs,
   };
+}
+
+/** The application as the driver sees it: round 0 proposed no sooner than waitMs after the last commit. */
+function withCommitWait(app: SimChainApp, clock: VirtualClock, waitMs: number, lastCommitAtMs: () => number): ConsensusApp {
+  if (waitMs <= 0) return app;
+  const wrapped: ConsensusApp = {
+    validatorSet: (h) => app.validatorSet(h),
+    proposeBlock: async (h, r) => {
+      const wait = r === 0 ? lastCommitAtMs() + waitMs - clock.now() : 0;
+      if (wait > 0) await new Promise<void>((resolve) => void clock.setTimeout(resolve, wait));
+      return app.proposeBlock(h, r);
+    },
+    validateBlock: (h, b, r) => app.validateBlock(h, b, r),
+    blockHash: (b) => app.blockHash(b),
+    commitBlock: (h, b, qc) => app.commitBlock(h, b, qc),
+  };
+  const extend = app.extendLastCommit;
+  if (extend !== undefined) wrapped.extendLastCommit = (qc) => extend.call(app, qc);
+  return wrapped;
 }
 
 /** TestChainApp behind the SimChainApp interface. */

@@ -18,7 +18,7 @@
 // caught with probability s/m. Without a checker, blocks carrying results are refused.
 import { bytesEqual, bytesToHex } from '../bytes.ts';
 import type { Clock } from '../clock.ts';
-import type { Verifier } from '../crypto/ed25519.ts';
+import { ED25519_SIGNATURE_BYTES, type Verifier } from '../crypto/ed25519.ts';
 import { err, ok, type Result } from '../result.ts';
 import { applyBlock, BlockExecutor, genesisState, stateRecords, stateRoot, type AppEvent, type AppState } from './app-state.ts';
 import {
@@ -40,8 +40,9 @@ import type { CertifiedSnapshot, SetChangeCertificate } from './light-client.ts'
 import { proposerOf } from './proposer-selection.ts';
 import { verifyQuorumCertificate } from './qc.ts';
 import { decodeTransaction, encodeTransaction, transactionId, verifyTransaction, type Transaction } from './transactions.ts';
+import { voteSignBytes } from './sign-bytes.ts';
 import { indexOfValidator } from './validator-set.ts';
-import type { ConsensusApp, Evidence, Hash, QuorumCertificate, ValidatorSet } from './types.ts';
+import { VoteType, type ConsensusApp, type Evidence, type Hash, type QuorumCertificate, type Validator, type ValidatorSet } from './types.ts';
 
 export type AggregationChecker = (result: AggregationResult) => Promise<boolean>;
 
@@ -496,6 +497,62 @@ export class Chain implements ConsensusApp {
     } catch {
       this.count('onCommit failed'); // a dashboard or log bug must not halt the chain
     }
+  }
+
+  /**
+   * Replaces the last commit (the QC the next proposed block carries) by a fuller one: precommits
+   * for the same height, round and block that arrived after this node decided (CometBFT's LastCommit
+   * keeps collecting during timeout_commit). Reputation and downtime are read from last commits, so
+   * without this a validator whose precommit regularly arrives just after the 2/3 threshold is
+   * counted absent. Accepted only as a strict superset of the current signers, every signature the
+   * current QC holds byte for byte; the added signatures are verified here (the driver checked them
+   * too, but a bad one would make every proposal of this node invalid). Concurrent calls are safe:
+   * the superset test is repeated against whatever the last commit is once verification is done.
+   */
+  async extendLastCommit(qc: QuorumCertificate): Promise<Result<true>> {
+    const base = this.lastQc;
+    const set = this.stateNow.lastValidators;
+    if (base === null || set === null) return this.fail('last commit extension: no last commit');
+    const added = this.lastCommitAdditions(base, qc, set.validators.length);
+    if (!added.ok) return this.fail(`last commit extension: ${added.error}`);
+    const chainId = this.stateNow.chainId;
+    const msg = voteSignBytes(chainId, VoteType.Precommit, qc.height, qc.round, qc.blockHash);
+    const valid = await Promise.all(
+      added.value.map((s) => this.opts.verifier.verify((set.validators[s.validatorIndex] as Validator).publicKey, msg, s.signature)),
+    );
+    if (valid.includes(false)) return this.fail('last commit extension: signature invalid');
+    // Every signature of qc is now verified (base's were, the rest just now); it must still extend
+    // the current last commit, which a commit or another extension may have replaced meanwhile.
+    const now = this.lastQc;
+    if (now !== base) {
+      if (now === null || this.stateNow.lastValidators !== set) return this.fail('last commit extension: the chain moved on');
+      const again = this.lastCommitAdditions(now, qc, set.validators.length);
+      if (!again.ok) return this.fail(`last commit extension: ${again.error}`);
+    }
+    this.lastQc = qc;
+    return ok(true);
+  }
+
+  /** The signatures `qc` adds to `base` if it is a well-formed strict superset for the same vote. */
+  private lastCommitAdditions(base: QuorumCertificate, qc: QuorumCertificate, setSize: number): Result<QuorumCertificate['signatures']> {
+    if (qc.height !== base.height || !bytesEqual(qc.blockHash, base.blockHash)) return err('not for the last block');
+    if (qc.round !== base.round) return err(`round ${qc.round}, the last commit is of round ${base.round}`);
+    const have = new Map(base.signatures.map((s) => [s.validatorIndex, s.signature]));
+    const added: QuorumCertificate['signatures'][number][] = [];
+    let prev = -1;
+    for (const s of qc.signatures) {
+      const i = s.validatorIndex;
+      if (!Number.isInteger(i) || i <= prev || i >= setSize) return err(`index ${i} out of range or order`);
+      if (s.signature.length !== ED25519_SIGNATURE_BYTES) return err(`signature of index ${i} must be 64 bytes`);
+      prev = i;
+      const old = have.get(i);
+      if (old === undefined) added.push(s);
+      else if (!bytesEqual(old, s.signature)) return err(`signature of index ${i} differs from the last commit's`);
+      else have.delete(i);
+    }
+    if (have.size > 0) return err('not a superset of the last commit');
+    if (added.length === 0) return err('no new signer');
+    return ok(added);
   }
 
   // ---- serving light clients ------------------------------------------------------------------

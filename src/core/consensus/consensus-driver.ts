@@ -20,7 +20,7 @@ import {
   type CommitMessage,
 } from './consensus-messages.ts';
 import { proposerOf } from './proposer-selection.ts';
-import { verifyQuorumCertificate } from './qc.ts';
+import { extendQuorumCertificate, verifyQuorumCertificate } from './qc.ts';
 import { proposalSignBytes, proposalSignBytesOf, voteSignBytes, voteSignBytesOf } from './sign-bytes.ts';
 import { Tendermint, DEFAULT_TIMEOUTS, type EngineOutput, type TimeoutParams } from './tendermint.ts';
 import { indexOfValidator } from './validator-set.ts';
@@ -115,7 +115,8 @@ export type DriverCounter =
   | 'verified'
   | 'app-error'
   | 'catch-up-sent'
-  | 'status-sent';
+  | 'status-sent'
+  | 'commit-extended';
 
 interface Pending {
   check: SignatureCheck;
@@ -157,6 +158,8 @@ export class ConsensusDriver {
   private readonly evidenceSeen = new Set<string>();
   /** Votes of the last decided heights: a late conflicting vote for them is still evidence. */
   private readonly pastVotes = new Map<number, HeightVotes>();
+  /** The last decided height's QC as last handed to the application (extended by late precommits). */
+  private lastCommit: QuorumCertificate | null = null;
   private timers: TimerHandle[] = [];
   /** This node's signed messages of the current height, by round, for re-sending. */
   private own: { round: number; type: number; body: Uint8Array }[] = [];
@@ -305,6 +308,7 @@ export class ConsensusDriver {
       height: -1,
       deliver: () => {
         const r = past.add(v);
+        if (r.kind === 'added') this.extendLastCommit(v.height);
         if (r.kind === 'conflict') {
           this.count('conflict');
           this.acceptEvidence(r.evidence, `e${bytesToHex(r.evidence.voteA.signature)}${bytesToHex(r.evidence.voteB.signature)}`);
@@ -623,8 +627,30 @@ export class ConsensusDriver {
     const votes = this.machine.heightVotes;
     if (votes !== null) this.pastVotes.set(height, votes);
     this.pastVotes.delete(height - PAST_VOTE_HEIGHTS);
+    this.lastCommit = qc;
+    // Precommits that arrived while the block was being applied.
+    this.extendLastCommit(height);
     this.o.onCommitted?.(height, blockHash, qc);
     this.enterHeight(height + 1);
+  }
+
+  /**
+   * Precommits for the decided block that arrive after the decision (and before the next block is
+   * proposed) still count: the application gets a fuller QC for the next block's last commit, as
+   * CometBFT's LastCommit, so a validator that is merely a little slower than the first 2/3 is not
+   * counted absent (reputation, downtime). Only the last decided height, its decision round and block.
+   */
+  private extendLastCommit(height: number): void {
+    const last = this.lastCommit;
+    const extend = this.o.app.extendLastCommit;
+    if (last === null || last.height !== height || extend === undefined) return;
+    const past = this.pastVotes.get(height);
+    if (past === undefined) return;
+    const qc = extendQuorumCertificate(past.set, last, past.precommits(last.round).votes());
+    if (qc === last) return;
+    this.lastCommit = qc;
+    this.count('commit-extended');
+    extend.call(this.o.app, qc).catch(() => this.fail());
   }
 
   private enterHeight(height: number): void {

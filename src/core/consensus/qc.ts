@@ -74,6 +74,24 @@ export function buildQuorumCertificate(
   };
 }
 
+/**
+ * `qc` with every further signer among `precommits` (already signature-checked) of its height, round
+ * and block: a superset of qc's signers, qc's own signatures kept. Returns qc itself when nobody new
+ * signed. For the next block's last commit (precommits that arrived after the decision).
+ */
+export function extendQuorumCertificate(set: ValidatorSet, qc: QuorumCertificate, precommits: Iterable<Vote>): QuorumCertificate {
+  const byIndex = new Map(qc.signatures.map((s) => [s.validatorIndex, s.signature]));
+  for (const v of precommits) {
+    if (v.type !== VoteType.Precommit || v.height !== qc.height || v.round !== qc.round) continue;
+    if (v.blockHash === null || !bytesEqual(v.blockHash, qc.blockHash)) continue;
+    const i = indexOfValidator(set, v.validator);
+    if (i >= 0 && !byIndex.has(i)) byIndex.set(i, v.signature);
+  }
+  if (byIndex.size === qc.signatures.length) return qc;
+  const indices = [...byIndex.keys()].sort((a, b) => a - b);
+  return { ...qc, signatures: indices.map((i) => ({ validatorIndex: i, signature: byIndex.get(i) as Uint8Array })) };
+}
+
 /** Power of the QC's signers in `set` (for the application's reputation rule, or display). */
 export function signedPower(qc: QuorumCertificate, set: ValidatorSet): number {
   let p = 0;

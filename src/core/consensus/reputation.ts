@@ -3,7 +3,9 @@
 // values and hence the same powers:
 //   - each block's last commit (the QC of the previous height): every validator of that height whose
 //     precommit is in it gains reputationCommitGainMicros, every other one loses
-//     reputationAbsenceDecayMicros (gains are slow, absence costs more);
+//     reputationAbsenceDecayMicros (gains are slow, absence costs more); the proposer's last commit
+//     includes precommits that arrived after its decision (Chain.extendLastCommit), so "absent"
+//     means missing when the next block was proposed, not merely slower than the first 2/3;
 //   - each aggregation result in the block: contributors gain reputationRoundGainMicros, dropouts
 //     lose reputationDropoutPenaltyMicros;
 //   - proven misbehaviour (committed evidence): reputation becomes 0.

@@ -105,4 +105,11 @@ export interface ConsensusApp {
   blockHash(block: Uint8Array): Hash;
   /** Called once per height, in order, with the decided block and its certificate. */
   commitBlock(height: number, block: Uint8Array, qc: QuorumCertificate): Promise<void>;
+  /**
+   * Optional: a fuller QC for the last committed block (same height, round and block, more signers),
+   * built from precommits that arrived after the decision (signatures checked by the driver). The
+   * next block's last commit should carry it, so validators whose precommits arrived a little after
+   * the 2/3 threshold are not counted absent (CometBFT's LastCommit, collected during timeout_commit).
+   */
+  extendLastCommit?(qc: QuorumCertificate): Promise<unknown>;
 }
