@@ -2,6 +2,7 @@
 // every `intervalMs` (React-free, so it is tested without a DOM).
 import type { LedgerService, LedgerSnapshot } from '../node/ledger-service.ts';
 import type { DashboardStore } from './dashboard-store.ts';
+import { bindThrottled } from './throttled-bind.ts';
 
 export interface AuditSlice {
   /** False until the tab's LedgerService is bound. */
@@ -19,21 +20,8 @@ export function applyLedger(store: DashboardStore, source: LedgerSource): void {
 }
 
 export function bindLedger(store: DashboardStore, source: LedgerSource, intervalMs = 200): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const update = (): void => {
-    timer = null;
-    applyLedger(store, source);
-  };
-  const unsubscribe = source.subscribe(() => {
-    if (timer === null) timer = setTimeout(update, intervalMs);
-  });
-  update();
-  const periodic = setInterval(update, 2000); // the replica estimate follows rounds without a ledger event
-  return () => {
-    unsubscribe();
-    clearInterval(periodic);
-    if (timer !== null) clearTimeout(timer);
-  };
+  // Periodic too: the replica estimate follows rounds without a ledger event.
+  return bindThrottled((l) => source.subscribe(l), () => applyLedger(store, source), intervalMs, 2000);
 }
 
 /** The storage figure as a sentence part: this node's bytes against a full replica's. */

@@ -3,6 +3,7 @@
 // round id so each round card finds its own. React-free, tested without a DOM.
 import type { ChainRoundService, ChainRoundView } from '../node/chain-rounds.ts';
 import type { DashboardStore } from './dashboard-store.ts';
+import { bindThrottled } from './throttled-bind.ts';
 
 export interface ChainRoundsSlice {
   /** False until the tab's ChainRoundService is bound. */
@@ -25,19 +26,7 @@ export function applyChainRounds(store: DashboardStore, source: ChainRoundsSourc
 }
 
 export function bindChainRounds(store: DashboardStore, source: ChainRoundsSource, intervalMs = 150): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const update = (): void => {
-    timer = null;
-    applyChainRounds(store, source);
-  };
-  const unsubscribe = source.subscribe(() => {
-    if (timer === null) timer = setTimeout(update, intervalMs);
-  });
-  update();
-  return () => {
-    unsubscribe();
-    if (timer !== null) clearTimeout(timer);
-  };
+  return bindThrottled((l) => source.subscribe(l), () => applyChainRounds(store, source), intervalMs);
 }
 
 /** Chain rounds this tab knows of that have no secure-aggregation view yet (the Open has not come). */

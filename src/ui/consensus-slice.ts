@@ -4,6 +4,7 @@
 import type { ConsensusView, StakeStatus, VoteBar } from '../node/consensus-view.ts';
 import type { ConsensusService } from '../node/consensus-service.ts';
 import type { DashboardStore } from './dashboard-store.ts';
+import { bindThrottled } from './throttled-bind.ts';
 
 export interface ConsensusSlice {
   /** False until the tab's ConsensusService is bound. */
@@ -21,21 +22,7 @@ export function applyConsensus(store: DashboardStore, source: ConsensusSource): 
 }
 
 export function bindConsensus(store: DashboardStore, source: ConsensusSource, intervalMs = 250): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const update = (): void => {
-    timer = null;
-    applyConsensus(store, source);
-  };
-  const unsubscribe = source.subscribe(() => {
-    if (timer === null) timer = setTimeout(update, intervalMs);
-  });
-  update();
-  const periodic = setInterval(update, 1000);
-  return () => {
-    unsubscribe();
-    clearInterval(periodic);
-    if (timer !== null) clearTimeout(timer);
-  };
+  return bindThrottled((l) => source.subscribe(l), () => applyConsensus(store, source), intervalMs, 1000);
 }
 
 /** Smallest power that is more than 2/3 of `total` (3·p > 2·total). */

@@ -6,6 +6,7 @@ import type { RoundView, SecAggService } from '../node/secagg-service.ts';
 import { EMPTY_CONSENSUS, type ConsensusSlice } from './consensus-slice.ts';
 import { EMPTY_AUDIT, type AuditSlice } from './audit-slice.ts';
 import { EMPTY_CHAIN_ROUNDS, type ChainRoundsSlice } from './chain-rounds-slice.ts';
+import { bindThrottled } from './throttled-bind.ts';
 
 export interface NodeInfo {
   slot: number;
@@ -122,19 +123,7 @@ export function bindSecAgg(
   labelsOf: (input: readonly number[] | null) => readonly string[] | null = () => null,
   intervalMs = 100,
 ): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null;
-  const update = (): void => {
-    timer = null;
-    applySecAgg(store, source, labelsOf(source.currentInput));
-  };
-  const unsubscribe = source.subscribe(() => {
-    if (timer === null) timer = setTimeout(update, intervalMs);
-  });
-  update();
-  return () => {
-    unsubscribe();
-    if (timer !== null) clearTimeout(timer);
-  };
+  return bindThrottled((l) => source.subscribe(l), () => applySecAgg(store, source, labelsOf(source.currentInput)), intervalMs);
 }
 
 /** The stages a round goes through, as the dashboard names them (Bonawitz et al. §4, plus the result). */
