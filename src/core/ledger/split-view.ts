@@ -77,12 +77,9 @@ export class SplitViewMonitor {
 
   /** The peer's consistency proof for its pending head. */
   resolve(peer: Uint8Array, proof: readonly Hash[]): HeadObservation {
-    const key = bytesToHex(peer);
-    const head = this.pending.get(key);
-    const last = this.last.get(key);
-    if (head === undefined || last === undefined) return { kind: 'invalid', reason: 'no head is waiting for a proof from this peer' };
-    this.pending.delete(key);
-    const [small, large] = head.size < last.size ? [head, last] : [last, head];
+    const p = this.takePending(peer);
+    if (p === null) return { kind: 'invalid', reason: 'no head is waiting for a proof from this peer' };
+    const { key, head, small, large } = p;
     const v = verifyConsistency(small.size, large.size, proof, small.root, large.root);
     if (!v.ok) return { kind: 'split-view', evidence: evidence(peer, small, large), reason: `consistency proof ${small.size} → ${large.size} fails: ${v.error}` };
     if (head === large) this.last.set(key, head);
@@ -91,13 +88,21 @@ export class SplitViewMonitor {
 
   /** The peer never answered (timeout): the unreconciled pair is evidence. */
   unanswered(peer: Uint8Array): HeadObservation {
+    const p = this.takePending(peer);
+    if (p === null) return { kind: 'invalid', reason: 'no head is waiting for a proof from this peer' };
+    const { small, large } = p;
+    return { kind: 'split-view', evidence: evidence(peer, small, large), reason: `no consistency proof ${small.size} → ${large.size}` };
+  }
+
+  /** Removes the peer's head waiting for a proof; with the last head it is checked against, by size. */
+  private takePending(peer: Uint8Array): { key: string; head: SignedTreeHead; small: SignedTreeHead; large: SignedTreeHead } | null {
     const key = bytesToHex(peer);
     const head = this.pending.get(key);
     const last = this.last.get(key);
-    if (head === undefined || last === undefined) return { kind: 'invalid', reason: 'no head is waiting for a proof from this peer' };
+    if (head === undefined || last === undefined) return null;
     this.pending.delete(key);
     const [small, large] = head.size < last.size ? [head, last] : [last, head];
-    return { kind: 'split-view', evidence: evidence(peer, small, large), reason: `no consistency proof ${small.size} → ${large.size}` };
+    return { key, head, small, large };
   }
 }
 
