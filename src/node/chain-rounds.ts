@@ -382,32 +382,21 @@ export class ChainRoundService {
     const d = decodeRoundClaim(env.body);
     if (!d.ok) return this.refuse('malformed round claim');
     const { result, transcript } = d.value;
-    const t = this.tracked.get(bytesToHex(result.roundId));
-    if (t === undefined || t.aggregator === null) return this.refuse('claim for a round the chain has not opened here');
-    if (nodeIdFromPublicKey(env.sender) !== t.aggregator) return this.refuse('claim not from the round\'s aggregator');
-    if (t.aggregator === this.o.node.id) return;
+    const t = this.claimedRound(env, result);
+    if (t === null) return;
     if (transcript.length === 0) {
-      Object.assign(t.view, { claimChecked: false, claimDetail: 'claim without transcript (too large to ship): not checkable here' });
-      return this.refuse('claim without transcript');
+      return this.refuseClaim(t, 'claim without transcript (too large to ship): not checkable here', 'claim without transcript');
     }
     const tc = commitTranscript(result.roundId, transcript);
     if (!tc.ok || !bytesEqual(tc.value.root, result.transcriptHash)) {
-      Object.assign(t.view, { claimChecked: false, claimDetail: 'claim refused: the transcript does not hash to the claimed root' });
-      return this.refuse('claim: transcript root differs');
+      return this.refuseClaim(t, 'claim refused: the transcript does not hash to the claimed root', 'claim: transcript root differs');
     }
     const verdict = this.verify(result, transcript, tc.value);
     this.remember(result, verdict);
     const v = await verdict;
-    if (!v.ok) {
-      Object.assign(t.view, { claimChecked: false, claimDetail: `claim refused: ${v.error}` });
-      return this.refuse('claim does not match its transcript');
-    }
+    if (!v.ok) return this.refuseClaim(t, `claim refused: ${v.error}`, 'claim does not match its transcript');
     this.keepTranscript(tc.value, transcript, null);
-    if (t.view.status === 'open') t.view.status = 'claimed';
-    Object.assign(t.view, { claimChecked: true, claimDetail: 'claim recomputed from the transcript: equal' });
-    const pooled = this.o.consensus.chainApp?.submitResult(result);
-    if (pooled && !pooled.ok && !pooled.error.startsWith('result: no such open round')) this.refuse(`pool: ${pooled.error}`);
-    this.changed();
+    this.acceptClaim(t, result, 'claim recomputed from the transcript: equal');
   }
 
   /** A sampled claim: the light transcript and the openings of the chunks its root samples. */
@@ -416,25 +405,44 @@ export class ChainRoundService {
     if (!d.ok) return this.refuse('malformed sampled claim');
     const claim = d.value;
     const { result } = claim;
-    const t = this.tracked.get(bytesToHex(result.roundId));
-    if (t === undefined || t.aggregator === null) return this.refuse('claim for a round the chain has not opened here');
-    if (nodeIdFromPublicKey(env.sender) !== t.aggregator) return this.refuse('claim not from the round\'s aggregator');
-    if (t.aggregator === this.o.node.id) return;
+    const t = this.claimedRound(env, result);
+    if (t === null) return;
     const tc = commitLightTranscript(result.roundId, claim.light);
     if (!tc.ok || !bytesEqual(tc.value.root, result.transcriptHash)) {
-      Object.assign(t.view, { claimChecked: false, claimDetail: 'sampled claim refused: the light transcript does not hash to the claimed root' });
-      return this.refuse('claim: transcript root differs');
+      return this.refuseClaim(t, 'sampled claim refused: the light transcript does not hash to the claimed root', 'claim: transcript root differs');
     }
     const verdict = this.verifySampled(result, claim, tc.value);
     this.remember(result, verdict);
     const v = await verdict;
-    if (!v.ok) {
-      Object.assign(t.view, { claimChecked: false, claimDetail: `sampled claim refused: ${v.error}` });
-      return this.refuse('sampled claim does not check');
-    }
+    if (!v.ok) return this.refuseClaim(t, `sampled claim refused: ${v.error}`, 'sampled claim does not check');
     this.keepTranscript(tc.value, null, claim);
+    this.acceptClaim(t, result, `claim checked on ${claim.indices.length} sampled chunks (light transcript fully checked): equal`);
+  }
+
+  /** The tracked round a claim is for, if it came from that round's aggregator (counted if not); null for our own. */
+  private claimedRound(env: Envelope, result: AggregationResult): Tracked | null {
+    const t = this.tracked.get(bytesToHex(result.roundId));
+    if (t === undefined || t.aggregator === null) {
+      this.refuse('claim for a round the chain has not opened here');
+      return null;
+    }
+    if (nodeIdFromPublicKey(env.sender) !== t.aggregator) {
+      this.refuse('claim not from the round\'s aggregator');
+      return null;
+    }
+    return t.aggregator === this.o.node.id ? null : t;
+  }
+
+  /** A claim that did not check: shown with why, and counted. */
+  private refuseClaim(t: Tracked, detail: string, reason: string): void {
+    Object.assign(t.view, { claimChecked: false, claimDetail: detail });
+    this.refuse(reason);
+  }
+
+  /** A claim that checked: shown, and its result pooled for the next proposal. */
+  private acceptClaim(t: Tracked, result: AggregationResult, detail: string): void {
     if (t.view.status === 'open') t.view.status = 'claimed';
-    Object.assign(t.view, { claimChecked: true, claimDetail: `claim checked on ${claim.indices.length} sampled chunks (light transcript fully checked): equal` });
+    Object.assign(t.view, { claimChecked: true, claimDetail: detail });
     const pooled = this.o.consensus.chainApp?.submitResult(result);
     if (pooled && !pooled.ok && !pooled.error.startsWith('result: no such open round')) this.refuse(`pool: ${pooled.error}`);
     this.changed();
