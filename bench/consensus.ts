@@ -13,7 +13,7 @@ import { nobleEd25519 } from '../src/core/crypto/ed25519.ts';
 import { voteSignBytes } from '../src/core/consensus/sign-bytes.ts';
 import { runConsensusSim } from '../src/sim/consensus-sim.ts';
 import { round, summarize } from '../src/sim/stats.ts';
-import { runMeta, writeResult } from './lib/results.ts';
+import { runStandalone } from './lib/standalone.ts';
 import type { BenchEnv, Suite, SuiteReport } from './lib/suite.ts';
 
 const SELF = fileURLToPath(import.meta.url);
@@ -96,13 +96,5 @@ export const consensusSuite: Suite = {
 };
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
-  const quick = process.argv.includes('--quick');
-  const started = Date.now();
-  const log = (m: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
-  const report = await runConsensusBench(quick, log);
-  const durationS = Math.round((Date.now() - started) / 100) / 10;
-  const path = writeResult(report.suite, { suite: report.suite, ...runMeta(quick, 'not used'), durationS, ...report.data, notes: report.notes });
-  for (const t of report.tables) console.log(`\n### ${t.title}\n\n${t.markdown}`);
-  for (const n of report.notes) console.log(`- ${n}`);
-  console.log(`\n${path}, ${durationS} s`);
+  await runStandalone(process.argv.includes('--quick'), runConsensusBench);
 }

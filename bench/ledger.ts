@@ -18,7 +18,7 @@ import { verifyExportedLog } from '../src/core/ledger/verify.ts';
 import { detectEd25519Backend } from '../src/platform/webcrypto-ed25519.ts';
 import { simulateAuditLog } from '../src/sim/audit-sim.ts';
 import { SeededRandom } from '../src/sim/seeded-random.ts';
-import { runMeta, writeResult } from './lib/results.ts';
+import { runStandalone } from './lib/standalone.ts';
 import { median, round } from './lib/stats.ts';
 import type { BenchEnv, Suite, SuiteReport } from './lib/suite.ts';
 import { formatNumber, markdownTable } from './lib/table.ts';
@@ -216,14 +216,5 @@ export const ledgerSuite: Suite = {
 };
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
-  const quick = process.argv.includes('--quick');
-  const started = Date.now();
-  const log = (m: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
-  const report = await runLedgerBench(quick, log);
-  const durationS = Math.round((Date.now() - started) / 100) / 10;
-  const path = writeResult(report.suite, { suite: report.suite, ...runMeta(quick, 'not used'), durationS, ...report.data, notes: report.notes });
-  for (const t of report.tables) console.log(`\n### ${t.title}\n\n${t.markdown}`);
-  console.log('');
-  for (const n of report.notes) console.log(`- ${n}`);
-  console.log(`\n${path}, ${durationS} s`);
+  await runStandalone(process.argv.includes('--quick'), runLedgerBench);
 }

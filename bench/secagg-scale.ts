@@ -35,7 +35,7 @@ import {
   type SecAggStage,
 } from '../src/sim/secagg-round.ts';
 import { SeededRandom } from '../src/sim/seeded-random.ts';
-import { runMeta, writeResult } from './lib/results.ts';
+import { runStandalone } from './lib/standalone.ts';
 import { median, round } from './lib/stats.ts';
 import type { BenchEnv, Suite, SuiteReport } from './lib/suite.ts';
 import { formatNumber, markdownTable } from './lib/table.ts';
@@ -404,15 +404,6 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === SELF) {
   if (args[0] === CHILD_FLAG) {
     await generate(JSON.parse(args[1] as string) as ScaleJob, args[2] as string);
   } else {
-    const quick = args.includes('--quick');
-    const started = Date.now();
-    const log = (m: string): void => console.log(`[${((Date.now() - started) / 1000).toFixed(1).padStart(5)} s] ${m}`);
-    const report = await runScaleBench(quick, log);
-    const durationS = Math.round((Date.now() - started) / 100) / 10;
-    const path = writeResult(report.suite, { suite: report.suite, ...runMeta(quick, 'not used'), durationS, ...report.data, notes: report.notes });
-    for (const t of report.tables) console.log(`\n### ${t.title}\n\n${t.markdown}`);
-    console.log('');
-    for (const n of report.notes) console.log(`- ${n}`);
-    console.log(`\n${path}, ${durationS} s`);
+    await runStandalone(args.includes('--quick'), runScaleBench);
   }
 }
