@@ -17,7 +17,7 @@ Commands:
       --json      print the report as JSON
 
   sim secagg --nodes N --dim M --seed S [--inputs FILE.csv] [--dropouts STAGE:COUNT,...]
-             [--clipping-range C] [--json]
+             [--clipping-range C] [--quantization-range Q] [--json]
       Run one secure-aggregation round among N in-memory nodes (real signatures and crypto),
       deterministically from seed S, and report the decoded sum, who contributed, per-stage
       times and bytes per client.
@@ -26,6 +26,9 @@ Commands:
       --dropouts SPEC   e.g. mask:3,unmask:1: that many seeded-random nodes go silent before
                         sending their message of the stage (advertise|share|mask|consistency|unmask)
       --clipping-range C  inputs are clipped to [-C, C] (default 8)
+      --quantization-range Q  clipped values map to integers 0..Q (default 2^22 = 4194304); the
+                        ring is Z_2^32, so N × Q must stay below 2^32 (N ≤ 1023 by default);
+                        one quantization step is 2C/Q
       --json            print the report as JSON (identical for a seed, except "timesMs")
 
   sim audit --entries N --seed S --export FILE [--head-every K] [--json]
@@ -156,6 +159,7 @@ async function simSecagg(args: string[]): Promise<number> {
         inputs: { type: 'string' },
         dropouts: { type: 'string' },
         'clipping-range': { type: 'string' },
+        'quantization-range': { type: 'string' },
         json: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -173,6 +177,7 @@ async function simSecagg(args: string[]): Promise<number> {
     required('dim', dim);
   }
   const clippingRange = parsePositiveNumberFlag('clipping-range', values['clipping-range']);
+  const quantizationRange = parseIntFlag('quantization-range', values['quantization-range'], 1, 2 ** 32 - 1);
   const { runSimSecagg, parseDropouts } = await import('./sim-secagg.ts');
   let dropouts: ReturnType<typeof parseDropouts> | undefined;
   try {
@@ -188,6 +193,7 @@ async function simSecagg(args: string[]): Promise<number> {
     ...(values.inputs !== undefined ? { inputsCsv: values.inputs } : {}),
     ...(dropouts !== undefined ? { dropouts } : {}),
     ...(clippingRange !== undefined ? { clippingRange } : {}),
+    ...(quantizationRange !== undefined ? { quantizationRange } : {}),
   });
   return 0;
 }

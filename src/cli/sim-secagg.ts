@@ -22,6 +22,8 @@ export interface SimSecaggArgs {
   /** Participants silenced before their message of each stage, e.g. { mask: 3 }. */
   dropouts?: Partial<Record<SecAggStage, number>>;
   clippingRange?: number;
+  /** Clipped values map to 0..quantizationRange; n × quantizationRange must stay below 2^32. */
+  quantizationRange?: number;
   json: boolean;
 }
 
@@ -122,12 +124,13 @@ export async function simulateSecagg(args: Omit<SimSecaggArgs, 'json'>): Promise
     ...DEFAULT_PARAMS,
     dimension: args.inputsCsv !== undefined ? (inputs[0] as number[]).length : (args.dim as number),
     ...(args.clippingRange !== undefined ? { clipping_range: args.clippingRange } : {}),
+    ...(args.quantizationRange !== undefined ? { quantization_range: args.quantizationRange } : {}),
   };
   const valid = validateParams(params);
   if (!valid.ok) throw new Error(valid.error);
   // Refuse before the round, not in the middle of it (fedbiomed #1210 overflowed silently).
   const ring = checkRing(params, n);
-  if (!ring.ok) throw new Error(ring.error);
+  if (!ring.ok) throw new Error(`${ring.error} (--quantization-range)`);
   if (args.inputsCsv === undefined) inputs = gridInputs(args.seed, n, params.dimension, params);
 
   const silenced = pickDropouts(n, args.dropouts ?? {}, args.seed);
