@@ -3,6 +3,7 @@
 // chain-round simulator tests.
 import { expect } from 'vitest';
 import type { CommitInfo } from '../../src/core/consensus/chain.ts';
+import type { SecAggParams } from '../../src/core/secagg/params.ts';
 import { nobleAesCtrPrg } from '../../src/core/crypto/prg.ts';
 import { nobleX25519 } from '../../src/core/crypto/x25519.ts';
 import { fromBase64 } from '../../src/core/ledger/base64.ts';
@@ -71,3 +72,32 @@ export const entriesOf = async (t: Tab): Promise<LogEntry[]> =>
     if (!d.ok) throw new Error(d.error);
     return d.value;
   });
+
+/**
+ * A round whose aggregator claims a tampered sum (every tab tampers; only the aggregator claims):
+ * opened by tab 2, run until every honest validator refused a block for a result and a later
+ * height committed. `refusedAt[i]`: the heights at which tab i refused a block for a result.
+ */
+export async function tamperedRound(
+  sim: Simulator,
+  tabs: readonly Tab[],
+  params: Partial<SecAggParams>,
+): Promise<{ roundHex: string; badIndex: number; honest: Tab[]; refusedAt: number[][] }> {
+  for (const t of tabs) t.rounds.tamperResults = true;
+  const refusedAt: number[][] = tabs.map(() => []);
+  tabs.forEach((t, i) => {
+    const c = t.consensus.chainApp!;
+    const check = c.checkBlock.bind(c);
+    c.checkBlock = async (h, b) => {
+      const r = await check(h, b);
+      if (!r.ok && r.error.startsWith('result')) refusedAt[i]!.push(h);
+      return r;
+    };
+  });
+  const roundHex = await tabs[2]!.rounds.open(params);
+  await runUntil(sim, () => tabs.every((t) => t.rounds.view(roundHex)?.status === 'open'), 20_000);
+  const badIndex = sim.nodes.findIndex((s) => s.id === tabs[0]!.rounds.view(roundHex)!.aggregator);
+  const honest = tabs.filter((_, i) => i !== badIndex);
+  await runUntil(sim, () => honest.every((t) => refusedAt[tabs.indexOf(t)]!.length > 0) && honest.every((t) => t.consensus.view().committedHeight > Math.max(...refusedAt.flat()) + 1), 60_000);
+  return { roundHex, badIndex, honest, refusedAt };
+}

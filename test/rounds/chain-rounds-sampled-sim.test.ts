@@ -6,7 +6,7 @@ import { checkReceipt } from '../../src/core/ledger/receipt-check.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { CHUNK_WORDS } from '../../src/core/secagg/masked-chunks.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
-import { entriesOf, N, network, runUntil } from './chain-network.ts';
+import { entriesOf, N, network, runUntil, tamperedRound } from './chain-network.ts';
 
 // A chain round whose transcript is over the ship limit (set to 1 KiB here) goes the sampled way:
 // the aggregator gossips the light transcript and the sampled chunks (type 47), every validator
@@ -54,23 +54,8 @@ describe('chain rounds with a transcript too large to ship: the sampled check', 
     }
 
     // The aggregator of a second round claims a sum with its first word off by one (chunk 0, sampled).
-    for (const t of tabs) t.rounds.tamperResults = true;
-    const refusedAt: number[][] = tabs.map(() => []);
-    tabs.forEach((t, i) => {
-      const c = t.consensus.chainApp!;
-      const check = c.checkBlock.bind(c);
-      c.checkBlock = async (h, b) => {
-        const r = await check(h, b);
-        if (!r.ok && r.error.startsWith('result')) refusedAt[i]!.push(h);
-        return r;
-      };
-    });
-    const second = await tabs[2]!.rounds.open(ROUND_PARAMS);
-    await runUntil(sim, () => tabs.every((t) => t.rounds.view(second)?.status === 'open'), 20_000);
-    const badIndex = sim.nodes.findIndex((s) => s.id === tabs[0]!.rounds.view(second)!.aggregator);
-    const honest = tabs.filter((_, i) => i !== badIndex);
     // Until the tampering aggregator proposed its result, every honest validator refused the block and a later height committed.
-    await runUntil(sim, () => honest.every((t) => refusedAt[tabs.indexOf(t)]!.length > 0) && honest.every((t) => t.consensus.view().committedHeight > Math.max(...refusedAt.flat()) + 1), 60_000);
+    const { roundHex: second, honest } = await tamperedRound(sim, tabs, ROUND_PARAMS);
     for (const t of honest) {
       expect(t.rounds.view(second)).toMatchObject({ claimChecked: false, claimDetail: expect.stringMatching(/sum differs on sampled chunk 0/) });
       expect(t.rounds.refused['sampled claim does not check']).toBe(1);

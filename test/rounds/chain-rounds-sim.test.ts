@@ -9,7 +9,7 @@ import { verifyExportedLog } from '../../src/core/ledger/verify.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { encodeRoundOpen } from '../../src/core/secagg/messages.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
-import { entriesOf, N, network, runUntil } from './chain-network.ts';
+import { entriesOf, N, network, runUntil, tamperedRound } from './chain-network.ts';
 
 // Chain rounds end to end on unmodified AegisNodes over the seeded in-memory network (virtual time):
 // 4 validators run consensus, secure aggregation and their audit logs; a round is opened by a
@@ -109,23 +109,8 @@ describe('secure-aggregation rounds through the chain', () => {
 
     // A second round whose aggregator tampers with the sum it claims.
     dropper = -1;
-    for (const t of tabs) t.rounds.tamperResults = true; // only the designated aggregator claims anything
-    const refusedAt: number[][] = tabs.map(() => []);
-    tabs.forEach((t, i) => {
-      const c = t.consensus.chainApp!;
-      const check = c.checkBlock.bind(c);
-      c.checkBlock = async (h, b) => {
-        const r = await check(h, b);
-        if (!r.ok && r.error.startsWith('result')) refusedAt[i]!.push(h);
-        return r;
-      };
-    });
-    const second = await tabs[2]!.rounds.open(ROUND_PARAMS);
-    await runUntil(sim, () => tabs.every((t) => t.rounds.view(second)?.status === 'open'), 20_000);
-    const badIndex = sim.nodes.findIndex((s) => s.id === tabs[0]!.rounds.view(second)!.aggregator);
-    const honest = tabs.filter((_, i) => i !== badIndex);
     // Wait until the tampering aggregator proposed its result and a later height committed after that.
-    await runUntil(sim, () => honest.every((t) => refusedAt[tabs.indexOf(t)]!.length > 0) && honest.every((t) => t.consensus.view().committedHeight > Math.max(...refusedAt.flat()) + 1), 60_000);
+    const { roundHex: second, badIndex, honest, refusedAt } = await tamperedRound(sim, tabs, ROUND_PARAMS);
     for (const t of honest) {
       expect(t.rounds.view(second)).toMatchObject({ claimChecked: false, claimDetail: expect.stringMatching(/sum differs/) });
       expect(t.rounds.refused['claim does not match its transcript']).toBe(1);
