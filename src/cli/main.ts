@@ -1,6 +1,6 @@
 // The `aegis` command line: argument parsing and dispatch. Subcommands live in their own modules and
 // are imported only when used, so `aegis --help` stays fast.
-import { parseArgs } from 'node:util';
+import { parseArgs, type ParseArgsConfig } from 'node:util';
 
 export const USAGE = `Usage: aegis <command> [options]
 
@@ -77,20 +77,23 @@ function asUsageError<T>(parse: () => T): T {
   }
 }
 
+/** Options only, no positionals; parseArgs' mistakes become usage errors. */
+function parseOptions<const O extends NonNullable<ParseArgsConfig['options']>>(args: string[], options: O) {
+  return asUsageError(() => parseArgs({ args, strict: true, allowPositionals: false, options })).values;
+}
+
+/** Every simulation takes `--seed S`, a 32-bit unsigned integer. */
+function requiredSeed(value: string | undefined): number {
+  return required('seed', parseIntFlag('seed', value, 0, 2 ** 32 - 1));
+}
+
 async function start(args: string[]): Promise<number> {
-  const { values } = asUsageError(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        port: { type: 'string' },
-        host: { type: 'string' },
-        https: { type: 'boolean' },
-        open: { type: 'boolean' },
-      },
-    }),
-  );
+  const values = parseOptions(args, {
+    port: { type: 'string' },
+    host: { type: 'string' },
+    https: { type: 'boolean' },
+    open: { type: 'boolean' },
+  });
   const { runStart, DEFAULT_HOST, DEFAULT_PORT } = await import('./start.ts');
   const host = values.host ?? DEFAULT_HOST;
   if (host === '') throw new UsageError('--host must not be empty');
@@ -104,22 +107,15 @@ async function start(args: string[]): Promise<number> {
 }
 
 async function simNetwork(args: string[]): Promise<number> {
-  const { values } = asUsageError(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        nodes: { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean' },
-        'full-mesh-max': { type: 'string' },
-        degree: { type: 'string' },
-      },
-    }),
-  );
+  const values = parseOptions(args, {
+    nodes: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    'full-mesh-max': { type: 'string' },
+    degree: { type: 'string' },
+  });
   const nodes = required('nodes', parseIntFlag('nodes', values.nodes, 1, 1_000_000));
-  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  const seed = requiredSeed(values.seed);
   const fullMeshMax = parseIntFlag('full-mesh-max', values['full-mesh-max'], 1, 1_000_000);
   const degree = parseIntFlag('degree', values.degree, 1, 1_000_000);
   const { runSimNetwork } = await import('./sim-network.ts').catch((error: unknown) => {
@@ -147,31 +143,24 @@ function parsePositiveNumberFlag(name: string, value: string | undefined): numbe
 }
 
 async function simSecagg(args: string[]): Promise<number> {
-  const { values } = asUsageError(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        nodes: { type: 'string' },
-        dim: { type: 'string' },
-        seed: { type: 'string' },
-        inputs: { type: 'string' },
-        dropouts: { type: 'string' },
-        'clipping-range': { type: 'string' },
-        'quantization-range': { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }),
-  );
+  const values = parseOptions(args, {
+    nodes: { type: 'string' },
+    dim: { type: 'string' },
+    seed: { type: 'string' },
+    inputs: { type: 'string' },
+    dropouts: { type: 'string' },
+    'clipping-range': { type: 'string' },
+    'quantization-range': { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
   }
   const nodes = parseIntFlag('nodes', values.nodes, 1, 4096);
   const dim = parseIntFlag('dim', values.dim, 1, 1 << 21);
-  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  const seed = requiredSeed(values.seed);
   if (values.inputs === undefined) {
     required('nodes', nodes);
     required('dim', dim);
@@ -199,22 +188,15 @@ async function simSecagg(args: string[]): Promise<number> {
 }
 
 async function simConsensus(args: string[]): Promise<number> {
-  const { values } = asUsageError(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        validators: { type: 'string' },
-        byzantine: { type: 'string' },
-        strategy: { type: 'string' },
-        heights: { type: 'string' },
-        seed: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }),
-  );
+  const values = parseOptions(args, {
+    validators: { type: 'string' },
+    byzantine: { type: 'string' },
+    strategy: { type: 'string' },
+    heights: { type: 'string' },
+    seed: { type: 'string' },
+    json: { type: 'boolean' },
+    help: { type: 'boolean', short: 'h' },
+  });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -222,7 +204,7 @@ async function simConsensus(args: string[]): Promise<number> {
   const validators = required('validators', parseIntFlag('validators', values.validators, 1, 200));
   const byzantine = parseIntFlag('byzantine', values.byzantine, 0, validators) ?? 0;
   const heights = required('heights', parseIntFlag('heights', values.heights, 1, 10_000));
-  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  const seed = requiredSeed(values.seed);
   const { runSimConsensus } = await import('./sim-consensus.ts');
   const { BYZANTINE_STRATEGIES } = await import('../sim/consensus-sim.ts');
   const strategy = values.strategy ?? 'equivocate';
@@ -233,22 +215,15 @@ async function simConsensus(args: string[]): Promise<number> {
 }
 
 async function simAudit(args: string[]): Promise<number> {
-  const { values } = asUsageError(() =>
-    parseArgs({
-      args,
-      strict: true,
-      allowPositionals: false,
-      options: {
-        entries: { type: 'string' },
-        seed: { type: 'string' },
-        export: { type: 'string' },
-        'head-every': { type: 'string' },
-        json: { type: 'boolean' },
-      },
-    }),
-  );
+  const values = parseOptions(args, {
+    entries: { type: 'string' },
+    seed: { type: 'string' },
+    export: { type: 'string' },
+    'head-every': { type: 'string' },
+    json: { type: 'boolean' },
+  });
   const entries = required('entries', parseIntFlag('entries', values.entries, 0, 1_000_000));
-  const seed = required('seed', parseIntFlag('seed', values.seed, 0, 2 ** 32 - 1));
+  const seed = requiredSeed(values.seed);
   const exportPath = required('export', values.export);
   if (exportPath === '') throw new UsageError('--export must name a file');
   const headEvery = parseIntFlag('head-every', values['head-every'], 1, 1_000_000);
