@@ -107,6 +107,8 @@ function jobSetup(job: ScaleJob, backends: SecAggBackends): SecAggRoundSetup {
   return {
     inputs: gridInputs(job.seed, job.nodes, job.dimension),
     params: { dimension: job.dimension, reconstruction_threshold: job.threshold },
+    // An explicit (thresholdForDropout) t is below the malicious-safe floor: participants opt in.
+    adversaryModel: job.threshold > 0 ? 'semi-honest' : 'malicious',
     dropouts,
     seed: job.seed,
     backends,

@@ -13,6 +13,12 @@
 // time wins, then the LOWEST hash. A node that hears a losing genesis sends the winner to its
 // holder; the holder of the losing one drops its chain (stake on it included), clears its storage
 // and joins the winner like a newcomer. Deterministic, so every node converges on one chain.
+// The switch is automatic only while this node's chain is its own: not started, or within
+// `genesisStartupWindowMs` (30 s) of start with this node its only validator (a lone writer that
+// met another lone writer). Afterwards any tab could take over a running network by offering a
+// genesis dated earlier, so a different genesis is refused, counted and shown ("another network's
+// genesis offered by X, refused"); only the user can switch (`switchToOfferedGenesis`, a dashboard
+// button). A newcomer choosing among offers takes the genesis most peers offered, then the tie-break.
 //
 // Joining. A newcomer asks the peers that offered genesis for a sync: the set-change certificates
 // from genesis and a certified snapshot of the latest state (light-client.ts), checks them, starts
@@ -50,6 +56,7 @@ import {
   encodeSyncRequest,
   encodeSyncResponse,
   encodeTxMessage,
+  MAX_SYNC_RESPONSE_BYTES,
 } from '../core/consensus/chain-messages.ts';
 import { ConsensusDriver, type BatchVerifier, type ConsensusTransport } from '../core/consensus/consensus-driver.ts';
 import { decodeBlock } from '../core/consensus/block.ts';
@@ -109,6 +116,8 @@ export interface ConsensusServiceOptions {
   pinnedGenesis?: string | null;
   genesisParams?: Partial<ConsensusParams>;
   genesisWaitMs?: number;
+  /** After start, how long a chain with only this node as validator may still switch genesis by itself (default 30 s). */
+  genesisStartupWindowMs?: number;
   commitTimeoutMs?: number;
   helloIntervalMs?: number;
   timeouts?: TimeoutParams;
@@ -149,6 +158,8 @@ export class ConsensusService {
   private held: HeldGenesis | null = null;
   private wroteGenesis = false;
   private conflicts = 0;
+  /** The last different genesis refused after start-up, kept so the user can choose to switch to it. */
+  private foreign: { held: HeldGenesis; from: NodeId; refused: number } | null = null;
   private chain: Chain | null = null;
   /**
    * Bumped when this node drops its chain for a winning genesis: a commit of the dropped chain
@@ -320,7 +331,11 @@ export class ConsensusService {
       if (this.pinned !== null) choice = distinct.get(this.pinned);
       else {
         if (distinct.size > 1) this.conflicts += distinct.size - 1;
-        choice = [...distinct.values()].sort((a, b) => compareGenesis({ timeMs: a.genesis.timeMs, hash: a.hash }, { timeMs: b.genesis.timeMs, hash: b.hash }))[0];
+        // Most offering peers first: one peer's genesis dated earlier must not pull every newcomer away.
+        const peersOf = (g: HeldGenesis): number => offered.filter((o) => o.hex === g.hex).length;
+        choice = [...distinct.values()].sort(
+          (a, b) => peersOf(b) - peersOf(a) || compareGenesis({ timeMs: a.genesis.timeMs, hash: a.hash }, { timeMs: b.genesis.timeMs, hash: b.hash }),
+        )[0];
       }
       if (choice !== undefined) {
         const c = choice;
@@ -422,7 +437,44 @@ export class ConsensusService {
       this.changed();
       return;
     }
-    // Our genesis lost the tie-break: drop this chain and join the winner.
+    if (!this.mayStillSwitchGenesis()) {
+      // A running network is not handed over to whoever offers an earlier genesis: the user decides.
+      this.foreign = { held, from, refused: (this.foreign?.held.hex === held.hex ? this.foreign.refused : 0) + 1 };
+      this.count("another network's genesis refused");
+      this.changed();
+      return;
+    }
+    await this.dropChainFor(held, from);
+  }
+
+  /** Start-up only: no chain yet, or a chain this node runs alone, started moments ago. */
+  private mayStillSwitchGenesis(): boolean {
+    const chain = this.chain;
+    if (chain === null || chain.height === 0) return true;
+    if (this.node.clock.now() - this.startedAtMs > (this.o.genesisStartupWindowMs ?? 30_000)) return false;
+    let set;
+    try {
+      set = chain.validatorSet(chain.height + 1);
+    } catch {
+      return false;
+    }
+    return set.validators.length === 1 && bytesEqual(set.validators[0]?.publicKey ?? new Uint8Array(0), this.node.publicKey);
+  }
+
+  /**
+   * The user's choice (dashboard): leave this chain (stake on it included) for the refused genesis
+   * last offered, syncing from the peer that offered it. False when none was offered.
+   */
+  async switchToOfferedGenesis(): Promise<boolean> {
+    const f = this.foreign;
+    if (f === null || this.pinned !== null || this.stopped) return false;
+    this.foreign = null;
+    await this.dropChainFor(f.held, f.from);
+    return true;
+  }
+
+  /** Our genesis lost: drop this chain and join `held` like a newcomer. */
+  private async dropChainFor(held: HeldGenesis, from: NodeId): Promise<void> {
     this.generation++;
     this.driver?.stop();
     this.driver = null;
@@ -445,6 +497,8 @@ export class ConsensusService {
     if (!d.ok) return this.count('malformed sync request');
     if (this.chain === null || this.held === null || !bytesEqual(d.value, this.held.hash)) return this.count('sync request for another genesis');
     const res = encodeSyncResponse({ genesisHash: this.held.hash, certificates: this.chain.certificates(), snapshot: this.chain.snapshot() });
+    // Over the type's bound the envelope would be dropped on the way: say why here instead.
+    if (res.length > MAX_SYNC_RESPONSE_BYTES) return this.count('sync refused: certificates and state exceed the 8 MiB sync response bound');
     void this.node.sendTo(from, MessageType.ChainSyncResponse, res).catch(() => undefined);
   }
 
@@ -498,6 +552,7 @@ export class ConsensusService {
       putBlock: (b) => (live() ? this.store.putBlock(b) : undefined),
       deleteBlock: (h) => (live() ? this.store.deleteBlock(h) : undefined),
       putCertificate: (c) => (live() ? this.store.putCertificate(c) : undefined),
+      deleteCertificate: (h) => (live() ? this.store.deleteCertificate(h) : undefined),
     };
     return {
       genesis,
@@ -760,6 +815,7 @@ export class ConsensusService {
       wroteGenesis: this.wroteGenesis,
       pinned: this.pinned !== null,
       genesisConflicts: this.conflicts,
+      foreignGenesis: this.foreign === null ? null : { from: this.foreign.from, hash: this.foreign.held.hex, timeMs: this.foreign.held.genesis.timeMs, refused: this.foreign.refused },
       height: snap?.height ?? 0,
       committedHeight: chain?.height ?? 0,
       round,

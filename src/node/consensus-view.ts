@@ -71,6 +71,8 @@ export interface ConsensusView {
   pinned: boolean;
   /** Peers offered or announced a different genesis (resolved by the tie-break rule). */
   genesisConflicts: number;
+  /** Another network's genesis offered after start-up and refused (the user may still switch to it). */
+  foreignGenesis: { from: NodeId; hash: string; timeMs: number; refused: number } | null;
   /** The height being decided (last committed + 1). */
   height: number;
   committedHeight: number;

@@ -33,6 +33,7 @@ import {
 } from '../core/secagg/messages.ts';
 import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
 import { SecAggParticipant, type ParticipantStage, type ToAggregator } from '../core/secagg/participant.ts';
+import type { AdversaryModel } from '../core/secagg/threshold-rule.ts';
 import { recomputeFromTranscript, type AggregateResult } from '../core/secagg/transcript.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { AegisNode } from './aegis-node.ts';
@@ -69,6 +70,8 @@ export interface RoundView {
   maskedPreview: number[];
   result: RoundResultView | null;
   abortReason: string | null;
+  /** Why this node refused to join (e.g. a threshold below its adversary model's floor); null if it did not. */
+  refusedReason: string | null;
   stageLog: Array<{ stage: string; atMs: number }>;
 }
 
@@ -136,6 +139,8 @@ export class SecAggService {
   /** Opens for announced round ids, waiting for the commit. */
   private readonly heldOpens = new Map<string, { opens: { env: Envelope; from: NodeId }[]; timer: TimerHandle }>();
   private input: number[] | null = null;
+  /** This node's own adversary model (threshold-rule.ts), never taken from a round's Open. */
+  private model: AdversaryModel = 'malicious';
   /** Messages for or about this service that were refused, by reason (shown on the dashboard). */
   readonly refused: Record<string, number> = {};
   /** Where the heavy work of every round runs (its `name` says where and with what). */
@@ -218,6 +223,19 @@ export class SecAggService {
     this.changed();
   }
 
+  /**
+   * 'semi-honest' lets this node join rounds whose reconstruction_threshold is below the malicious-safe
+   * floor (e.g. a high-dropout round); the default 'malicious' refuses them. Applies to rounds joined later.
+   */
+  setAdversaryModel(model: AdversaryModel): void {
+    this.model = model;
+    this.changed();
+  }
+
+  get adversaryModel(): AdversaryModel {
+    return this.model;
+  }
+
   get currentInput(): readonly number[] | null {
     return this.input;
   }
@@ -272,6 +290,7 @@ export class SecAggService {
         maskedPreview: [],
         result: null,
         abortReason: null,
+        refusedReason: null,
         stageLog: [],
       },
     };
@@ -347,8 +366,12 @@ export class SecAggService {
       ...this.deps,
       random: this.node.random,
       signer: this.node.identitySigner,
-    });
+    }, this.model);
     round.participant = participant;
+    if (send === null) {
+      round.view.refusedReason = participant.abortReason;
+      this.refuse('round refused: threshold below the malicious-safe floor');
+    }
     round.view.inputPreview = this.input.slice(0, PREVIEW);
     this.log(round, 'advertised');
     if (from !== this.node.id) this.armWatchdog(round);
@@ -417,6 +440,8 @@ export class SecAggService {
       default:
         return;
     }
+    // The advertise bundle fixes the round's shape: a threshold below our floor is refused there.
+    if ((p.stage as ParticipantStage) === 'aborted' && p.abortReason?.startsWith('refused:')) round.view.refusedReason ??= p.abortReason;
     this.log(round, p.stage);
     if (round.aggregatorId !== this.node.id && (p.stage as ParticipantStage) !== 'aborted') this.armWatchdog(round);
     if (reply) await this.toAggregator(round, reply);

@@ -36,6 +36,7 @@ import { decodeBundle, decodeIdList, decodeShareKeys } from '../core/secagg/mess
 import { graphShape, type GraphShape } from '../core/secagg/neighbour-graph.ts';
 import { DEFAULT_PARAMS, type SecAggParams } from '../core/secagg/params.ts';
 import { SecAggParticipant, type ParticipantStage, type SecAggCrypto, type ToAggregator } from '../core/secagg/participant.ts';
+import type { AdversaryModel } from '../core/secagg/threshold-rule.ts';
 import type { AggregateResult } from '../core/secagg/transcript.ts';
 import { detectEd25519Backend, webCryptoEd25519 } from '../platform/webcrypto-ed25519.ts';
 import { detectPrgBackend } from '../platform/webcrypto-prg.ts';
@@ -161,6 +162,12 @@ export interface SecAggRoundSetup {
   concurrency?: number;
   /** Participants whose received messages are kept, for `replayParticipant`. */
   record?: readonly number[];
+  /**
+   * What every participant assumes (its local setting, threshold-rule.ts): default 'malicious', which
+   * refuses a reconstruction_threshold below ⌊2(k+1)/3⌋ + 1; 'semi-honest' is the explicit opt-in a
+   * high-dropout round with thresholdForDropout needs.
+   */
+  adversaryModel?: AdversaryModel;
   /** A malicious aggregator: rewrite what participant i receives (return the new body). */
   tamper?: (stage: SecAggStage, to: number, body: Uint8Array, ids: readonly NodeId[]) => Uint8Array;
 }
@@ -393,7 +400,15 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
     silence('advertise');
     await actAll('advertise', Array.from({ length: n }, (_, i) => i), async (i) => {
       const crypto = participantCrypto(i, signers[i] as Signer, sharedVerifier, sharedX25519);
-      const { participant, send } = await SecAggParticipant.join(ids[i] as NodeId, aggId, roundId, params, setup.inputs[i] as ArrayLike<number>, crypto);
+      const { participant, send } = await SecAggParticipant.join(
+        ids[i] as NodeId,
+        aggId,
+        roundId,
+        params,
+        setup.inputs[i] as ArrayLike<number>,
+        crypto,
+        setup.adversaryModel,
+      );
       participants[i] = participant;
       return send;
     });
@@ -494,6 +509,7 @@ export async function replayParticipant(setup: SecAggRoundSetup, recording: Part
       params,
       setup.inputs[i] as ArrayLike<number>,
       participantCrypto(i, self, verifier),
+      setup.adversaryModel,
     );
     participant = joined.participant;
     return joined.send;

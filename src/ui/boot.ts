@@ -117,6 +117,7 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
       consensus: {
         requestStake: () => (consensus ? consensus.requestStake() : Promise.reject(new Error('the node has not started yet'))),
         setMisbehaviour: (mode) => consensus?.setMisbehaviour(mode),
+        switchGenesis: () => (consensus ? consensus.switchToOfferedGenesis() : Promise.resolve(false)),
       },
       audit: auditActions(() => ledger),
     },

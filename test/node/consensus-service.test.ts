@@ -4,6 +4,10 @@ import { MemoryChainStorage } from '../../src/node/chain-storage.ts';
 import { ConsensusService, compareGenesis } from '../../src/node/consensus-service.ts';
 import type { ConsensusView } from '../../src/node/consensus-view.ts';
 import { Simulator } from '../../src/sim/simulator.ts';
+import { encodeGenesis, makeGenesis } from '../../src/core/consensus/genesis.ts';
+import { encodeGenesisMessage, encodeHello } from '../../src/core/consensus/chain-messages.ts';
+import { genesisHash } from '../../src/core/consensus/genesis.ts';
+import { MessageType } from '../../src/core/net/message-types.ts';
 
 // ConsensusService on unmodified AegisNodes over the seeded in-memory network, in virtual time.
 
@@ -255,4 +259,47 @@ describe('ConsensusService on the simulated overlay', () => {
     expect(view(b).wroteGenesis).toBe(false);
     expect(view(b).genesisHash).toBeNull();
   }, 60_000);
+
+  it('a tab with no stake offering a genesis dated 0 after commits started moves nobody; the user may still choose to switch', async () => {
+    const sim = await Simulator.create({ nodes: 4, seed: 17, autoStart: false });
+    sim.start(0);
+    const first = attach(sim, 0);
+    await runUntil(sim, () => committed(first) >= 2, 20_000);
+    const tabs = [first];
+    for (const i of [1, 2]) {
+      sim.start(i);
+      tabs.push(attach(sim, i));
+    }
+    await runUntil(sim, () => tabs.every((t) => view(t).phase === 'running'), 30_000);
+    for (const t of tabs.slice(1)) await t.service.requestStake();
+    await runUntil(sim, () => tabs.every((t) => view(t).validators.filter((v) => v.inSet).length === 3), 30_000);
+    const honest = view(first).genesisHash;
+    // The attacker: no service, no stake; a genesis dated 0 with itself the only validator, offered to everyone.
+    sim.start(3);
+    const attacker = sim.get(3);
+    const forged = encodeGenesis(makeGenesis({ chainId: 'sim-0', timeMs: 0, validators: [{ publicKey: attacker.node.publicKey, stake: 1000 }] }));
+    const forgedHash = Buffer.from(genesisHash(forged)).toString('hex');
+    await sim.runFor(2000);
+    const offer = (): void => {
+      void attacker.node.broadcast(MessageType.ChainHello, encodeHello({ genesisHash: genesisHash(forged), genesisTimeMs: 0, height: 1_000_000, startedAtMs: 0 }));
+      for (const p of attacker.node.connectedPeers()) void attacker.node.sendTo(p, MessageType.ChainGenesis, encodeGenesisMessage(forged)).catch(() => undefined);
+    };
+    const before = Math.min(...tabs.map(committed));
+    for (let k = 0; k < 3; k++) {
+      offer();
+      await sim.runFor(2000);
+    }
+    await runUntil(sim, () => tabs.every((t) => committed(t) >= before + 4), 30_000);
+    for (const t of tabs) {
+      expect(view(t).genesisHash).toBe(honest);
+      expect(view(t).phase).toBe('running');
+      expect(view(t).dropped["another network's genesis refused"]).toBeGreaterThanOrEqual(1);
+      expect(view(t).foreignGenesis).toMatchObject({ from: attacker.id, hash: forgedHash, timeMs: 0 });
+    }
+    agreeOnHashes(tabs);
+    // Only the user's explicit choice moves a tab (it leaves the honest chain and looks for the forged one's peers).
+    expect(await tabs[2]!.service.switchToOfferedGenesis()).toBe(true);
+    expect(view(tabs[2]!).genesisHash).toBe(forgedHash);
+    expect(view(tabs[2]!).foreignGenesis).toBeNull();
+  }, 120_000);
 });

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import { bytesToHex } from '../../src/core/bytes.ts';
 import { describe, expect, it } from 'vitest';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { decodeEnvelope } from '../../src/core/net/envelope.ts';
@@ -116,6 +117,56 @@ describe('secure aggregation round (aggregator + participants, real crypto)', ()
       for (const kinds of c.byHolder.values()) expect(kinds.size).toBe(1);
       expect(c.selfSeed >= t && c.maskKey >= t, `both secrets of ${owner} reconstructable`).toBe(false);
     }
+  });
+
+  // The reviewer's attack: survivor list "5 dropped" to 0..2 and "5 survived" to 3..5, and each group
+  // shown only its own group's consistency signatures, so no one sees a conflicting list.
+  const splitSurvivorAttack = (stage: string, to: number, body: Uint8Array, ids: readonly string[]): Uint8Array => {
+    const groupA = to <= 2;
+    if (stage === 'consistency' && groupA) {
+      const l = decodeIdList(body);
+      if (!l.ok) throw new Error(l.error);
+      return encodeIdList({ roundId: l.value.roundId, ids: l.value.ids.filter((id) => bytesToHex(id) !== ids[5]) });
+    }
+    if (stage === 'unmask') {
+      const b = decodeBundle(body);
+      if (!b.ok) throw new Error(b.error);
+      const mine = b.value.envelopes.filter((e) => {
+        const d = decodeEnvelope(e);
+        const signer = d.ok ? ids.indexOf(nodeIdFromPublicKey(d.value.sender)) : -1;
+        return signer >= 0 && signer <= 2 === groupA;
+      });
+      return encodeBundle({ roundId: b.value.roundId, envelopes: mine });
+    }
+    return body;
+  };
+  const exposed = (o: RoundOutcome, t: number): boolean => [...revealedByOwner(o).values()].some((c) => c.selfSeed >= t && c.maskKey >= t);
+
+  it('control: with a low reconstruction_threshold and a semi-honest opt-in, the split-survivor attack exposes an input', async () => {
+    const inputs = gridInputs(SeededRandom.fromSeed(21), 6, 4);
+    const o = await runRound({ inputs, params: { reconstruction_threshold: 2 }, adversaryModel: 'semi-honest', tamper: splitSurvivorAttack });
+    expect(exposed(o, 2)).toBe(true);
+  });
+
+  it('a round naming a threshold below the malicious-safe floor is refused by every honest participant at join (the split-survivor attack gets nothing)', async () => {
+    const inputs = gridInputs(SeededRandom.fromSeed(21), 6, 4);
+    const o = await runRound({ inputs, params: { reconstruction_threshold: 2 }, tamper: splitSurvivorAttack });
+    expect(o.result).toBeNull();
+    expect(o.participantAborts).toHaveLength(6);
+    for (const r of o.participantAborts) expect(r).toMatch(/reconstruction_threshold 2 of 3 shares is below the malicious-safe floor 3/);
+    expect(o.sentByParticipants).toEqual([]); // not even an advertisement
+    expect(exposed(o, 2)).toBe(false);
+  });
+
+  it('a threshold safe for the smallest round but below the floor for the actual one is refused before any share leaves', async () => {
+    const inputs = gridInputs(SeededRandom.fromSeed(22), 6, 4);
+    // t = 3 is the floor for 3 shares (min_contributors) but not for the 6 of this round (floor 5).
+    const o = await runRound({ inputs, params: { reconstruction_threshold: 3 }, tamper: splitSurvivorAttack });
+    expect(o.result).toBeNull();
+    expect(o.participantAborts).toHaveLength(6);
+    for (const r of o.participantAborts) expect(r).toMatch(/reconstruction_threshold 3 of 6 shares is below the malicious-safe floor 5/);
+    expect(o.sentByParticipants.filter((e) => e.type !== MessageType.SecAggAdvertise)).toEqual([]);
+    expect(exposed(o, 3)).toBe(false);
   });
 
   it('a participant left out of the advertise bundle it is shown refuses to share', async () => {

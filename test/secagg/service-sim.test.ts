@@ -72,4 +72,26 @@ describe('SecAggService over the simulated overlay', () => {
       expect(v?.result).toBeNull();
     }
   });
+
+  it('a round opened with a threshold below the malicious-safe floor is refused with its reason; a local semi-honest opt-in joins it', async () => {
+    const sim = await Simulator.create({ nodes: 4, seed: 7 });
+    await sim.runUntilFormed({ maxVirtualMs: 30_000 });
+    const services = sim.nodes.map((s) => new SecAggService(s.node, deps));
+    services.forEach((svc, i) => svc.setInput([i, i + 1]));
+    (services[3] as SecAggService).setAdversaryModel('semi-honest');
+    sim.at(0, () => (services[0] as SecAggService).startRound({ dimension: 2, timeout: 1000, reconstruction_threshold: 2 }));
+    await sim.runUntil(() => services.every((s) => s.views()[0]?.stageLog.some((l) => l.stage === 'result')), { maxVirtualMs: 30_000 });
+    for (const svc of services.slice(0, 3)) {
+      const v = svc.views()[0];
+      expect(v?.refusedReason).toMatch(/reconstruction_threshold 2 of 3 shares is below the malicious-safe floor 3/);
+      expect(v?.participantStage).toBe('aborted');
+      expect(svc.refused['round refused: threshold below the malicious-safe floor']).toBe(1);
+    }
+    const optedIn = (services[3] as SecAggService).views()[0];
+    expect(optedIn?.refusedReason).toBeNull();
+    expect(optedIn?.participantStage).not.toBe('not-joined');
+    // Three of four refused: fewer than min_contributors advertised, so nothing is released.
+    expect(optedIn?.result).toBeNull();
+    expect(optedIn?.abortReason).toMatch(/min_contributors/);
+  });
 });

@@ -13,6 +13,7 @@ function view(over: Partial<ConsensusView> = {}): ConsensusView {
     wroteGenesis: false,
     pinned: false,
     genesisConflicts: 0,
+    foreignGenesis: null,
     height: 5,
     committedHeight: 4,
     round: 0,

@@ -16,6 +16,7 @@ function view(over: Partial<RoundView> = {}): RoundView {
     maskedPreview: [],
     result: null,
     abortReason: null,
+    refusedReason: null,
     stageLog: [],
     ...over,
   };

@@ -20,6 +20,10 @@
 //     default threshold (a global "t signatures from anyone" count gives no such intersection once
 //     t ≪ n). Entries from anyone else are never used here and are left unchecked.
 //   - Whoever audits the round checks everything: recomputeFromTranscript verifies every envelope.
+// The threshold itself comes from the Open, i.e. from the aggregator: a participant in the default
+// 'malicious' model refuses a t below maliciousThresholdFloor (threshold-rule.ts) — at `join` when
+// even the smallest round (min_contributors) would be below it, and at the advertise bundle for the
+// actual shape, before any share leaves. Only a local 'semi-honest' opt-in accepts a lower t.
 import { bytesEqual, bytesToHex, hexToBytes } from '../bytes.ts';
 import type { Random } from '../clock.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
@@ -44,7 +48,9 @@ import {
   type EncryptedShare,
   type RevealedShare,
 } from './messages.ts';
+import { graphShape } from './neighbour-graph.ts';
 import { checkRing, type SecAggParams } from './params.ts';
+import { thresholdRefusal, type AdversaryModel } from './threshold-rule.ts';
 import { decryptSharePair, encryptSharePair, maskSign, pairwiseSeed, shareKey, type SharePair } from './round-keys.ts';
 import { commitSelfSeed, holdersOf, roundGraph, survivorListHash, type RoundGraph } from './transcript.ts';
 
@@ -96,13 +102,19 @@ export class SecAggParticipant {
     readonly params: SecAggParams,
     input: ArrayLike<number>,
     private readonly crypto: SecAggCrypto,
+    /** This node's own setting (never the Open's): which thresholds it accepts. */
+    readonly model: AdversaryModel,
   ) {
     if (input.length !== params.dimension) throw new Error(`"input" has ${input.length} values, the round wants ${params.dimension}`);
     this.encoded = encodeVector(input, params, crypto.random);
     this.engine = crypto.engine ?? localEngine(crypto.prg, crypto.random);
   }
 
-  /** Step 1, AdvertiseKeys: two fresh X25519 pairs and a commitment to the self-mask seed. */
+  /**
+   * Step 1, AdvertiseKeys: two fresh X25519 pairs and a commitment to the self-mask seed. `send` is
+   * null when this participant refuses the round (see `abortReason`): a threshold below the floor
+   * of `model` even for the smallest round that could release anything.
+   */
   static async join(
     self: NodeId,
     aggregator: NodeId,
@@ -110,8 +122,14 @@ export class SecAggParticipant {
     params: SecAggParams,
     input: ArrayLike<number>,
     crypto: SecAggCrypto,
-  ): Promise<{ participant: SecAggParticipant; send: ToAggregator }> {
-    const p = new SecAggParticipant(self, aggregator, roundId, params, input, crypto);
+    model: AdversaryModel = 'malicious',
+  ): Promise<{ participant: SecAggParticipant; send: ToAggregator | null }> {
+    const p = new SecAggParticipant(self, aggregator, roundId, params, input, crypto, model);
+    const refusal = thresholdRefusal(graphShape(Math.max(1, params.min_contributors), params), model);
+    if (refusal) {
+      p.abort(refusal);
+      return { participant: p, send: null };
+    }
     p.encryptionKeys = await crypto.x25519.generateKeyPair(crypto.random);
     p.maskKeys = await crypto.x25519.generateKeyPair(crypto.random);
     p.selfSeed = crypto.random.bytes(32);
@@ -180,6 +198,8 @@ export class SecAggParticipant {
     const ring = checkRing(this.params, advertised.size);
     if (!ring.ok) return this.abort(ring.error);
     const graph = roundGraph(this.roundId, this.params, advertised);
+    const refusal = thresholdRefusal(graph.shape, this.model);
+    if (refusal) return this.abort(refusal);
     // Only our neighbours' keys are used (to encrypt shares, to derive masks): check only theirs.
     const neighbourEnvelopes = [...(graph.neighbours.get(this.self) ?? [])].map((v) => envelopeOf.get(v) as Envelope);
     const forged = await this.checkSigned(neighbourEnvelopes, 'advertise bundle');

@@ -98,3 +98,34 @@ export function thresholdForDropout(n: number, degree: number, dropout: number, 
   while (t < degree + 1 && shortfallBound(n, { degree, threshold: t + 1 }, dropout) <= maxFailure) t++;
   return t;
 }
+
+/**
+ * What a participant assumes about the aggregator. A LOCAL setting of each participant, never read
+ * from the round's Open: a round naming a low reconstruction_threshold cannot talk a participant out
+ * of the split-survivor-list protection.
+ *   'malicious' (default): refuse a round whose t is below `maliciousThresholdFloor`.
+ *   'semi-honest': accept any t (e.g. thresholdForDropout for a high-dropout round), trusting the
+ *                  aggregator not to equivocate survivor lists.
+ */
+export type AdversaryModel = 'malicious' | 'semi-honest';
+
+/**
+ * The smallest t that keeps an equivocating aggregator out for s = k + 1 shares per secret, with up to
+ * a third of a secret's holders corrupt: 2t − s > s/3, i.e. t > 2s/3, i.e. ⌊2s/3⌋ + 1 — the default rule.
+ */
+export function maliciousThresholdFloor(shares: number): number {
+  if (!Number.isSafeInteger(shares) || shares < 1) throw new Error(`"shares" must be a positive integer, got ${shares}`);
+  return Math.min(shares, Math.floor((2 * shares) / 3) + 1);
+}
+
+/** Why a participant holding `model` refuses a round of this shape, or null if it may join. */
+export function thresholdRefusal(shape: Pick<GraphShape, 'shares' | 'threshold'>, model: AdversaryModel): string | null {
+  if (model === 'semi-honest') return null;
+  const floor = maliciousThresholdFloor(shape.shares);
+  if (shape.threshold >= floor) return null;
+  return (
+    `refused: reconstruction_threshold ${shape.threshold} of ${shape.shares} shares is below the malicious-safe ` +
+    `floor ${floor} (⌊2s/3⌋ + 1): an aggregator showing different survivor lists could collect both secrets ` +
+    `of an input (opt into semi-honest mode on this node to accept)`
+  );
+}

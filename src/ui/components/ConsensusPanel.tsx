@@ -9,6 +9,8 @@ import { Sparkline } from './Sparkline.tsx';
 export interface ConsensusActions {
   requestStake(): Promise<void>;
   setMisbehaviour(mode: Misbehaviour): void;
+  /** Leave this chain for the other network's genesis that was offered and refused (the user's choice). */
+  switchGenesis(): Promise<boolean>;
 }
 
 /**
@@ -25,6 +27,7 @@ export function ConsensusPanel({ actions }: { actions: ConsensusActions }) {
         Consensus <span className="muted small">stake × reputation weighted BFT</span>
       </h2>
       <Chain v={v} />
+      <ForeignGenesis v={v} onSwitch={actions.switchGenesis} />
       {v.phase === 'running' && (
         <>
           <Round v={v} />
@@ -60,6 +63,21 @@ function Chain({ v }: { v: ConsensusView }) {
         <code>{v.chainId ?? '—'}</code>
       </dd>
     </dl>
+  );
+}
+
+/** A different genesis offered after start-up is refused, not followed: shown, and only the user may switch. */
+function ForeignGenesis({ v, onSwitch }: { v: ConsensusView; onSwitch: () => Promise<boolean> }) {
+  const f = v.foreignGenesis;
+  if (f === null) return null;
+  return (
+    <p className="small warn" data-testid="foreign-genesis" data-from={f.from} data-hash={f.hash}>
+      Another network&apos;s genesis <code title={f.hash}>{f.hash.slice(0, 16)}…</code> (dated {new Date(f.timeMs).toISOString()}) offered by{' '}
+      <code title={f.from}>{fp(f.from)}</code>, refused ×{f.refused}: this tab stays on its chain.{' '}
+      <button type="button" data-testid="switch-genesis" onClick={() => void onSwitch()}>
+        Switch to it (drops this chain and its stake here)
+      </button>
+    </p>
   );
 }
 
@@ -184,7 +202,8 @@ function EvidenceList({ v }: { v: ConsensusView }) {
           {v.evidence.map((e, i) => (
             <li key={`${e.offender}/${e.committedHeight}/${i}`} data-offender={e.offender} data-kind={e.kind}>
               <strong>{e.kind}</strong> by <code>{fp(e.offender)}</code> at height {e.offenceHeight}, committed at {e.committedHeight}: slashed {e.slashed} (stake
-              now {e.stakeAfter}), reputation 0, jailed
+              now {e.stakeAfter}),{' '}
+              {e.kind === 'downtime' ? 'jailed for a while (reputation not zeroed: it decays with each missed block)' : 'reputation 0, jailed'}
             </li>
           ))}
         </ul>

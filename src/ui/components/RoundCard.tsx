@@ -162,6 +162,11 @@ export function RoundCard({
           <VectorView sum={result.sum} mean={result.mean} labels={named} />
         </div>
       )}
+      {view.refusedReason && (
+        <p className="error-text small" data-testid="round-refused">
+          this node refused the round: {view.refusedReason}
+        </p>
+      )}
       {progress.status === 'aborted' && (
         <p className="error-text small" data-testid="round-abort">
           released nothing: {view.abortReason ?? 'no reason given'}
