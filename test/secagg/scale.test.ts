@@ -68,6 +68,22 @@ function graphOf(o: SecAggRoundOutcome): RoundGraph {
   return roundGraph(roundId, o.params, advertised);
 }
 
+/** The graph of a dimension-2 round, rebuilt from the advertise bundle the aggregator sends out (it is public). */
+function graphOfBundle(body: Uint8Array): RoundGraph {
+  const b = decodeBundle(body);
+  if (!b.ok) throw new Error(b.error);
+  const advertised = new Map<NodeId, AdvertiseKeys>();
+  let roundId: Uint8Array = new Uint8Array(0);
+  for (const e of b.value.envelopes) {
+    const d = decodeEnvelope(e);
+    const a = d.ok ? decodeAdvertiseKeys(d.value.body) : null;
+    if (!d.ok || !a?.ok) throw new Error('bad advertise bundle');
+    advertised.set(nodeIdFromPublicKey(d.value.sender), a.value);
+    roundId = a.value.roundId;
+  }
+  return roundGraph(roundId, { ...DEFAULT_PARAMS, dimension: 2 }, advertised);
+}
+
 /** No honest holder reveals both kinds for one owner, and no owner has both secrets rebuildable. */
 function expectNoInputComputable(o: SecAggRoundOutcome, t: number): Map<NodeId, Revealed> {
   const revealed = revealedByOwner(o);
@@ -185,18 +201,7 @@ describe('a malicious aggregator at n = 96 with the sparse graph', () => {
       tamper: (stage, to, body, ids) => {
         if (stage === 'share' && graph === null) {
           // The neighbour graph is public: rebuild it from the advertise bundle, as the aggregator can.
-          const b = decodeBundle(body);
-          if (!b.ok) throw new Error(b.error);
-          const advertised = new Map<NodeId, AdvertiseKeys>();
-          let roundId: Uint8Array = new Uint8Array(0);
-          for (const e of b.value.envelopes) {
-            const d = decodeEnvelope(e);
-            const a = d.ok ? decodeAdvertiseKeys(d.value.body) : null;
-            if (!d.ok || !a?.ok) throw new Error('bad advertise bundle');
-            advertised.set(nodeIdFromPublicKey(d.value.sender), a.value);
-            roundId = a.value.roundId;
-          }
-          graph = roundGraph(roundId, { ...DEFAULT_PARAMS, dimension: 2 }, advertised);
+          graph = graphOfBundle(body);
           const xNeighbours = [...(graph.neighbours.get(ids[x] as NodeId) ?? [])].sort().map((id) => ids.indexOf(id));
           const others = ids.map((_, i) => i).filter((i) => i !== x && !xNeighbours.includes(i));
           groupA = new Set([...xNeighbours.filter((_, k) => k % 2 === 0), ...others.slice(0, extraA)]);
@@ -354,20 +359,6 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
     let graph: RoundGraph | null = null;
     // Who each tampered participant gets a forged entry from, and whether it relies on that entry.
     const victims = new Map<number, NodeId>();
-    const rebuild = (body: Uint8Array): RoundGraph => {
-      const b = decodeBundle(body);
-      if (!b.ok) throw new Error(b.error);
-      const advertised = new Map<NodeId, AdvertiseKeys>();
-      let roundId: Uint8Array = new Uint8Array(0);
-      for (const e of b.value.envelopes) {
-        const d = decodeEnvelope(e);
-        const a = d.ok ? decodeAdvertiseKeys(d.value.body) : null;
-        if (!d.ok || !a?.ok) throw new Error('bad advertise bundle');
-        advertised.set(nodeIdFromPublicKey(d.value.sender), a.value);
-        roundId = a.value.roundId;
-      }
-      return roundGraph(roundId, { ...DEFAULT_PARAMS, dimension: 2 }, advertised);
-    };
     const o = await runSecAggRound({
       inputs,
       seed: 31,
@@ -375,7 +366,7 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
       concurrency: 4,
       tamper: (stage, to, body, ids) => {
         if (stage === 'share') {
-          graph ??= rebuild(body);
+          graph ??= graphOfBundle(body);
           const g = graph;
           const neighbours = (i: number): Set<NodeId> => g.neighbours.get(ids[i] as NodeId) ?? new Set();
           // Participant 0: a non-neighbour's advertisement (only ever hashed into the graph seed).
