@@ -28,7 +28,17 @@ export interface AuditOptions {
   lastSeen?: SignedTreeHead;
   /** Refuse to download more than this many entries or heads (default 1,000,000). */
   maxItems?: number;
+  /**
+   * Stop once this many bytes of heads, entries and proofs have arrived (default 64 MiB): entries
+   * run to ~680 KB each, so a count alone lets a peer make an audit download gigabytes.
+   */
+  maxBytes?: number;
 }
+
+/** The start of the failure an audit ends with when the peer's log exceeds `maxBytes`. */
+export const TOO_LARGE = 'peer log too large to audit here';
+const DEFAULT_MAX_BYTES = 64 * 1024 * 1024;
+const HASH_BYTES = 32;
 
 export interface AuditReport {
   ok: boolean;
@@ -49,6 +59,11 @@ function failed(reason: string, checks: string[] = [], latest: SignedTreeHead | 
 
 export async function auditPeer(peerKey: Uint8Array, t: AuditTransport, opts: AuditOptions): Promise<AuditReport> {
   const maxItems = opts.maxItems ?? 1_000_000;
+  const maxBytes = opts.maxBytes ?? DEFAULT_MAX_BYTES;
+  let downloaded = 0;
+  const overBudget = (bytes: number): boolean => (downloaded += bytes) > maxBytes;
+  const tooLarge = (what: string): string =>
+    `${TOO_LARGE}: more than ${(maxBytes / (1024 * 1024)).toFixed(maxBytes % (1024 * 1024) === 0 ? 0 : 2)} MiB (the audit byte limit) by ${what}`;
   // 1. Every signed head, oldest first.
   const headBytes: Uint8Array[] = [];
   let total = Infinity;
@@ -59,6 +74,7 @@ export async function auditPeer(peerKey: Uint8Array, t: AuditTransport, opts: Au
     if (page.total > maxItems) return failed(`fetch: the peer claims ${page.total} heads, more than the ${maxItems} an audit downloads`);
     if (total !== Infinity && page.total < total) return failed(`fetch: the peer's head count went down from ${total} to ${page.total} during the audit`);
     total = page.total;
+    if (overBudget(page.heads.reduce((n, h) => n + h.length, 0))) return failed(tooLarge(`its heads (${headBytes.length + page.heads.length} of ${total})`));
     if (page.heads.length === 0 && headBytes.length < total) return failed(`fetch: an empty page of heads at ${headBytes.length} of ${total}`);
     headBytes.push(...page.heads);
   }
@@ -76,7 +92,10 @@ export async function auditPeer(peerKey: Uint8Array, t: AuditTransport, opts: Au
     if (page === null) return failed(`fetch: no answer for entries [${from}, ${latest.size})`, [], latest);
     if (page.from !== from || page.proofTreeSize !== latest.size || page.entries.length === 0)
       return failed(`fetch: asked entries from ${from} proven in size ${latest.size}, got ${page.entries.length} from ${page.from} in size ${page.proofTreeSize}`, [], latest);
-    entries.push(...page.entries.slice(0, latest.size - from));
+    const taken = page.entries.slice(0, latest.size - from);
+    if (overBudget(taken.reduce((n, e) => n + e.bytes.length + e.proof.length * HASH_BYTES, 0)))
+      return failed(tooLarge(`entry ${from + taken.length - 1} of ${latest.size}`), [], latest);
+    entries.push(...taken);
   }
 
   // 3. Consistency proofs between successive heads (the pairs the export format has).
@@ -90,6 +109,8 @@ export async function auditPeer(peerKey: Uint8Array, t: AuditTransport, opts: Au
     const askable = batch.map((p) => ({ size1: p.size1, size2: Math.max(p.size1, p.size2) }));
     const res = await t.consistency(askable);
     if (res === null) return failed(`fetch: no answer for consistency proofs ${k}..${k + batch.length - 1}`, [], latest);
+    if (overBudget(res.answers.reduce((n, a) => n + (a.proof?.length ?? 0) * HASH_BYTES, 0)))
+      return failed(tooLarge(`its consistency proofs (${k + batch.length} of ${pairs.length})`), [], latest);
     batch.forEach((p, n) => {
       const a = res.answers[n];
       const h1 = parsed[p.i];

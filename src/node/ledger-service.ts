@@ -14,8 +14,13 @@
 //     (same size, different roots; or one previous head, two successors) it goes to the injected
 //     `submitEvidence`; a failed or missing proof between different sizes is only "suspected"
 //     (it stands until the peer publishes a proof; consensus does not punish it);
+//   - hostile peers cannot grow the log or memory without limit: heads are taken only from room
+//     members and overlay peers, at most one head per peer is written per PEER_HEAD_INTERVAL_MS
+//     (newer heads still reach the split-view monitor in memory), per-peer state is bounded
+//     (PEERS_KEPT, least recently seen forgotten), and an audit stops at AUDIT_MAX_BYTES;
 //   - answers peers' requests for heads, entries (paged, with inclusion proofs) and consistency
 //     proofs, and audits a peer with the same requests (ledger-audit.ts).
+import { BoundedMap } from '../core/bounded-map.ts';
 import { bytesEqual, bytesToHex } from '../core/bytes.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import type { QuorumCertificate, SplitViewEvidence, VoteType } from '../core/consensus/types.ts';
@@ -23,7 +28,7 @@ import type { Signer, Verifier } from '../core/crypto/ed25519.ts';
 import { sha256 } from '../core/crypto/hash.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import { AuditLog } from '../core/ledger/audit-log.ts';
-import { decodeEntry, encodeEntry, type LogEntry, type StakeEventKind, type TranscriptInclusion } from '../core/ledger/entry.ts';
+import { decodeEntry, encodeEntry, type LogEntry, type ReceiptBlockProof, type StakeEventKind, type TranscriptInclusion } from '../core/ledger/entry.ts';
 import { exportLog, type ExportedLog } from '../core/ledger/export.ts';
 import {
   decodeConsistencyRequest,
@@ -57,7 +62,7 @@ import { err, ok, type Result } from '../core/result.ts';
 import { maskedInputCommitment, maskedInputParts } from '../core/secagg/contribution-commitment.ts';
 import { commitTranscript, contributorInclusion } from '../core/secagg/transcript-root.ts';
 import type { AegisNode } from './aegis-node.ts';
-import { auditPeer, type AuditReport } from './ledger-audit.ts';
+import { auditPeer, TOO_LARGE, type AuditReport } from './ledger-audit.ts';
 import { forkedHead } from './ledger-fork.ts';
 import { PendingRequests } from './ledger-requests.ts';
 import { summarizeBytes, type EntrySummary } from './ledger-summary.ts';
@@ -66,6 +71,12 @@ export const HEAD_EVERY_ENTRIES = 16;
 export const HEAD_AFTER_MS = 2000;
 export const GOSSIP_INTERVAL_MS = 5000;
 export const REQUEST_TIMEOUT_MS = 10_000;
+/** At most one head per peer is written into the log per this window (a peer signs far less often). */
+export const PEER_HEAD_INTERVAL_MS = 30_000;
+/** Peers whose heads are tracked in memory (room sizes are far below it). */
+export const PEERS_KEPT = 4096;
+/** An audit downloads at most this much of a peer's log (entries, proofs, heads). */
+export const AUDIT_MAX_BYTES = 64 * 1024 * 1024;
 /** Entry summaries kept in memory for the dashboard (older ones are read from storage by page). */
 const RECENT_KEPT = 200;
 const EVIDENCE_KEPT = 50;
@@ -74,7 +85,8 @@ const AUDITS_KEPT = 10;
 const MAX_BATCH = 1000;
 
 /** What the service needs of a node (AegisNode has it; tests may pass a stub). */
-export type LedgerNode = Pick<AegisNode, 'id' | 'publicKey' | 'clock' | 'broadcast' | 'sendTo' | 'onMessage' | 'schedule' | 'publicKeyOf'>;
+export type LedgerNode = Pick<AegisNode, 'id' | 'publicKey' | 'clock' | 'broadcast' | 'sendTo' | 'onMessage' | 'schedule' | 'publicKeyOf'> &
+  Partial<Pick<AegisNode, 'roomMembers' | 'connectedPeers'>>;
 
 /** Storage with a running byte count (MemoryLogStorage, IdbLogStorage). */
 export type MeasuredLogStorage = LogStorage & { readonly bytesStored: number };
@@ -93,6 +105,14 @@ export interface LedgerServiceOptions {
   headAfterMs?: number;
   gossipIntervalMs?: number;
   requestTimeoutMs?: number;
+  /**
+   * Whether heads from this node are taken (default: a room member or a linked peer, when the node
+   * can say; a node that cannot — a test stub — takes every sender).
+   */
+  isPeer?: (id: NodeId) => boolean;
+  peerHeadIntervalMs?: number;
+  peersKept?: number;
+  auditMaxBytes?: number;
 }
 
 /** Entries as callers hand them over: the time is filled in from the node's clock if absent. */
@@ -153,6 +173,10 @@ export interface LedgerSnapshot {
   refused: Record<string, number>;
   /** Conflicting heads this node signed with the developer tool "Fork my log". */
   forks: number;
+  /** Peer heads not written (yet) because that peer's last one is younger than the window. */
+  peerHeadsDeferred: number;
+  /** Peers whose heads are tracked in memory: last head, head awaiting a proof, written head (each bounded). */
+  peersTracked: { last: number; pending: number; recorded: number };
 }
 
 const headView = (h: SignedTreeHead): HeadView => ({ size: h.size, rootHex: bytesToHex(h.root), timeMs: h.timeMs });
@@ -160,6 +184,13 @@ const headView = (h: SignedTreeHead): HeadView => ({ size: h.size, rootHex: byte
 interface PeerHeadQueue {
   running: boolean;
   next: Uint8Array | null;
+}
+
+interface RecordedPeerHead {
+  hex: string;
+  atMs: number;
+  /** A newer head not written because of the window (counted once). */
+  deferredHex: string | null;
 }
 
 export class LedgerService {
@@ -180,9 +211,11 @@ export class LedgerService {
   private readonly audits: AuditView[] = [];
   private auditing: NodeId | null = null;
   private forks = 0;
+  private peerHeadsDeferred = 0;
+  /** Peers with heads being observed now (an entry lives only while its queue runs). */
   private readonly peerQueues = new Map<string, PeerHeadQueue>();
-  /** The last head of each peer written into this log (so a re-gossiped head is not written twice). */
-  private readonly recordedPeerHeads = new Map<string, string>();
+  /** The last head of each peer written into this log (so a re-gossiped head is not written twice), and when. */
+  private readonly recordedPeerHeads: BoundedMap<string, RecordedPeerHead>;
   /** This node's commitment per round it contributed to (hex round id), for receipts. */
   private readonly contributions = new Map<string, Hash>();
   private readonly replicaSources: (() => ReplicaEstimate)[] = [];
@@ -190,10 +223,14 @@ export class LedgerService {
   readonly refused: Record<string, number> = {};
   private submit: ((e: SplitViewEvidence) => void) | null;
   private checkReceiptQc: ReceiptQcCheck | undefined;
-  private readonly cfg: Required<Pick<LedgerServiceOptions, 'headEveryEntries' | 'headAfterMs' | 'gossipIntervalMs' | 'requestTimeoutMs'>>;
+  private readonly cfg: Required<
+    Pick<LedgerServiceOptions, 'headEveryEntries' | 'headAfterMs' | 'gossipIntervalMs' | 'requestTimeoutMs' | 'peerHeadIntervalMs' | 'peersKept' | 'auditMaxBytes'>
+  >;
 
   private constructor(private readonly opts: LedgerServiceOptions) {
-    this.monitor = new SplitViewMonitor(opts.verifier);
+    const peersKept = opts.peersKept ?? PEERS_KEPT;
+    this.monitor = new SplitViewMonitor(opts.verifier, peersKept);
+    this.recordedPeerHeads = new BoundedMap(peersKept);
     this.submit = opts.submitEvidence ?? null;
     this.checkReceiptQc = opts.checkReceiptQc;
     this.cfg = {
@@ -201,6 +238,9 @@ export class LedgerService {
       headAfterMs: opts.headAfterMs ?? HEAD_AFTER_MS,
       gossipIntervalMs: opts.gossipIntervalMs ?? GOSSIP_INTERVAL_MS,
       requestTimeoutMs: opts.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
+      peerHeadIntervalMs: opts.peerHeadIntervalMs ?? PEER_HEAD_INTERVAL_MS,
+      peersKept,
+      auditMaxBytes: opts.auditMaxBytes ?? AUDIT_MAX_BYTES,
     };
     this.requests = new PendingRequests(opts.node.clock, this.cfg.requestTimeoutMs);
   }
@@ -262,7 +302,7 @@ export class LedgerService {
     }
     for (const [key, { peer, head }] of lastPeerHead) {
       const o = await this.monitor.observe(peer, head);
-      if (o.kind === 'recorded') this.recordedPeerHeads.set(key, bytesToHex(head));
+      if (o.kind === 'recorded') this.recordedPeerHeads.set(key, { hex: bytesToHex(head), atMs: -Infinity, deferredHex: null });
     }
   }
 
@@ -423,6 +463,8 @@ export class LedgerService {
     height: number;
     blockHash: Hash;
     qc: QuorumCertificate;
+    /** Header and result item with its path under the results root (receipt-check.ts receiptBlockProof). */
+    block: ReceiptBlockProof;
     transcript: TranscriptInclusion | readonly Uint8Array[];
     timeMs?: number;
   }): Promise<Result<number>> {
@@ -443,10 +485,18 @@ export class LedgerService {
   // ---- heads from peers: split-view detection ------------------------------------------------------
 
   private onHead(env: Envelope, from: NodeId): void {
+    // Before any decoding or signature check: a stranger's heads cost nothing but this count.
+    if (!this.isPeer(from)) return this.refuse('head from a node that is not a room member or peer');
     const m = decodeLedgerHead(env.body);
     if (!m.ok) return this.refuse(`malformed head: ${m.error}`);
     this.observeHead(env.sender, m.value.head);
-    void from;
+  }
+
+  private isPeer(id: NodeId): boolean {
+    if (this.opts.isPeer !== undefined) return this.opts.isPeer(id);
+    const { roomMembers, connectedPeers } = this.opts.node;
+    if (roomMembers === undefined && connectedPeers === undefined) return true;
+    return (roomMembers?.call(this.opts.node) ?? []).includes(id) || (connectedPeers?.call(this.opts.node) ?? []).includes(id);
   }
 
   /** Observe heads of one peer one at a time (a proof round trip in between); only the newest waits. */
@@ -469,6 +519,7 @@ export class LedgerService {
         }
       }
       q.running = false;
+      this.peerQueues.delete(key);
     })();
   }
 
@@ -477,8 +528,12 @@ export class LedgerService {
     switch (o.kind) {
       case 'invalid':
         return this.refuse(`invalid head: ${o.reason}`);
-      case 'same':
+      case 'same': {
+        // A head deferred by the window is written once the window has passed.
+        const last = this.monitor.lastHead(peer);
+        if (last !== undefined) await this.writePeerHead(peer, last.bytes);
         return;
+      }
       case 'recorded':
       case 'consistent':
         await this.writePeerHead(peer, head);
@@ -498,8 +553,18 @@ export class LedgerService {
   private async writePeerHead(peer: Uint8Array, head: Uint8Array): Promise<void> {
     const key = bytesToHex(peer);
     const hex = bytesToHex(head);
-    if (this.recordedPeerHeads.get(key) === hex) return;
-    this.recordedPeerHeads.set(key, hex);
+    const rec = this.recordedPeerHeads.get(key);
+    if (rec?.hex === hex) return;
+    const nowMs = this.opts.node.clock.now();
+    if (rec !== undefined && nowMs - rec.atMs < this.cfg.peerHeadIntervalMs) {
+      if (rec.deferredHex !== hex) {
+        rec.deferredHex = hex;
+        this.peerHeadsDeferred++;
+        this.changed();
+      }
+      return;
+    }
+    this.recordedPeerHeads.set(key, { hex, atMs: nowMs, deferredHex: null });
     await this.enqueue({ kind: 'peer-head', peer, head }, true);
   }
 
@@ -603,11 +668,13 @@ export class LedgerService {
         },
         {
           verifier: this.opts.verifier,
+          maxBytes: this.cfg.auditMaxBytes,
           ...(this.checkReceiptQc ? { checkReceiptQc: this.checkReceiptQc } : {}),
           ...(this.monitor.lastHead(key) ? { lastSeen: this.monitor.lastHead(key) as SignedTreeHead } : {}),
         },
       );
       if (report.latest !== null) this.observeHead(key, report.latest.bytes);
+      if (report.failures.some((f) => f.startsWith(TOO_LARGE))) this.refuse(`audit stopped: ${TOO_LARGE}`);
     }
     const view: AuditView = {
       peer,
@@ -708,6 +775,8 @@ export class LedgerService {
       auditing: this.auditing,
       refused: { ...this.refused },
       forks: this.forks,
+      peerHeadsDeferred: this.peerHeadsDeferred,
+      peersTracked: { ...this.monitor.tracked, recorded: this.recordedPeerHeads.size },
     };
   }
 

@@ -9,6 +9,7 @@
 // checkSplitViewEvidence is the pure check anyone runs on a SplitViewEvidence.
 import { bytesEqual, bytesToHex } from '../bytes.ts';
 import type { SplitViewEvidence } from '../consensus/types.ts';
+import { BoundedMap } from '../bounded-map.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
 import { verifyConsistency, type Hash } from './merkle.ts';
 import { verifyTreeHead, type SignedTreeHead } from './tree-head.ts';
@@ -38,12 +39,26 @@ function provenFork(a: SignedTreeHead, b: SignedTreeHead): string | null {
   return null;
 }
 
-export class SplitViewMonitor {
-  private readonly last = new Map<string, SignedTreeHead>();
-  /** A head waiting for its consistency proof, per peer. */
-  private readonly pending = new Map<string, SignedTreeHead>();
+/** Peers whose last head is kept (least recently seen forgotten first; a forgotten peer starts over). */
+export const MONITOR_PEERS_KEPT = 4096;
 
-  constructor(private readonly verifier: Verifier) {}
+export class SplitViewMonitor {
+  private readonly last: BoundedMap<string, SignedTreeHead>;
+  /** A head waiting for its consistency proof, per peer. */
+  private readonly pending: BoundedMap<string, SignedTreeHead>;
+
+  constructor(
+    private readonly verifier: Verifier,
+    peersKept = MONITOR_PEERS_KEPT,
+  ) {
+    this.last = new BoundedMap(peersKept);
+    this.pending = new BoundedMap(peersKept);
+  }
+
+  /** Peers with a last head, and with a head waiting for a proof (both bounded by `peersKept`). */
+  get tracked(): { last: number; pending: number } {
+    return { last: this.last.size, pending: this.pending.size };
+  }
 
   /** The last head accepted from `peer`. */
   lastHead(peer: Uint8Array): SignedTreeHead | undefined {

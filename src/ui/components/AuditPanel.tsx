@@ -172,6 +172,11 @@ export function AuditPanel({ actions }: { actions: AuditActions }) {
           refused: {Object.entries(l.refused).map(([why, n]) => `${why} ×${n}`).join(' · ')}
         </p>
       )}
+      {l.peerHeadsDeferred > 0 && (
+        <p className="small muted" data-testid="audit-deferred">
+          peer heads not logged (one per peer per 30 s; the split-view check still saw them): {l.peerHeadsDeferred}
+        </p>
+      )}
 
       <details className="dev">
         <summary>Developer tools (misbehave on purpose)</summary>
