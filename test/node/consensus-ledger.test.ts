@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/core/bytes.ts';
 import type { Verifier } from '../../src/core/crypto/ed25519.ts';
 import { domainTag } from '../../src/core/crypto/hash.ts';
+import { decodeEntry } from '../../src/core/ledger/entry.ts';
 import { MemoryLogStorage } from '../../src/core/ledger/storage.ts';
 import { TREE_HEAD_LABEL } from '../../src/core/ledger/tree-head.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
@@ -115,6 +116,43 @@ describe('split-view evidence from the audit log into consensus', () => {
     expect(culprit.evidenceSent).toBe(0);
     // The first honest node to catch the fork sends it; the others may get it from the network first.
     expect(honest.some((t) => t.evidenceSent >= 1)).toBe(true);
+  }, 60_000);
+
+  it("consensus reaches the node's own log: its votes, its bond, and the slash, reputation drop and jail it suffers", async () => {
+    const { sim, tabs } = await network(4, 23);
+    const culprit = tabs[3]!;
+    const culpritId = sim.get(3).id;
+    const cast: string[] = [];
+    culprit.consensus.hooks.ownVote.push((v) => cast.push(`${v.type}/${v.height}/${v.round}`));
+    for (const t of tabs.slice(1)) await t.consensus.requestStake();
+    await runUntil(sim, tabs, () => tabs.every((t) => view(t).validators.filter((v) => v.inSet).length === 4), 40_000);
+    await someEntries(sim, tabs);
+    forkLog(sim, culprit);
+    const honest = tabs.filter((t) => t !== culprit);
+    await runUntil(sim, tabs, () => honest.every((t) => view(t).validators.find((v) => v.id === culpritId)?.jailed === true), 30_000);
+    await runUntil(sim, tabs, () => view(culprit).validators.find((v) => v.id === culpritId)?.jailed === true, 30_000);
+    await sim.runFor(3_000); // the log's batches settle
+    const log = culprit.ledger.auditLog!;
+    const entries = (await log.entryBytes(0, log.size)).map((b) => decodeEntry(b)).flatMap((d) => (d.ok ? [d.value] : []));
+    // Every vote this node cast, once each, and nothing else (height 1000 is someEntries' own vote).
+    const logged = entries.flatMap((e) => (e.kind === 'vote' && e.height !== 1_000 ? [`${e.voteType}/${e.height}/${e.round}`] : []));
+    expect(cast.length).toBeGreaterThan(0);
+    expect(logged.sort()).toEqual(cast.slice().sort());
+    const stake = entries.flatMap((e) => (e.kind === 'stake' ? [{ event: e.event, amount: e.amount, total: e.total, height: e.height }] : []));
+    const slashHeight = stake.find((e) => e.event === 'slash')?.height;
+    expect(slashHeight).toBeGreaterThan(0);
+    expect(stake).toEqual([
+      { event: 'stake', amount: 1000, total: 1000, height: expect.any(Number) },
+      { event: 'slash', amount: -50, total: 950, height: slashHeight },
+      { event: 'jail', amount: 0, total: expect.any(Number), height: slashHeight },
+      { event: 'reputation', amount: expect.any(Number), total: 0, height: slashHeight },
+    ]);
+    // Another node's penalties never enter this log.
+    for (const t of honest) {
+      const l = t.ledger.auditLog!;
+      const theirs = (await l.entryBytes(0, l.size)).map((b) => decodeEntry(b)).flatMap((d) => (d.ok && d.value.kind === 'stake' ? [d.value.event] : []));
+      expect(theirs.filter((e) => e !== 'stake' && e !== 'reputation')).toEqual([]);
+    }
   }, 60_000);
 
   it('a node that is no validator forks its log: consensus refuses the evidence before checking it and nobody gossips it', async () => {
