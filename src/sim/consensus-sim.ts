@@ -69,6 +69,8 @@ export interface ConsensusSimOptions {
   heights: number;
   /** Keep running past `heights` until every live honest node committed this much evidence. */
   minEvidence?: number;
+  /** Keep running until every live honest node committed `heights` blocks after `atMs` (liveness after a heal). */
+  commitsAfter?: { atMs: number; heights: number };
   /** Default: seeded uniform integers in 1..100. */
   powers?: readonly number[];
   byzantine?: readonly number[];
@@ -78,6 +80,11 @@ export interface ConsensusSimOptions {
   jitterMs?: number;
   /** Extra one-way delay on everything these nodes send (a slower phone, a loaded tab). */
   slowSenders?: readonly { node: number; extraMs: number }[];
+  /**
+   * Extra one-way delay chosen per message (default none): schedules aimed at one rule, such as
+   * votes held back from some nodes so that some lock and others do not (sim-locking.test.ts).
+   */
+  extraDelayMs?: (m: { from: number; to: number; type: number; body: Uint8Array }) => number;
   /**
    * The proposer of round 0 waits until this long after its last commit before proposing
    * (timeout_commit, as ConsensusService's commitTimeoutMs); default 0, propose at once.
@@ -256,7 +263,8 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
   const deliver = (from: number, to: number, type: number, body: Uint8Array, extraMs = 0): void => {
     const now = clock.now();
     const held = blocked(from, to, now);
-    const d = delayMs + (jitterMs > 0 ? linkRng.range(0, jitterMs) : 0) + extraMs + (slowMs.get(from) ?? 0);
+    const chosen = o.extraDelayMs?.({ from, to, type, body }) ?? 0;
+    const d = delayMs + (jitterMs > 0 ? linkRng.range(0, jitterMs) : 0) + extraMs + (slowMs.get(from) ?? 0) + chosen;
     const at = (held ?? now) + d;
     clock.setTimeout(() => {
       const target = nodes[to];
@@ -419,12 +427,14 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
   for (const x of nodes) x.driver.start(x.app.firstHeight ?? 0);
   await nextMacrotask();
   const live = () => nodes.filter((x) => !x.byzantine && !x.crashed);
+  const after = o.commitsAfter;
   const done = () =>
     live().every(
       (x) =>
         x.report.committed.length >= o.heights &&
         x.report.committed[o.heights - 1] !== undefined &&
-        x.app.committedEvidence().length >= (o.minEvidence ?? 0),
+        x.app.committedEvidence().length >= (o.minEvidence ?? 0) &&
+        (after === undefined || x.report.commitAtMs.filter((t) => t > after.atMs).length >= after.heights),
     );
   while (!done() && clock.peek() !== undefined && (clock.peek() as number) <= maxVirtualMs) {
     clock.runNext();

@@ -125,3 +125,132 @@ describe('ConsensusDriver drops', () => {
     d.stop();
   });
 });
+
+describe('Tendermint locking (Alg. 1 l.22–23, l.28–29, l.36, l.44)', () => {
+  // Signatures are the driver's business; the machine takes votes and proposals as already checked.
+  const sig = new Uint8Array(64);
+  const X = hashOf(101);
+  const Y = hashOf(102);
+  const blockX = new Uint8Array([101]);
+  const blockY = new Uint8Array([102]);
+  const vote = (i: number, type: VoteType, round: number, blockHash: Uint8Array | null) => ({
+    type, height: 0, round, blockHash, validator: set.validators[i]!.publicKey, signature: sig,
+  });
+  const proposal = (round: number, polRound: number, blockHash: Uint8Array) => ({
+    height: 0, round, polRound, blockHash, proposer: set.validators[proposerIndex(set, round)]!.publicKey, signature: sig,
+  });
+  /** Index of a validator that proposes neither in round 0, 1 nor 2, and the others. */
+  const selfIdx = [0, 1, 2, 3].find((i) => ![0, 1, 2].some((r) => proposerIndex(set, r) === i));
+  const others = (me: number) => [0, 1, 2, 3].filter((i) => i !== me);
+  const votesOf = (out: ReturnType<Tendermint['drain']>) =>
+    out.flatMap((o) => (o.kind === 'vote' ? [{ type: o.type, round: o.round, blockHash: o.blockHash }] : []));
+
+  /** A machine for validator `me`, past round 0 in which +2/3 prevoted X: locked on X at round 0. */
+  function lockedOnX(me: number): Tendermint {
+    const m = new Tendermint(set.validators[me]!.publicKey, timeouts);
+    m.startHeight(0, set);
+    expect(m.onProposal(proposal(0, -1, X), blockX, X)).toBe('added');
+    m.onValidated(0, X, true, 0);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 0, blockHash: X }]); // l.24
+    for (const i of [me, ...others(me)].slice(0, 3)) m.onVote(vote(i, VoteType.Prevote, 0, X));
+    // l.36–43: +2/3 prevotes for a valid proposal while in prevote → lock, precommit it.
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Precommit, round: 0, blockHash: X }]);
+    expect(m.snapshot()).toMatchObject({ step: 'precommit', lockedRound: 0, validRound: 0 });
+    m.onTimeout('precommit', 0, 0);
+    m.drain();
+    expect(m.round).toBe(1);
+    return m;
+  }
+
+  it('locks on +2/3 prevotes (l.36), then prevotes nil for a fresh proposal of another block (l.23, l.26)', () => {
+    if (selfIdx === undefined) throw new Error('fixture: every validator proposes in rounds 0..2');
+    const m = lockedOnX(selfIdx);
+    expect(m.onProposal(proposal(1, -1, Y), blockY, Y)).toBe('added');
+    m.onValidated(0, Y, true, 1);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 1, blockHash: null }]);
+    expect(m.snapshot()).toMatchObject({ lockedRound: 0 });
+  });
+
+  it('prevotes a fresh proposal of the locked block itself (l.23: lockedValue = v)', () => {
+    const m = lockedOnX(selfIdx!);
+    m.onProposal(proposal(1, -1, X), blockX, X);
+    m.onValidated(0, X, true, 1);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 1, blockHash: X }]);
+  });
+
+  it('an unlocked validator prevotes a valid fresh proposal, and nil for an invalid one (l.23 with lockedRound −1)', () => {
+    const me = selfIdx!;
+    const m = new Tendermint(set.validators[me]!.publicKey, timeouts);
+    m.startHeight(0, set);
+    m.onProposal(proposal(0, -1, Y), blockY, Y);
+    m.onValidated(0, Y, false, 0);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 0, blockHash: null }]);
+    m.onTimeout('precommit', 0, 0);
+    m.onProposal(proposal(1, -1, X), blockX, X);
+    m.onValidated(0, X, true, 1);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 1, blockHash: X }]);
+  });
+
+  it('re-proposal with a proof-of-lock (l.28–29): prevote it when polRound ≥ lockedRound, nil when locked later on another block', () => {
+    const me = selfIdx!;
+    // Locked on X at round 0; round 1 shows +2/3 prevotes for Y (we did not see its proposal in time);
+    // round 2 re-proposes Y with polRound 1 ≥ lockedRound 0 → unlock, prevote Y (l.30).
+    const m = lockedOnX(me);
+    m.onTimeout('propose', 0, 1);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 1, blockHash: null }]);
+    for (const i of others(me)) m.onVote(vote(i, VoteType.Prevote, 1, Y));
+    m.onTimeout('precommit', 0, 1);
+    m.drain();
+    expect(m.round).toBe(2);
+    m.onProposal(proposal(2, 1, Y), blockY, Y);
+    m.onValidated(0, Y, true);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 2, blockHash: Y }]);
+
+    // Locked on X at round 1 (+2/3 prevotes for X there); round 2 re-proposes Y with polRound 0
+    // (+2/3 prevoted Y in round 0, unseen by us then): lockedRound 1 > 0 and Y ≠ X → nil (l.32).
+    const n = new Tendermint(set.validators[me]!.publicKey, timeouts);
+    n.startHeight(0, set);
+    n.onTimeout('propose', 0, 0);
+    n.onTimeout('precommit', 0, 0);
+    n.onProposal(proposal(1, -1, X), blockX, X);
+    n.onValidated(0, X, true, 1);
+    for (const i of others(me)) n.onVote(vote(i, VoteType.Prevote, 1, X));
+    expect(n.snapshot()).toMatchObject({ lockedRound: 1, step: 'precommit' });
+    for (const i of others(me)) n.onVote(vote(i, VoteType.Prevote, 0, Y));
+    n.onTimeout('precommit', 0, 1);
+    n.drain();
+    n.onProposal(proposal(2, 0, Y), blockY, Y);
+    n.onValidated(0, Y, true);
+    expect(votesOf(n.drain())).toEqual([{ type: VoteType.Prevote, round: 2, blockHash: null }]);
+    expect(n.snapshot()).toMatchObject({ lockedRound: 1 });
+  });
+
+  it('the proposer of the next round re-proposes its valid value with its round as proof-of-lock (l.15)', () => {
+    const proposer1 = proposerIndex(set, 1);
+    const m = new Tendermint(set.validators[proposer1]!.publicKey, timeouts);
+    m.startHeight(0, set);
+    m.onProposal(proposal(0, -1, X), blockX, X);
+    m.onValidated(0, X, true, 0);
+    for (const i of others(proposer1)) m.onVote(vote(i, VoteType.Prevote, 0, X));
+    m.drain();
+    m.onTimeout('precommit', 0, 0);
+    const out = m.drain();
+    expect(out).toContainEqual({ kind: 'propose', height: 0, round: 1, polRound: 0, block: blockX, blockHash: X });
+    expect(out.some((o) => o.kind === 'request-value')).toBe(false);
+  });
+
+  it('precommits nil on +2/3 prevotes for nil (l.44) and does not lock', () => {
+    const me = selfIdx!;
+    const m = new Tendermint(set.validators[me]!.publicKey, timeouts);
+    m.startHeight(0, set);
+    m.onTimeout('propose', 0, 0);
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Prevote, round: 0, blockHash: null }]);
+    const [a, b] = others(me);
+    m.onVote(vote(me, VoteType.Prevote, 0, null));
+    m.onVote(vote(a!, VoteType.Prevote, 0, null));
+    expect(votesOf(m.drain())).toEqual([]);
+    m.onVote(vote(b!, VoteType.Prevote, 0, null));
+    expect(votesOf(m.drain())).toEqual([{ type: VoteType.Precommit, round: 0, blockHash: null }]);
+    expect(m.snapshot()).toMatchObject({ step: 'precommit', lockedRound: -1, validRound: -1 });
+  });
+});

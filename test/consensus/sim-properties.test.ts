@@ -1,21 +1,31 @@
 // Seeded simulator schedules (random powers, Byzantine strategies, jitter, partitions that heal,
 // crashes) with Byzantine + crashed power < 1/3: safety (no two honest nodes commit different blocks
-// at a height), liveness (after healing every live honest node reaches the target height), evidence
-// committed and powers identical on every honest node. CI runs a few hundred schedules;
-// AEGIS_LONG=1 runs 10,000.
+// at a height), liveness (every live honest node reaches the target height, and commits at least
+// two heights after a partition heals), evidence committed, and identical powers on every honest
+// node at every height (the hash of each height's validator set, recorded as each node commits).
+// CI runs a few hundred schedules; AEGIS_LONG=1 runs 10,000.
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
 import { ChainSimApp } from '../../src/sim/chain-sim-app.ts';
-import { BYZANTINE_STRATEGIES, runConsensusSim, type ConsensusSimOptions } from '../../src/sim/consensus-sim.ts';
+import {
+  BYZANTINE_STRATEGIES,
+  runConsensusSim,
+  TestChainAppAdapter,
+  type ConsensusSimOptions,
+  type SimAppContext,
+  type SimChainApp,
+} from '../../src/sim/consensus-sim.ts';
 
 const LONG = process.env.AEGIS_LONG === '1';
-const RUNS = LONG ? 10_000 : 400;
+const RUNS = LONG ? 10_000 : 300;
 /** Schedules over the real chain application (heavier: blocks, state roots, reputation). */
 const CHAIN_RUNS = LONG ? 2_000 : 60;
 const HEIGHTS = 5;
+/** Heights every live honest node must commit after a partition heals. */
+const AFTER_HEAL = 2;
 
 /**
  * Seeded schedules. `powers` bounds: the chain application caps any validator at 30% of the power
@@ -69,6 +79,8 @@ const scheduleWith = (powers: fc.Arbitrary<number[]>) => fc
       crypto: 'fast' as const,
       partitions,
       crashes,
+      // Liveness after healing: without this a run may end before the partition even starts.
+      ...(partitions[0] === undefined ? {} : { commitsAfter: { atMs: partitions[0].healAtMs, heights: AFTER_HEAL } }),
       // Equivocators must end up caught: run on until evidence is committed everywhere.
       minEvidence: (s.strategy === 'equivocate' || s.strategy === 'flood') && byzantine.length > 0 ? 1 : 0,
       timeouts: { proposeMs: 600, prevoteMs: 300, precommitMs: 300, deltaMs: 150 },
@@ -82,10 +94,35 @@ async function checkSchedules(runs: number, seed: number, app: 'test' | 'chain')
   let withEvidence = 0;
   await fc.assert(
     fc.asyncProperty(app === 'chain' ? chainSchedule : testSchedule, async (o) => {
-      const r = await runConsensusSim(app === 'chain' ? { ...o, makeApp: (ctx) => new ChainSimApp(ctx) } : o);
+      /** Per node, the hash of the validator set (ordered keys and powers) of each height it reached. */
+      const setHashes: string[][] = [];
+      const makeApp = (ctx: SimAppContext): SimChainApp => {
+        const a: SimChainApp = app === 'chain' ? new ChainSimApp(ctx) : new TestChainAppAdapter(ctx);
+        const seen: string[] = (setHashes[ctx.nodeIndex] = []);
+        const commit = a.commitBlock.bind(a);
+        a.commitBlock = async (h, block, qc) => {
+          await commit(h, block, qc);
+          seen[h + 1] = bytesToHex(a.validatorSet(h + 1).hash);
+        };
+        return a;
+      };
+      const r = await runConsensusSim({ ...o, makeApp });
       expect(r.safetyViolations).toEqual([]);
       const live = r.nodes.filter((x) => !x.byzantine && !x.crashed);
       for (const x of live) expect(x.committed.filter((h) => h !== undefined).length).toBeGreaterThanOrEqual(HEIGHTS);
+      const heal = o.commitsAfter?.atMs;
+      if (heal !== undefined) for (const x of live) expect(x.commitAtMs.filter((t) => t > heal).length).toBeGreaterThanOrEqual(AFTER_HEAL);
+      // Identical powers at every height: every honest node (crashed ones up to their crash) that
+      // reached a height computed the same validator set for it.
+      const honestHashes = r.nodes.filter((x) => !x.byzantine).map((x) => setHashes[x.index] ?? []);
+      const maxHeight = Math.max(...honestHashes.map((hs) => hs.length));
+      let compared = 0;
+      for (let h = 0; h < maxHeight; h++) {
+        const atH = new Set(honestHashes.map((hs) => hs[h]).filter((x) => x !== undefined));
+        expect(atH.size).toBeLessThanOrEqual(1);
+        compared += atH.size;
+      }
+      expect(compared).toBeGreaterThanOrEqual(HEIGHTS);
       const honestIdx = r.nodes.filter((x) => !x.byzantine).map((x) => x.index);
       const liveReports = honestIdx.map((idx, k) => ({ idx, k })).filter(({ idx }) => !r.nodes[idx]!.crashed);
       const first = liveReports[0]!.k;
