@@ -14,6 +14,10 @@
 //     (same size, different roots; or one previous head, two successors) it goes to the injected
 //     `submitEvidence`; a failed or missing proof between different sizes is only "suspected"
 //     (it stands until the peer publishes a proof; consensus does not punish it);
+//   - relays heads: a new head of a peer that came from that peer is re-broadcast under this
+//     node's envelope when it is written (so at most once per peer per window). A node that sends
+//     one head to some peers and another to the rest (hop limit 1, so nobody forwards them) is
+//     caught: each side hears the other's head from a relay. Relayed heads are not relayed again;
 //   - hostile peers cannot grow the log or memory without limit: heads are taken only from room
 //     members and overlay peers, at most one head per peer is written per PEER_HEAD_INTERVAL_MS
 //     (newer heads still reach the split-view monitor in memory), per-peer state is bounded
@@ -184,13 +188,21 @@ const headView = (h: SignedTreeHead): HeadView => ({ size: h.size, rootHex: byte
 interface PeerHeadQueue {
   running: boolean;
   next: Uint8Array | null;
+  /** `next` came from its owner (not relayed): relay it once written. */
+  fromOwner: boolean;
 }
 
 interface RecordedPeerHead {
   hex: string;
   atMs: number;
-  /** A newer head not written because of the window (counted once). */
-  deferredHex: string | null;
+}
+
+/** A head not written (nor relayed) yet because its peer's last one is younger than the window. */
+interface DeferredPeerHead {
+  peer: Uint8Array;
+  head: Uint8Array;
+  hex: string;
+  relay: boolean;
 }
 
 export class LedgerService {
@@ -216,6 +228,8 @@ export class LedgerService {
   private readonly peerQueues = new Map<string, PeerHeadQueue>();
   /** The last head of each peer written into this log (so a re-gossiped head is not written twice), and when. */
   private readonly recordedPeerHeads: BoundedMap<string, RecordedPeerHead>;
+  /** The newest head per peer waiting for the window (written on the next gossip tick after it). */
+  private readonly deferredPeerHeads: BoundedMap<string, DeferredPeerHead>;
   /** This node's commitment per round it contributed to (hex round id), for receipts. */
   private readonly contributions = new Map<string, Hash>();
   private readonly replicaSources: (() => ReplicaEstimate)[] = [];
@@ -231,6 +245,7 @@ export class LedgerService {
     const peersKept = opts.peersKept ?? PEERS_KEPT;
     this.monitor = new SplitViewMonitor(opts.verifier, peersKept);
     this.recordedPeerHeads = new BoundedMap(peersKept);
+    this.deferredPeerHeads = new BoundedMap(peersKept);
     this.submit = opts.submitEvidence ?? null;
     this.checkReceiptQc = opts.checkReceiptQc;
     this.cfg = {
@@ -302,7 +317,7 @@ export class LedgerService {
     }
     for (const [key, { peer, head }] of lastPeerHead) {
       const o = await this.monitor.observe(peer, head);
-      if (o.kind === 'recorded') this.recordedPeerHeads.set(key, { hex: bytesToHex(head), atMs: -Infinity, deferredHex: null });
+      if (o.kind === 'recorded') this.recordedPeerHeads.set(key, { hex: bytesToHex(head), atMs: -Infinity });
     }
   }
 
@@ -416,7 +431,7 @@ export class LedgerService {
     return head;
   }
 
-  private async gossipHead(head: SignedTreeHead): Promise<void> {
+  private async gossipHead(head: Pick<SignedTreeHead, 'bytes'>): Promise<void> {
     try {
       await this.opts.node.broadcast(MessageType.LedgerHead, encodeLedgerHead({ head: head.bytes }));
     } catch {
@@ -429,6 +444,7 @@ export class LedgerService {
     this.gossipTimer = clock.setTimeout(() => {
       const head = this.log?.head;
       if (head) void this.gossipHead(head);
+      void this.flushDeferredHeads(null);
       this.armGossip();
     }, this.cfg.gossipIntervalMs);
   }
@@ -489,7 +505,15 @@ export class LedgerService {
     if (!this.isPeer(from)) return this.refuse('head from a node that is not a room member or peer');
     const m = decodeLedgerHead(env.body);
     if (!m.ok) return this.refuse(`malformed head: ${m.error}`);
-    this.observeHead(env.sender, m.value.head);
+    // The head names its owner (its signature is checked against that key by the monitor): the
+    // sender is the owner, or a peer relaying the owner's head.
+    const parsed = parseTreeHead(m.value.head);
+    if (!parsed.ok) return this.refuse(`malformed head: ${parsed.error}`);
+    const owner = parsed.value.publicKey;
+    if (bytesEqual(owner, this.opts.node.publicKey)) return;
+    const fromOwner = bytesEqual(owner, env.sender);
+    if (!fromOwner && !this.isPeer(nodeIdFromPublicKey(owner))) return this.refuse('relayed head of a node that is not a room member or peer');
+    this.observeHead(owner, m.value.head, fromOwner);
   }
 
   private isPeer(id: NodeId): boolean {
@@ -500,20 +524,22 @@ export class LedgerService {
   }
 
   /** Observe heads of one peer one at a time (a proof round trip in between); only the newest waits. */
-  private observeHead(peer: Uint8Array, head: Uint8Array): void {
+  private observeHead(peer: Uint8Array, head: Uint8Array, fromOwner: boolean): void {
     if (this.status !== 'ready') return;
     const key = bytesToHex(peer);
-    const q = this.peerQueues.get(key) ?? { running: false, next: null };
+    const q = this.peerQueues.get(key) ?? { running: false, next: null, fromOwner: false };
     this.peerQueues.set(key, q);
     q.next = head;
+    q.fromOwner = fromOwner;
     if (q.running) return;
     q.running = true;
     void (async () => {
       while (q.next !== null) {
         const h = q.next;
+        const relay = q.fromOwner;
         q.next = null;
         try {
-          await this.handleObservation(peer, h, await this.monitor.observe(peer, h));
+          await this.handleObservation(peer, h, await this.monitor.observe(peer, h), relay);
         } catch (e) {
           this.refuse(`head handling failed: ${String(e)}`);
         }
@@ -523,49 +549,60 @@ export class LedgerService {
     })();
   }
 
-  private async handleObservation(peer: Uint8Array, head: Uint8Array, o: HeadObservation): Promise<void> {
+  private async handleObservation(peer: Uint8Array, head: Uint8Array, o: HeadObservation, relay: boolean): Promise<void> {
     const peerId = nodeIdFromPublicKey(peer);
     switch (o.kind) {
       case 'invalid':
         return this.refuse(`invalid head: ${o.reason}`);
-      case 'same': {
+      case 'same':
         // A head deferred by the window is written once the window has passed.
-        const last = this.monitor.lastHead(peer);
-        if (last !== undefined) await this.writePeerHead(peer, last.bytes);
-        return;
-      }
+        return this.flushDeferredHeads(bytesToHex(peer));
       case 'recorded':
       case 'consistent':
-        await this.writePeerHead(peer, head);
+        await this.writePeerHead(peer, head, relay);
         return;
       case 'need-proof': {
         const answers = await this.askConsistency(peerId, [{ size1: o.size1, size2: o.size2 }]);
         const a = answers?.[0];
         const next = a && a.proof !== null && a.size1 === o.size1 && a.size2 === o.size2 ? this.monitor.resolve(peer, a.proof) : this.monitor.unanswered(peer);
-        return this.handleObservation(peer, head, next);
+        return this.handleObservation(peer, head, next, relay);
       }
       case 'split-view':
-        await this.writePeerHead(peer, head);
+        await this.writePeerHead(peer, head, false);
         return this.onSplitView(peerId, o.evidence, o.reason);
     }
   }
 
-  private async writePeerHead(peer: Uint8Array, head: Uint8Array): Promise<void> {
+  /** Write a peer's head into the log (and relay it), or defer it if that peer's last write is too recent. */
+  private async writePeerHead(peer: Uint8Array, head: Uint8Array, relay: boolean): Promise<void> {
     const key = bytesToHex(peer);
     const hex = bytesToHex(head);
     const rec = this.recordedPeerHeads.get(key);
     if (rec?.hex === hex) return;
     const nowMs = this.opts.node.clock.now();
     if (rec !== undefined && nowMs - rec.atMs < this.cfg.peerHeadIntervalMs) {
-      if (rec.deferredHex !== hex) {
-        rec.deferredHex = hex;
+      const d = this.deferredPeerHeads.get(key);
+      if (d?.hex !== hex) {
         this.peerHeadsDeferred++;
         this.changed();
       }
+      this.deferredPeerHeads.set(key, { peer, head, hex, relay: relay || (d?.hex === hex && d.relay) });
       return;
     }
-    this.recordedPeerHeads.set(key, { hex, atMs: nowMs, deferredHex: null });
+    this.deferredPeerHeads.delete(key);
+    this.recordedPeerHeads.set(key, { hex, atMs: nowMs });
+    if (relay) void this.gossipHead({ bytes: head });
     await this.enqueue({ kind: 'peer-head', peer, head }, true);
+  }
+
+  /** Write deferred heads (of one peer, or all) whose window has passed. */
+  private async flushDeferredHeads(only: string | null): Promise<void> {
+    const nowMs = this.opts.node.clock.now();
+    const due = [...this.deferredPeerHeads.entries()].filter(([key]) => {
+      const rec = this.recordedPeerHeads.get(key);
+      return (only === null || key === only) && (rec === undefined || nowMs - rec.atMs >= this.cfg.peerHeadIntervalMs);
+    });
+    for (const [, d] of due) await this.writePeerHead(d.peer, d.head, d.relay);
   }
 
   private async onSplitView(peer: NodeId, e: SplitViewEvidence, reason: string): Promise<void> {
@@ -673,7 +710,7 @@ export class LedgerService {
           ...(this.monitor.lastHead(key) ? { lastSeen: this.monitor.lastHead(key) as SignedTreeHead } : {}),
         },
       );
-      if (report.latest !== null) this.observeHead(key, report.latest.bytes);
+      if (report.latest !== null) this.observeHead(key, report.latest.bytes, false);
       if (report.failures.some((f) => f.startsWith(TOO_LARGE))) this.refuse(`audit stopped: ${TOO_LARGE}`);
     }
     const view: AuditView = {

@@ -97,6 +97,11 @@ describe('the audit log against hostile peers', () => {
     deliver(MessageType.LedgerHead, member.log.publicKey, encodeLedgerHead({ head: (await member.log.signHead()).bytes }));
     await flush();
     expect(await peerHeads()).toBe(1);
+    // A member relaying a stranger's head does not let it in either.
+    deliver(MessageType.LedgerHead, member.log.publicKey, encodeLedgerHead({ head: (await stranger.log.signHead()).bytes }));
+    await flush();
+    expect(svc.snapshot().refused['relayed head of a node that is not a room member or peer']).toBe(1);
+    expect(await peerHeads()).toBe(1);
   });
 
   it('one written head per peer per 30 s: a burst of new heads writes one, the monitor still follows each, the newest is written after the window', async () => {
