@@ -61,7 +61,6 @@ export interface SignPosition {
 /** One network's chain in a ChainStorage, under `<room>/`. Writes are queued in order. */
 export class RoomChainStore implements BlockPersistence {
   private queue: Promise<void> = Promise.resolve();
-  private certCount = 0;
   /** Writes that failed (quota, closed database): the node runs on, a reload re-syncs. */
   failedWrites = 0;
 
@@ -98,7 +97,6 @@ export class RoomChainStore implements BlockPersistence {
       if (c === null || !c.ok) return { ok: false, error: `stored certificate ${k}: ${c?.error ?? 'missing'}` };
       certificates.push(c.value);
     }
-    this.certCount = certificates.length;
     const s = await this.storage.get(this.key('snapshot'));
     const snapshot = s === undefined ? null : decodeSnapshot(s);
     if (snapshot !== null && !snapshot.ok) return { ok: false, error: `stored snapshot: ${snapshot.error}` };
@@ -107,7 +105,6 @@ export class RoomChainStore implements BlockPersistence {
 
   /** Forgets this room's chain (a losing genesis, or a store that no longer verifies). */
   clear(): Promise<void> {
-    this.certCount = 0;
     return this.write(async () => {
       for (const k of await this.storage.keys(`${this.room}/`)) await this.storage.delete(k);
     });
@@ -127,10 +124,15 @@ export class RoomChainStore implements BlockPersistence {
     return Promise.all(certs.map((c) => this.putCertificate(c))).then(() => undefined);
   }
 
+  /** Keyed by height, so a superseded checkpoint (block-store.ts) can be deleted. */
   putCertificate(cert: SetChangeCertificate): Promise<void> {
-    const k = this.key('cert', pad(this.certCount++));
+    const k = this.key('cert', pad(cert.header.height));
     const bytes = encodeCertificate(cert);
     return this.write(() => this.storage.put(k, bytes));
+  }
+
+  deleteCertificate(height: number): Promise<void> {
+    return this.write(() => this.storage.delete(this.key('cert', pad(height))));
   }
 
   putBlock(b: StoredBlock): Promise<void> {

@@ -1,9 +1,13 @@
-// Recent blocks only: the last `blockWindow` blocks (genesis parameter) with their QCs, plus every
-// set-change certificate (light-client.ts), which newcomers need from genesis on. Storage does not
-// grow with the chain's length beyond one certificate per validator-set change. Persistence is an
-// injected adapter (IndexedDB in the browser, a Map in tests and the simulator).
-import type { SetChangeCertificate } from './light-client.ts';
-import type { Hash, QuorumCertificate } from './types.ts';
+// Recent blocks only: the last `blockWindow` blocks (genesis parameter) with their QCs, plus a
+// checkpoint chain of set-change certificates (light-client.ts) that newcomers follow from genesis.
+// Reputation moves powers at every set recompute, so keeping one certificate per change would grow
+// without bound. A new certificate replaces the newest kept one when the set before that one could
+// verify the new one by skipping (its signers hold > 1/3 of that set's power): what is kept is one
+// certificate per change of ≥ 1/3 of the trusted power, each verifiable from the previous one.
+// Persistence is an injected adapter (IndexedDB in the browser, a Map in tests and the simulator).
+import { trustedOverlapExceedsOneThird, type SetChangeCertificate } from './light-client.ts';
+import { tryMakeValidatorSet } from './validator-set.ts';
+import type { Hash, QuorumCertificate, ValidatorSet } from './types.ts';
 
 export interface StoredBlock {
   readonly height: number;
@@ -17,6 +21,8 @@ export interface BlockPersistence {
   putBlock(block: StoredBlock): Promise<void> | void;
   deleteBlock(height: number): Promise<void> | void;
   putCertificate(cert: SetChangeCertificate): Promise<void> | void;
+  /** A kept certificate was superseded by a later one a light client can skip to. */
+  deleteCertificate(height: number): Promise<void> | void;
 }
 
 export class BlockStore {
@@ -27,6 +33,8 @@ export class BlockStore {
 
   constructor(
     private readonly windowBlocks: number,
+    /** The set genesis installs: what a newcomer trusts before the first certificate. */
+    private readonly genesisSet: ValidatorSet,
     private readonly persistence?: BlockPersistence,
   ) {
     if (!Number.isSafeInteger(windowBlocks) || windowBlocks < 1) throw new Error(`"windowBlocks" must be a positive integer`);
@@ -40,15 +48,36 @@ export class BlockStore {
     this.highest = block.height;
     this.lowest = Math.min(this.lowest, block.height);
     await this.persistence?.putBlock(block);
-    if (certificate !== undefined) {
-      this.certs.push(certificate);
-      await this.persistence?.putCertificate(certificate);
-    }
+    if (certificate !== undefined) await this.addCertificate(certificate);
     while (this.highest - this.lowest + 1 > this.windowBlocks) {
       this.blocks.delete(this.lowest);
       await this.persistence?.deleteBlock(this.lowest);
       this.lowest++;
     }
+  }
+
+  private async addCertificate(c: SetChangeCertificate): Promise<void> {
+    const newest = this.certs.at(-1);
+    if (newest !== undefined && this.canSkipTo(this.trustedBefore(this.certs.length - 1), c)) {
+      this.certs.pop();
+      await this.persistence?.deleteCertificate(newest.header.height);
+    }
+    this.certs.push(c);
+    await this.persistence?.putCertificate(c);
+  }
+
+  /** The set a light client trusts before kept certificate `i`. */
+  private trustedBefore(i: number): ValidatorSet | null {
+    const prev = this.certs[i - 1];
+    if (prev === undefined) return this.genesisSet;
+    const s = tryMakeValidatorSet(prev.nextValidators);
+    return s.ok ? s.value : null;
+  }
+
+  private canSkipTo(trusted: ValidatorSet | null, c: SetChangeCertificate): boolean {
+    if (trusted === null || c.validators === undefined) return false;
+    const signing = tryMakeValidatorSet(c.validators);
+    return signing.ok && trustedOverlapExceedsOneThird(trusted, signing.value, c.qc);
   }
 
   get(height: number): StoredBlock | undefined {
@@ -64,7 +93,7 @@ export class BlockStore {
     return this.blocks.size === 0 ? { lowest: 0, highest: 0 } : { lowest: this.lowest, highest: this.highest };
   }
 
-  /** Every set change since genesis (or since this node's snapshot), ascending. */
+  /** The checkpoint chain from genesis, ascending; the last one installs the current set. */
   get certificates(): readonly SetChangeCertificate[] {
     return this.certs;
   }

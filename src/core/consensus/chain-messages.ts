@@ -23,6 +23,8 @@ const HASH = 32;
 export const MAX_GENESIS_MESSAGE_BYTES = 1024 * 1024;
 export const MAX_CERTIFICATES = 100_000;
 export const MAX_SNAPSHOT_RECORDS = 1_000_000;
+/** Message type 43's body bound (net/message-types.ts): a larger response is refused by its sender. */
+export const MAX_SYNC_RESPONSE_BYTES = 8 * 1024 * 1024;
 /** One certificate: a header, a QC and up to MAX_VALIDATORS entries. */
 const MAX_CERTIFICATE_BYTES = 1024 * 1024;
 const MAX_RECORD_BYTES = 64 * 1024;

@@ -110,9 +110,10 @@ export class Chain implements ConsensusApp {
   constructor(private readonly opts: ChainOptions, start?: { state: AppState; header: BlockHeader; qc: QuorumCertificate; certificates: readonly SetChangeCertificate[] }) {
     const p = opts.genesis.params;
     this.splitView = memoisedSplitViewChecker(opts.splitView ?? ledgerSplitViewChecker(opts.verifier));
-    this.store = new BlockStore(p.blockWindow, opts.persistence);
+    const atGenesis = genesisState(opts.genesis);
+    this.store = new BlockStore(p.blockWindow, atGenesis.validators, opts.persistence);
     if (start === undefined) {
-      this.stateNow = genesisState(opts.genesis);
+      this.stateNow = atGenesis;
       // Height 1 names genesis as its predecessor, binding the chain to its genesis.
       this.lastHash = genesisHash(opts.genesis);
       this.lastQc = null;
@@ -461,7 +462,9 @@ export class Chain implements ConsensusApp {
     for (const h of this.sets.keys()) if (h < height + 1 - state.params.evidenceMaxAgeBlocks - 1) this.sets.delete(h);
 
     const changed = !bytesEqual(prev.validators.hash, state.validators.hash);
-    const cert: SetChangeCertificate | undefined = changed ? { header: block.header, qc, nextValidators: state.validators.validators } : undefined;
+    const cert: SetChangeCertificate | undefined = changed
+      ? { header: block.header, qc, nextValidators: state.validators.validators, validators: prev.validators.validators }
+      : undefined;
     try {
       await this.store.add({ height, hash, bytes, qc }, cert);
     } catch {

@@ -5,8 +5,17 @@
 // the QC of h (precommits of more than 2/3 of h's power), and the new validator list. The header
 // names both sets by hash, so each certificate is checked against the set the previous one (or
 // genesis) established: header.validatorsHash = trusted set, QC valid for the header's hash under
-// that set, list hashes to header.nextValidatorsHash → trusted set from h + 1 on. Skipping a
-// certificate breaks the chain of hashes; forging one needs > 2/3 of the then-current power.
+// that set, list hashes to header.nextValidatorsHash → trusted set from h + 1 on.
+//
+// Skipping (CometBFT's light client, spec/light-client/verification): nodes do not keep a
+// certificate for every change (reputation moves powers at every recompute), only a checkpoint
+// chain (block-store.ts). A certificate whose header names a set V other than the trusted set T
+// carries V's list and is accepted when (1) V hashes to header.validatorsHash, (2) the QC holds
+// more than 2/3 of V's power, and (3) its signers who are members of T hold more than 1/3 of T's
+// power (T's powers). Trust assumption: T still has less than 1/3 Byzantine power — which holds
+// only within the unbonding period of T's height (validators that unbonded since may sign
+// anything without losing stake) — so at least one honest member of T vouched for the header.
+// A skip signed by 1/3 or less of T is refused.
 //
 // A certified snapshot is a header H decided by the trusted set, its QC, and the state records;
 // their RFC 9162 root must equal the header's app state root.
@@ -17,7 +26,8 @@
 // client, a node that was offline for longer than the unbonding period needs a recent trusted
 // checkpoint (header hash) from a source it trusts.
 //
-// certificate = header (block.ts) ‖ QC (vote-codec.ts) ‖ u32 n ‖ n × (32 public key ‖ u64 power)
+// certificate = header (block.ts) ‖ QC (vote-codec.ts) ‖ validators (next) ‖ [validators (deciding)]
+//   validators = u32 n ‖ n × (32 public key ‖ u64 power); the deciding set is absent in old encodings
 import { bytesEqual } from '../bytes.ts';
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
@@ -28,7 +38,7 @@ import { headerHash, readHeader, writeHeader, type BlockHeader } from './block.t
 import type { Genesis } from './genesis.ts';
 import { merkleRoot } from './hash-tree.ts';
 import { verifyQuorumCertificate } from './qc.ts';
-import { tryMakeValidatorSet } from './validator-set.ts';
+import { exceedsOneThird, indexOfValidator, tryMakeValidatorSet } from './validator-set.ts';
 import { MAX_VALIDATORS, readQuorumCertificate, writeQuorumCertificate } from './vote-codec.ts';
 import type { Hash, QuorumCertificate, Validator, ValidatorSet } from './types.ts';
 
@@ -37,6 +47,8 @@ export interface SetChangeCertificate {
   readonly qc: QuorumCertificate;
   /** The validators (key, power) from header.height + 1 on. */
   readonly nextValidators: readonly Validator[];
+  /** The set that decided the header (its validatorsHash): lets a light client skip to it. Absent in old encodings. */
+  readonly validators?: readonly Validator[];
 }
 
 export interface CertifiedSnapshot {
@@ -58,9 +70,25 @@ export function encodeCertificate(c: SetChangeCertificate): Uint8Array {
   const w = new ByteWriter(1024);
   writeHeader(w, c.header);
   writeQuorumCertificate(w, c.qc);
-  w.u32(c.nextValidators.length);
-  for (const v of c.nextValidators) w.bytes(v.publicKey).u64(v.power);
+  writeValidators(w, c.nextValidators);
+  if (c.validators !== undefined) writeValidators(w, c.validators);
   return w.finish();
+}
+
+function writeValidators(w: ByteWriter, vs: readonly Validator[]): void {
+  w.u32(vs.length);
+  for (const v of vs) w.bytes(v.publicKey).u64(v.power);
+}
+
+function readValidators(r: ByteReader): Validator[] {
+  const n = r.u32('validator count');
+  if (n > MAX_VALIDATORS || n * 40 > r.remaining) throw new DecodeError(`certificate: ${n} validators do not fit`);
+  const out: Validator[] = [];
+  for (let i = 0; i < n; i++) {
+    const publicKey = r.bytes(32, 'validator key').slice();
+    out.push({ id: nodeIdFromPublicKey(publicKey), publicKey, power: r.u64('power') });
+  }
+  return out;
 }
 
 export function decodeCertificate(bytes: Uint8Array): Result<SetChangeCertificate> {
@@ -68,15 +96,11 @@ export function decodeCertificate(bytes: Uint8Array): Result<SetChangeCertificat
     const r = new ByteReader(bytes);
     const header = readHeader(r);
     const qc = readQuorumCertificate(r);
-    const n = r.u32('validator count');
-    if (n > MAX_VALIDATORS || n * 40 > r.remaining) throw new DecodeError(`certificate: ${n} validators do not fit`);
-    const nextValidators: Validator[] = [];
-    for (let i = 0; i < n; i++) {
-      const publicKey = r.bytes(32, 'validator key').slice();
-      nextValidators.push({ id: nodeIdFromPublicKey(publicKey), publicKey, power: r.u64('power') });
-    }
+    const nextValidators = readValidators(r);
+    if (r.remaining === 0) return { header, qc, nextValidators };
+    const validators = readValidators(r);
     r.end('certificate');
-    return { header, qc, nextValidators };
+    return { header, qc, nextValidators, validators };
   });
 }
 
@@ -91,6 +115,36 @@ async function checkCertified(header: BlockHeader, qc: QuorumCertificate, truste
   return ok(true);
 }
 
+/**
+ * Whether the QC's signers (indices into `signing`) who are members of `trusted` hold more than 1/3
+ * of trusted's power: the skipping rule's overlap (signatures are checked separately).
+ */
+export function trustedOverlapExceedsOneThird(trusted: ValidatorSet, signing: ValidatorSet, qc: QuorumCertificate): boolean {
+  let power = 0;
+  for (const s of qc.signatures) {
+    const signer = signing.validators[s.validatorIndex];
+    if (signer === undefined) continue;
+    const i = indexOfValidator(trusted, signer.publicKey);
+    if (i >= 0) power += (trusted.validators[i] as Validator).power;
+  }
+  return exceedsOneThird(power, trusted.totalPower);
+}
+
+/** The set that decided a certificate's header, trusted directly (adjacent) or by skipping. */
+async function decidingSet(c: SetChangeCertificate, trusted: TrustedSet, chainId: string, verifier: Verifier): Promise<Result<ValidatorSet>> {
+  if (bytesEqual(c.header.validatorsHash, trusted.set.hash)) return ok(trusted.set);
+  const h = c.header.height;
+  if (c.validators === undefined) return err(`height ${h}: validators hash is not the trusted set's and the certificate carries no set to skip to`);
+  const v = tryMakeValidatorSet(c.validators);
+  if (!v.ok) return err(`height ${h}: validators: ${v.error}`);
+  if (!bytesEqual(v.value.hash, c.header.validatorsHash)) return err(`height ${h}: validators do not match the header`);
+  const checked = await checkCertified(c.header, c.qc, { ...trusted, set: v.value }, chainId, verifier);
+  if (!checked.ok) return checked;
+  if (!trustedOverlapExceedsOneThird(trusted.set, v.value, c.qc))
+    return err(`height ${h}: skip refused: signers hold 1/3 or less of the trusted set's power`);
+  return ok(v.value);
+}
+
 /** Follows the certificates (ascending heights) from genesis; returns the current set. Never throws. */
 export async function verifySetChanges(g: Genesis, certs: readonly SetChangeCertificate[], verifier: Verifier): Promise<Result<TrustedSet>> {
   let trusted: TrustedSet;
@@ -100,13 +154,17 @@ export async function verifySetChanges(g: Genesis, certs: readonly SetChangeCert
     return err(`genesis: ${String(e)}`);
   }
   for (const c of certs) {
-    const checked = await checkCertified(c.header, c.qc, trusted, g.chainId, verifier);
-    if (!checked.ok) return checked;
+    const deciding = await decidingSet(c, trusted, g.chainId, verifier);
+    if (!deciding.ok) return deciding;
+    if (deciding.value === trusted.set) {
+      const checked = await checkCertified(c.header, c.qc, trusted, g.chainId, verifier);
+      if (!checked.ok) return checked;
+    }
     const next = tryMakeValidatorSet(c.nextValidators);
     if (!next.ok) return err(`height ${c.header.height}: next validators: ${next.error}`);
     if (!bytesEqual(next.value.hash, c.header.nextValidatorsHash))
       return err(`height ${c.header.height}: next validators do not match the header`);
-    trusted = { fromHeight: c.header.height + 1, set: next.value, installedBy: { headerHash: headerHash(c.header), previous: trusted.set } };
+    trusted = { fromHeight: c.header.height + 1, set: next.value, installedBy: { headerHash: headerHash(c.header), previous: deciding.value } };
   }
   return ok(trusted);
 }
