@@ -35,7 +35,17 @@ export async function runVerify(args: VerifyArgs): Promise<number> {
       : `✗ INVALID audit log: ${r.failures.length} failure${r.failures.length === 1 ? '' : 's'} (${r.timeMs} ms)`,
   );
   for (const f of r.failures) console.log(`  ✗ ${f.where}: ${f.reason}`);
+  console.log(receiptsLine(r));
   console.log('checked:');
   for (const c of r.checked) console.log(`  - ${c}`);
   return r.ok ? 0 : 1;
+}
+
+/** Which receipts were checked in full, or why their QCs were not. */
+function receiptsLine(r: Verdict): string {
+  if (r.receiptQcs === 'no-receipts') return 'receipts: none in the log';
+  if (r.receiptQcs === 'not-checked') return "receipts: QCs not checked (the export carries no genesis and set-change certificates)";
+  const n = r.receiptsFullyChecked.length;
+  const list = r.receiptsFullyChecked.slice(0, 20).join(', ') + (n > 20 ? `, … (${n - 20} more)` : '');
+  return `receipts: ${n} fully checked offline through genesis ${r.genesisHash?.slice(0, 16) ?? '?'}… and its certificates${n > 0 ? ` (entries ${list})` : ''}`;
 }

@@ -46,9 +46,9 @@ import { decodeTransaction, type TxPayload } from '../core/consensus/transaction
 import { sha256 } from '../core/crypto/hash.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import type { QuorumCertificate } from '../core/consensus/types.ts';
-import type { TranscriptInclusion } from '../core/ledger/entry.ts';
+import type { ReceiptBlockProof, TranscriptInclusion } from '../core/ledger/entry.ts';
 import type { Hash } from '../core/ledger/merkle.ts';
-import { checkReceipt } from '../core/ledger/receipt-check.ts';
+import { checkReceipt, receiptBlockProof, validatorSetHistory, type SetHistory } from '../core/ledger/receipt-check.ts';
 import type { ReceiptQcCheck } from '../core/ledger/verify.ts';
 import { verifyQuorumCertificate } from '../core/consensus/qc.ts';
 import type { Envelope } from '../core/net/envelope.ts';
@@ -71,6 +71,8 @@ export type RecordReceipt = (r: {
   height: number;
   blockHash: Hash;
   qc: QuorumCertificate;
+  /** Header and result item with its path: the receipt checks on its own (entry v2). */
+  block: ReceiptBlockProof;
   transcript: TranscriptInclusion;
 }) => Promise<Result<number>>;
 
@@ -280,10 +282,15 @@ export class ChainRoundService {
       t.view.receiptDetail = inclusion === null ? 'no transcript for the committed root: no receipt' : 'block not available: no receipt';
       return this.refuse(`receipt: ${t.view.receiptDetail}`);
     }
-    const receipt = { roundId: r.roundId, height: c.height, blockHash: c.hash, qc: c.qc, transcript: inclusion };
+    const proof = receiptBlockProof(block.value, r.roundId);
+    if (proof === null) {
+      t.view.receiptDetail = 'the block carries no result for the round: no receipt';
+      return this.refuse(`receipt: ${t.view.receiptDetail}`);
+    }
+    const receipt = { roundId: r.roundId, height: c.height, blockHash: c.hash, qc: c.qc, block: proof, transcript: inclusion };
     const checked = await checkReceipt(
       { kind: 'receipt', timeMs: 0, ...receipt },
-      { chainId: chain.state.chainId, verifier: this.o.deps.verifier, block: block.value, validators: chain.validatorSet(c.height), contributor: this.o.node.id },
+      { chainId: chain.state.chainId, verifier: this.o.deps.verifier, validators: chain.validatorSet(c.height), contributor: this.o.node.id },
     );
     if (!checked.ok) {
       t.view.receiptDetail = `receipt does not check: ${checked.error}`;
@@ -505,25 +512,29 @@ export class ChainRoundService {
 }
 
 /**
- * Receipts' check for audits of peers' logs (LedgerService.setReceiptQcCheck): the QC against this
- * node's copy of the height's validator set and, while the block is still in the recent window, the
- * whole receipt (block, result item, transcript path). An older height whose set this node never
- * held (it synced from a later snapshot) is reported as such, not passed.
+ * Receipts' check for audits of peers' logs (LedgerService.setReceiptQcCheck): the whole receipt
+ * (header, result item and its path, transcript path, QC) against the height's validator set,
+ * derived from genesis through this chain's set-change certificates (light client), so a receipt
+ * of any age checks (the chain itself keeps sets of recent heights only). A v1 receipt without its
+ * header checks fully while its block is in the recent window, else its QC only.
  */
 export function chainReceiptCheck(consensus: Pick<ConsensusService, 'chainApp'>, verifier: RecomputeDeps['verifier']): ReceiptQcCheck {
+  // Certificates only grow: re-verify when there are more (or another chain), not per receipt.
+  let cached: { chain: object; count: number; history: Promise<Result<SetHistory>> } | null = null;
   return async (r) => {
     const chain = consensus.chainApp;
     if (chain === null) return err('the chain has not started here');
-    let validators;
-    try {
-      validators = chain.validatorSet(r.height);
-    } catch {
-      return err(`the validator set of height ${r.height} is not known here`);
-    }
-    const bytes = chain.blocks.get(r.height)?.bytes;
+    const certificates = chain.certificates();
+    if (cached === null || cached.chain !== chain || cached.count !== certificates.length)
+      cached = { chain, count: certificates.length, history: validatorSetHistory(chain.genesis, certificates, verifier) };
+    const history = await cached.history;
+    if (!history.ok) return err(`validator sets from this chain's certificates: ${history.error}`);
+    if (r.height > chain.height) return err(`height ${r.height} is above this chain's (${chain.height})`);
+    const validators = history.value.setAt(r.height);
+    const bytes = r.block === undefined ? chain.blocks.get(r.height)?.bytes : undefined;
     const block = bytes ? decodeBlock(bytes) : null;
-    if (block === null || !block.ok) return verifyQuorumCertificate(r.qc, validators, chain.state.chainId, verifier);
-    const c = await checkReceipt(r, { chainId: chain.state.chainId, verifier, block: block.value, validators });
+    if (r.block === undefined && (block === null || !block.ok)) return verifyQuorumCertificate(r.qc, validators, chain.state.chainId, verifier);
+    const c = await checkReceipt(r, { chainId: chain.state.chainId, verifier, validators, ...(block?.ok ? { block: block.value } : {}) });
     return c.ok ? ok(undefined) : c;
   };
 }

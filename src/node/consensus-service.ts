@@ -82,6 +82,7 @@ import {
   type ConsensusPhase,
   type ConsensusView,
   type EvidenceRecord,
+  type ForkRecord,
 } from './consensus-view.ts';
 import { MisbehavingTransport, type Misbehaviour } from './misbehave.ts';
 import { guardedSigner } from './sign-guard.ts';
@@ -185,6 +186,8 @@ export class ConsensusService {
   private lastCommitAtMs = 0;
   private readonly commits: CommitRecord[] = [];
   private readonly evidence: EvidenceRecord[] = [];
+  /** Fork alarms: another valid commit for a height this node decided (≥ 1/3 of the power double-signed). */
+  private readonly forks: ForkRecord[] = [];
   /** This node's transactions not yet committed, by nonce (re-gossiped until they are). */
   private readonly ownTxs = new Map<number, Uint8Array>();
   /** Evidence this node submitted (from its audit log), by offence key: re-gossiped until committed. */
@@ -213,7 +216,7 @@ export class ConsensusService {
       variantBlock: (h, r) => (this.chain ? this.chain.proposeVariant(h, r) : Promise.reject(new Error('no chain'))),
       blockHash: (b) => (this.chain ? this.chain.blockHash(b) : new Uint8Array(32)),
     });
-    for (const t of [MessageType.ConsensusProposal, MessageType.ConsensusVote, MessageType.ConsensusEvidence, MessageType.ConsensusCommit, MessageType.ConsensusStatus])
+    for (const t of [MessageType.ConsensusProposal, MessageType.ConsensusVote, MessageType.ConsensusEvidence, MessageType.ConsensusCommit, MessageType.ConsensusStatus, MessageType.ConsensusDecided])
       node.onMessage(t, (env, from) => this.driver?.receive(from, env.type, env.body));
     const on = (type: number, fn: (env: Envelope, from: NodeId) => Promise<void> | void): void => {
       node.onMessage(type, (env, from) => node.schedule(() => (this.stopped ? undefined : fn(env, from))));
@@ -609,6 +612,20 @@ export class ConsensusService {
       transport,
       ...(this.o.timeouts ? { timeouts: this.o.timeouts } : {}),
       onEvidence: (e) => void this.submitEvidenceInternal(e, false),
+      // The double-signers' evidence arrives through onEvidence too (pooled while they are validators).
+      onFork: (a) => {
+        this.forks.push({
+          height: a.height,
+          ourHash: bytesToHex(a.ours.blockHash),
+          theirHash: bytesToHex(a.theirs.blockHash),
+          from: a.from,
+          doubleSigners: a.evidence.map((e) => nodeIdFromPublicKey(e.voteA.validator)),
+          doubleSignedPower: a.doubleSignedPower,
+          totalPower: a.totalPower,
+        });
+        if (this.forks.length > MAX_EVIDENCE_KEPT) this.forks.shift();
+        this.changed();
+      },
       onCommitted: () => this.changed(),
       onChange: () => this.changed(),
       ...(this.o.wallMs ? { wallMs: this.o.wallMs } : {}),
@@ -828,6 +845,7 @@ export class ConsensusService {
       commits: this.commits.slice(-60),
       validators: state === null ? [] : validatorRows(state, me),
       evidence: this.evidence.slice().reverse(),
+      forks: this.forks.slice().reverse(),
       pendingTransactions: chain?.pending.transactions ?? 0,
       pendingEvidence: chain?.pending.evidence ?? 0,
       self: {

@@ -59,6 +59,19 @@ export interface EvidenceRecord {
   stakeAfter: number;
 }
 
+/** Another node committed a different block, with a valid QC, at a height this node committed. */
+export interface ForkRecord {
+  height: number;
+  ourHash: string;
+  theirHash: string;
+  /** The peer that sent the other commit. */
+  from: NodeId;
+  /** Validators who signed both (empty when the two QCs are of different rounds). */
+  doubleSigners: NodeId[];
+  doubleSignedPower: number;
+  totalPower: number;
+}
+
 export interface ConsensusView {
   phase: ConsensusPhase;
   detail: string;
@@ -72,6 +85,8 @@ export interface ConsensusView {
   /** Peers offered or announced a different genesis (resolved by the tie-break rule). */
   genesisConflicts: number;
   /** Another network's genesis offered after start-up and refused (the user may still switch to it). */
+  /** Fork alarms, newest first: safety was lost (≥ 1/3 of the power signed two blocks). */
+  forks: ForkRecord[];
   foreignGenesis: { from: NodeId; hash: string; timeMs: number; refused: number } | null;
   /** The height being decided (last committed + 1). */
   height: number;

@@ -27,6 +27,7 @@ import {
   type BatchVerifier,
   type ConsensusTransport,
   type DriverCounter,
+  type ForkAlarm,
 } from '../core/consensus/consensus-driver.ts';
 import { decodeProposalMessage, encodeProposalMessage } from '../core/consensus/consensus-messages.ts';
 import { proposalSignBytes, voteSignBytes } from '../core/consensus/sign-bytes.ts';
@@ -101,6 +102,8 @@ export interface ConsensusSimOptions {
   partitions?: readonly { atMs: number; healAtMs: number; groups: readonly (readonly number[])[] }[];
   crashes?: readonly { node: number; atMs: number }[];
   maxVirtualMs?: number;
+  /** Keep running past `heights` until every live honest node raised this many fork alarms (default 0). */
+  minForkAlarms?: number;
   /** Decided blocks each driver keeps for lagging peers (default 1024: long partitions in tests). */
   recentCommits?: number;
   chainId?: string;
@@ -120,6 +123,8 @@ export interface SimNodeReport {
   /** Virtual time of each commit. */
   commitAtMs: number[];
   qcs: QuorumCertificate[];
+  /** Fork alarms this node's driver raised (another valid commit for a height it decided). */
+  forks: ForkAlarm[];
   counters: Partial<Record<DriverCounter, number>>;
 }
 
@@ -310,6 +315,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       committed: [],
       commitAtMs: [],
       qcs: [],
+      forks: [],
       counters: {},
     };
     let lastCommitAtMs = 0;
@@ -324,6 +330,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       timeouts: o.timeouts ?? DEFAULT_TIMEOUTS,
       recentCommits: o.recentCommits ?? 1024,
       onEvidence: (e) => app.addEvidence(e),
+      onFork: (a) => report.forks.push(a),
       onCommitted: (h, hash, qc) => {
         const k = h - (app.firstHeight ?? 0);
         report.committed[k] = bytesToHex(hash);
@@ -434,6 +441,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
         x.report.committed.length >= o.heights &&
         x.report.committed[o.heights - 1] !== undefined &&
         x.app.committedEvidence().length >= (o.minEvidence ?? 0) &&
+        x.report.forks.length >= (o.minForkAlarms ?? 0) &&
         (after === undefined || x.report.commitAtMs.filter((t) => t > after.atMs).length >= after.heights),
     );
   while (!done() && clock.peek() !== undefined && (clock.peek() as number) <= maxVirtualMs) {

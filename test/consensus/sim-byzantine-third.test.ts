@@ -56,6 +56,37 @@ describe('Byzantine power ≥ 1/3', () => {
       for (const v of [e.voteA, e.voteB]) expect(await nobleEd25519.verify(v.validator, voteSignBytesOf(r.chainId, v), v.signature)).toBe(true);
   });
 
+  it('the fork is alarmed at runtime on the honest nodes: both block hashes and the double-signers, whose evidence reaches the pool', async () => {
+    const probe = await runConsensusSim(base);
+    const genesis = probe.genesis;
+    const proposerId = genesis.validators[proposerIndex(genesis, 0)]!.id;
+    const proposer = probe.nodes.find((x) => x.id === proposerId)!.index;
+    const byzantine = [proposer, (proposer + 1) % 4];
+    const honestIdx = [0, 1, 2, 3].filter((i) => !byzantine.includes(i));
+    const r = await runConsensusSim({
+      ...base,
+      byzantine,
+      strategy: 'fork',
+      partitions: [{ atMs: 0, healAtMs: 20_000, groups: [honestIdx.slice(0, 1), honestIdx.slice(1)] }],
+      minForkAlarms: 1,
+      maxVirtualMs: 60_000,
+    });
+    expect(r.safetyViolations).toEqual([0]);
+    const honest = r.nodes.filter((x) => !x.byzantine);
+    const byzKeys = new Set(byzantine.map((i) => bytesToHex(genesis.validators.find((v) => v.id === r.nodes[i]!.id)!.publicKey)));
+    for (const x of honest) {
+      expect(x.forks.length).toBeGreaterThanOrEqual(1);
+      const a = x.forks[0]!;
+      expect(a.height).toBe(0);
+      expect(bytesToHex(a.ours.blockHash)).toBe(x.committed[0]);
+      const other = honest.find((y) => y !== x)!;
+      expect(bytesToHex(a.theirs.blockHash)).toBe(other.committed[0]);
+      expect(a.doubleSignedPower * 3).toBeGreaterThan(a.totalPower);
+      expect(new Set(a.evidence.map((e) => bytesToHex(e.voteA.validator)))).toEqual(byzKeys);
+      expect(x.counters.fork).toBe(x.forks.length);
+    }
+  });
+
   it('the same attack with Byzantine power < 1/3 cannot fork: control', async () => {
     const probe = await runConsensusSim({ ...base, powers: [10, 10, 10, 11] });
     const genesis = probe.genesis;
@@ -72,6 +103,9 @@ describe('Byzantine power ≥ 1/3', () => {
     });
     expect(r.byzantinePower * 3).toBeLessThan(r.totalPower);
     expect(r.safetyViolations).toEqual([]);
-    for (const x of r.nodes.filter((y) => !y.byzantine)) expect(x.committed.length).toBeGreaterThanOrEqual(2);
+    for (const x of r.nodes.filter((y) => !y.byzantine)) {
+      expect(x.committed.length).toBeGreaterThanOrEqual(2);
+      expect(x.forks).toEqual([]);
+    }
   });
 });

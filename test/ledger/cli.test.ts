@@ -32,6 +32,14 @@ describe('aegis sim audit / aegis verify', () => {
     out = [];
     expect(await main(['verify', a])).toBe(0);
     expect(out[0]).toMatch(/^✓ valid audit log: 30 entries, 8 signed heads/);
+    // The export carries genesis and certificates: every receipt is checked in full, offline.
+    expect(out.join('\n')).toMatch(/receipts: 5 fully checked offline through genesis [0-9a-f]{16}… and its certificates \(entries 3, 9, 15, 21, 27\)/);
+    const bare = join(dir, 'bare.json');
+    const { genesis: _g, certificates: _c, ...rest } = JSON.parse(text) as Record<string, unknown>;
+    writeFileSync(bare, JSON.stringify(rest));
+    out = [];
+    expect(await main(['verify', bare])).toBe(0);
+    expect(out.join('\n')).toMatch(/receipts: QCs not checked \(the export carries no genesis and set-change certificates\)/);
 
     const tampered = join(dir, 't.json');
     writeFileSync(tampered, text.replace(/"leafIdx": 7/, '"leafIdx": 8'));

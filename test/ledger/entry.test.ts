@@ -2,7 +2,7 @@
 // unknown version/kind/event, non-canonical values are refused, never thrown).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { decodeEntry, encodeEntry, type LogEntry } from '../../src/core/ledger/entry.ts';
+import { decodeEntry, encodeEntry, ENTRY_VERSION, type LogEntry, type ReceiptEntry } from '../../src/core/ledger/entry.ts';
 import { sampleEntries } from './helpers.ts';
 
 describe('entry codec', () => {
@@ -11,10 +11,26 @@ describe('entry codec', () => {
     expect(new Set(entries.map((e) => e.kind)).size).toBe(5);
     for (const e of entries) {
       const bytes = encodeEntry(e);
-      expect(bytes[0]).toBe(1);
+      expect(bytes[0]).toBe(2);
       const d = decodeEntry(bytes);
       expect(d).toEqual({ ok: true, value: e });
     }
+  });
+
+  it('v2 receipts carry header, result item and path; v1 receipts (without them) still decode', async () => {
+    const r = (await sampleEntries()).find((e): e is ReceiptEntry => e.kind === 'receipt')!;
+    const v2 = encodeEntry(r);
+    // v1 layout: the same fields without the block part that follows the QC.
+    const qcEnd = 1 + 1 + 8 + 16 + 8 + 32 + 4 + new DataView(v2.buffer, v2.byteOffset).getUint32(66);
+    const transcriptLen = 32 + 8 + 8 + 32 + 1 + 32 * r.transcript.proof.length;
+    const v1 = new Uint8Array([1, ...v2.subarray(1, qcEnd), ...v2.subarray(v2.length - transcriptLen)]);
+    const { block, ...legacy } = r;
+    expect(block).toBeDefined();
+    expect(decodeEntry(v1)).toEqual({ ok: true, value: legacy });
+    // Written entries are always v2: a receipt without its block is a programmer error.
+    expect(() => encodeEntry(legacy)).toThrow(/"block" is required/);
+    // A v2 receipt cut right after the QC (the v1 layout under a v2 version byte) is refused.
+    expect(decodeEntry(new Uint8Array([2, ...v1.subarray(1)])).ok).toBe(false);
   });
 
   it('refuses every truncation and any trailing byte', async () => {
@@ -33,7 +49,8 @@ describe('entry codec', () => {
       x[at] = v;
       return x;
     };
-    expect(decodeEntry(patch(c, 0, 2)).ok).toBe(false); // version
+    expect(decodeEntry(patch(c, 0, 3)).ok).toBe(false); // version
+    expect(decodeEntry(patch(c, 0, 0)).ok).toBe(false);
     expect(decodeEntry(patch(c, 1, 0)).ok).toBe(false); // kind
     expect(decodeEntry(patch(c, 1, 6)).ok).toBe(false);
     const v = encodeEntry(vote as LogEntry);
@@ -57,7 +74,8 @@ describe('entry codec', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 200 }), (b) => {
         const d = decodeEntry(b);
-        if (d.ok) expect(encodeEntry(d.value)).toEqual(b);
+        // Current-version entries are canonical (v1 ones re-encode as v2).
+        if (d.ok && b[0] === ENTRY_VERSION) expect(encodeEntry(d.value)).toEqual(b);
       }),
     );
   });

@@ -2,7 +2,7 @@
 import { nobleEd25519, type Signer } from '../../src/core/crypto/ed25519.ts';
 import { VoteType } from '../../src/core/consensus/types.ts';
 import { AuditLog } from '../../src/core/ledger/audit-log.ts';
-import type { LogEntry } from '../../src/core/ledger/entry.ts';
+import type { LogEntry, ReceiptBlockProof } from '../../src/core/ledger/entry.ts';
 import { MemoryLogStorage } from '../../src/core/ledger/storage.ts';
 import { signTreeHead, NO_PREVIOUS_HEAD } from '../../src/core/ledger/tree-head.ts';
 
@@ -15,6 +15,31 @@ export function seedKey(i: number): Uint8Array {
 export const signer = (i: number): Promise<Signer> => nobleEd25519.signer(seedKey(i));
 
 const filled = (n: number, v: number): Uint8Array => new Uint8Array(n).fill(v);
+
+/** A syntactically valid (not chain-checked) header + result item for a receipt's codec tests. */
+export function sampleBlockProof(roundId: Uint8Array, height: number, transcriptRoot: Uint8Array): ReceiptBlockProof {
+  const h = (v: number) => filled(32, v);
+  return {
+    header: {
+      chainId: 'test-chain',
+      height,
+      timeMs: 1_700_000_000_000,
+      prevBlockHash: h(11),
+      lastCommitHash: h(12),
+      validatorsHash: h(13),
+      nextValidatorsHash: h(13),
+      appStateRoot: h(14),
+      txRoot: h(15),
+      resultsRoot: h(16),
+      evidenceRoot: h(17),
+      proposer: h(18),
+    },
+    result: { roundId, transcriptHash: transcriptRoot, sum: Uint32Array.of(1, 2, 3), contributors: [filled(16, 19)], dropouts: [] },
+    resultIdx: 1,
+    resultCount: 3,
+    resultProof: [h(20), h(21)],
+  };
+}
 
 /** One entry of each kind (and a nil vote), deterministic from `i`. */
 export async function sampleEntries(i = 0): Promise<LogEntry[]> {
@@ -32,6 +57,7 @@ export async function sampleEntries(i = 0): Promise<LogEntry[]> {
       height: 5 + i,
       blockHash: filled(32, 3),
       qc: { height: 5 + i, round: 0, blockHash: filled(32, 3), signatures: [{ validatorIndex: 0, signature: filled(64, 9) }] },
+      block: sampleBlockProof(filled(16, 1 + i), 5 + i, filled(32, 4)),
       transcript: { commitment: filled(32, 2), leafIdx: 0, treeSize: 1, root: filled(32, 4), proof: [] },
     },
     { kind: 'stake', timeMs: t + 4, event: 'slash', height: 6 + i, amount: -50, total: 950 },

@@ -14,7 +14,7 @@ import { commitmentOfEnvelope, maskedInputBody } from '../secagg/masked-input-fi
 import { commitTranscript } from '../../src/core/secagg/transcript-root.ts';
 import { LedgerService, type LedgerNode } from '../../src/node/ledger-service.ts';
 import { VirtualClock } from '../../src/sim/virtual-clock.ts';
-import { signer as seededSigner } from './helpers.ts';
+import { sampleBlockProof, signer as seededSigner } from './helpers.ts';
 
 /** One node with no peers: what it broadcasts is kept, timers run on a virtual clock. */
 function stubNode(s: Signer, clock: VirtualClock): LedgerNode & { sent: { type: number; body: Uint8Array }[] } {
@@ -142,7 +142,8 @@ describe('LedgerService over MemoryLogStorage', () => {
     expect((await svc.recordContribution(roundId, mine)).ok).toBe(true);
     const blockHash = new Uint8Array(32).fill(8);
     const qc = { height: 12, round: 0, blockHash, signatures: [{ validatorIndex: 0, signature: new Uint8Array(64).fill(1) }] };
-    const r = await svc.recordReceipt({ roundId, height: 12, blockHash, qc, transcript });
+    const block = sampleBlockProof(roundId, 12, new Uint8Array(32).fill(4));
+    const r = await svc.recordReceipt({ roundId, height: 12, blockHash, qc, block, transcript });
     expect(r).toEqual({ ok: true, value: 1 });
     const entry = (await svc.auditLog!.entryBytes(1, 2))[0]!;
     const { decodeEntry } = await import('../../src/core/ledger/entry.ts');
@@ -158,8 +159,8 @@ describe('LedgerService over MemoryLogStorage', () => {
     expect(verifyInclusion(t.leafIdx, t.treeSize, leafHash(t.commitment), t.proof, t.root).ok).toBe(true);
 
     // Not a contributor, or a transcript without our input: refused with a reason.
-    expect(await svc.recordReceipt({ roundId: new Uint8Array(16).fill(5), height: 12, blockHash, qc, transcript })).toMatchObject({ ok: false });
-    expect(await svc.recordReceipt({ roundId, height: 12, blockHash, qc, transcript: transcript.filter((b) => b !== mine) })).toMatchObject({
+    expect(await svc.recordReceipt({ roundId: new Uint8Array(16).fill(5), height: 12, blockHash, qc, block, transcript })).toMatchObject({ ok: false });
+    expect(await svc.recordReceipt({ roundId, height: 12, blockHash, qc, block, transcript: transcript.filter((b) => b !== mine) })).toMatchObject({
       ok: false,
       error: expect.stringMatching(/not in the round's transcript/),
     });

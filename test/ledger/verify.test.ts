@@ -5,6 +5,8 @@ import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verifyQuorumCertificate } from '../../src/core/consensus/qc.ts';
 import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
+import { decodeCertificate, encodeCertificate, type SetChangeCertificate } from '../../src/core/consensus/light-client.ts';
+import { fromBase64, toBase64 } from '../../src/core/ledger/base64.ts';
 import type { ExportedLog } from '../../src/core/ledger/export.ts';
 import { verifyAppendOnly, verifyEntryProof, verifyExportedLog, type Verdict } from '../../src/core/ledger/verify.ts';
 import { simulateAuditLog, type AuditSimResult } from '../../src/sim/audit-sim.ts';
@@ -28,10 +30,22 @@ describe('verifyExportedLog', () => {
     expect(v.ok).toBe(true);
     expect(v.entries).toBe(26);
     expect(v.heads).toBe(6);
-    expect(v.receiptQcs).toBe('not-checked');
+    // The export carries genesis and certificates: receipts' QCs check offline, each receipt in full.
+    expect(v.receiptQcs).toBe('checked');
+    expect(v.receiptsFullyChecked.length).toBe(sim.kinds.receipt);
+    expect(v.genesisHash).toMatch(/^[0-9a-f]{64}$/);
     expect(v.checked.join('\n')).toMatch(/26 inclusion proofs/);
     expect(v.checked.join('\n')).toMatch(/5 consistency proofs/);
-    expect(v.checked.join('\n')).toMatch(/NOT checked/);
+    expect(v.checked.join('\n')).toMatch(/set-change certificates \(light client\)/);
+    // Without them, the verdict says the QCs went unchecked.
+    const bare: Partial<ExportedLog> = { ...sim.exported };
+    delete bare.genesis;
+    delete bare.certificates;
+    const w = await verifyExportedLog(JSON.stringify(bare), { verifier });
+    expect(w.ok).toBe(true);
+    expect(w.receiptQcs).toBe('not-checked');
+    expect(w.receiptsFullyChecked).toEqual([]);
+    expect(w.checked.join('\n')).toMatch(/NOT checked/);
     expect(Object.values(sim.kinds).every((n) => n > 0)).toBe(true);
   });
 
@@ -44,6 +58,43 @@ describe('verifyExportedLog', () => {
     const wrongChain = await verifyExportedLog(text, { verifier, checkReceiptQc: (r) => verifyQuorumCertificate(r.qc, sim.validatorSet, 'other-chain', verifier) });
     expect(wrongChain.ok).toBe(false);
     expect(wrongChain.failures[0]?.where).toMatch(/^entries\[\d+\]\.leaf\.qc$/);
+  });
+
+  it('checks receipts offline through the export\'s genesis and certificates; a forged or missing certificate fails', async () => {
+    const changing = await simulateAuditLog({ entries: 68, seed: 11, headEvery: 10, setChangeEvery: 2 });
+    // 11 receipts, a set change at every 2nd: the last receipt is decided by the last certificate's set.
+    expect(changing.certificates.length).toBe(5);
+    const good = await verifyExportedLog(changing.exported, { verifier });
+    expect(good.failures).toEqual([]);
+    expect(good.receiptQcs).toBe('checked');
+    expect(good.receiptsFullyChecked.length).toBe(changing.kinds.receipt);
+    const edit = (f: (d: ExportedLog) => void): ExportedLog => {
+      const d = structuredClone(changing.exported);
+      f(d);
+      return d;
+    };
+    const recode = (i: number, f: (c: SetChangeCertificate) => SetChangeCertificate) => (d: ExportedLog) => {
+      const c = decodeCertificate(fromBase64(d.certificates![i]!)!);
+      if (!c.ok) throw new Error(c.error);
+      d.certificates![i] = toBase64(encodeCertificate(f(c.value)));
+    };
+    const cases: [string, ExportedLog, RegExp][] = [
+      ['a certificate installing other powers', edit(recode(1, (c) => ({ ...c, nextValidators: c.nextValidators.map((v) => ({ ...v, power: v.power + 1 })) }))), /log\.certificates: do not chain from genesis: .*next validators do not match/],
+      [
+        'a certificate with a forged signature',
+        edit(recode(0, (c) => ({ ...c, qc: { ...c.qc, signatures: c.qc.signatures.map((x, k) => (k === 0 ? { ...x, signature: x.signature.map((y, j) => (j === 0 ? y ^ 1 : y)) } : x)) } }))),
+        /log\.certificates: do not chain from genesis/,
+      ],
+      ['a dropped first certificate', edit((d) => d.certificates!.shift()), /log\.certificates: do not chain from genesis/],
+      ['a dropped last certificate', edit((d) => d.certificates!.pop()), /entries\[\d+\]\.leaf\.qc: quorum certificate: qc: the validator set given is not the block's/],
+      ['not base64', edit((d) => (d.certificates![0] = '!')), /log\.certificates\[0\]: must be base64/],
+      ['another genesis', edit((d) => (d.genesis = toBase64(new Uint8Array(10)))), /log\.genesis: does not decode/],
+    ];
+    for (const [what, doc, want] of cases) {
+      const v = await verifyExportedLog(doc, { verifier });
+      expect(v.ok, what).toBe(false);
+      expect(v.failures.map((f) => `${f.where}: ${f.reason}`).join('\n'), what).toMatch(want);
+    }
   });
 
   it('fails on any flipped bit, sampled over every byte of the file (every byte with AEGIS_LONG=1)', async () => {
@@ -59,12 +110,15 @@ describe('verifyExportedLog', () => {
     for (let i = entryAt - 10; i < entryAt + 900; i++) positions.add(i);
     const headAt = text.indexOf('"note"');
     for (let i = headAt; i < headAt + 400; i++) positions.add(i);
+    const honestGenesis = (await verifyExportedLog(text, { verifier: cached })).genesisHash;
     let checked = 0;
     for (const i of positions) {
       const bit = i % 8;
       const b = bytes.slice();
       b[i] = (b[i] as number) ^ (1 << bit);
       const v = await verifyExportedLog(decoder.decode(b), { verifier: cached });
+      // Genesis is the trust root, taken as given: a flip there that still chains must change its hash.
+      if (v.ok && v.genesisHash !== undefined && v.genesisHash !== honestGenesis) continue;
       expect(v.ok, `byte ${i} ('${text[i]}') bit ${bit} went unnoticed`).toBe(false);
       expect(v.failures.length).toBeGreaterThan(0);
       checked++;

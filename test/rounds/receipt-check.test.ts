@@ -3,7 +3,7 @@ import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { decodeBlock, type AggregationResult, type Block } from '../../src/core/consensus/block.ts';
 import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
 import type { ReceiptEntry } from '../../src/core/ledger/entry.ts';
-import { checkReceipt, validatorSetAt } from '../../src/core/ledger/receipt-check.ts';
+import { checkReceipt, receiptBlockProof, validatorSetAt } from '../../src/core/ledger/receipt-check.ts';
 import { commitTranscript, contributorInclusion } from '../../src/core/secagg/transcript-root.ts';
 import { appKeys, CHAIN, LockStep, testGenesis, tx } from '../consensus/app-helpers.ts';
 import { runRound } from '../secagg/round-harness.ts';
@@ -32,10 +32,12 @@ async function committedRound() {
   expect(commit.results.length).toBe(1);
   const block = decodeBlock(net.chains[0]!.blocks.get(commit.height)!.bytes);
   if (!block.ok) throw new Error(block.error);
+  // Other rounds' results in the block would be siblings in the results tree; this block has one.
   const validators = net.chains[0]!.validatorSet(commit.height);
   const receiptOf = (id: string): ReceiptEntry | null => {
     const inc = contributorInclusion(tc.value, id);
-    return inc && { kind: 'receipt', timeMs: 1, roundId: res.roundId, height: commit.height, blockHash: commit.hash, qc: commit.qc, transcript: inc };
+    const proof = receiptBlockProof(block.value, res.roundId)!;
+    return inc && { kind: 'receipt', timeMs: 1, roundId: res.roundId, height: commit.height, blockHash: commit.hash, qc: commit.qc, block: proof, transcript: inc };
   };
   return { out, tc: tc.value, block: block.value, validators, receiptOf, genesis, net };
 }
@@ -43,7 +45,8 @@ async function committedRound() {
 describe('checkReceipt', () => {
   it("every contributor's receipt passes; the dropped node has none; each defect is named", async () => {
     const { out, tc, block, validators, receiptOf, genesis, net } = await committedRound();
-    const ctx = { chainId: CHAIN, verifier: nobleEd25519, block, validators };
+    // Self-contained receipts: no block needed, only the height's validator set.
+    const ctx: { chainId: string; verifier: typeof nobleEd25519; validators: typeof validators; block?: Block } = { chainId: CHAIN, verifier: nobleEd25519, validators };
     expect(out.result!.contributors.length).toBe(4);
     for (const id of out.result!.contributors) {
       const r = receiptOf(id)!;
@@ -72,7 +75,20 @@ describe('checkReceipt', () => {
     await fails(r, { validators: foreign }, /validator set/);
     const prev = decodeBlock(net.chains[0]!.blocks.get(block.header.height - 1)!.bytes);
     if (!prev.ok) throw new Error(prev.error);
-    await fails(r, { block: prev.value }, /not the receipt's block/);
+    await fails(r, { block: prev.value }, /not the given block's header/);
+    // The receipt's own header, result item and result path, each tampered.
+    const bp = r.block!;
+    await fails({ ...r, block: { ...bp, header: { ...bp.header, timeMs: bp.header.timeMs + 1 } } }, {}, /header: not the receipt's block/);
+    await fails({ ...r, block: { ...bp, header: { ...bp.header, resultsRoot: new Uint8Array(32) } } }, {}, /header: not the receipt's block/);
+    await fails({ ...r, block: { ...bp, result: { ...bp.result, sum: Uint32Array.from(bp.result.sum, (x) => x + 1) } } }, {}, /result: the item is not under the header's results root/);
+    await fails({ ...r, block: { ...bp, result: { ...bp.result, contributors: bp.result.contributors.slice(1) } } }, {}, /results root/);
+    await fails({ ...r, block: { ...bp, resultProof: [new Uint8Array(32)] } }, {}, /results root/);
+    await fails({ ...r, block: { ...bp, resultCount: 2 } }, {}, /results root/);
+    await fails({ ...r, block: { ...bp, result: { ...bp.result, roundId: new Uint8Array(16).fill(3) } } }, {}, /another round/);
+    // A v1 receipt (no header) needs its block; with it, it checks.
+    const { block: _b, ...v1 } = r;
+    await fails(v1, {}, /v1 receipt carries no header/);
+    expect(await checkReceipt(v1, { ...ctx, block })).toEqual({ ok: true, value: true });
     await fails({ ...r, height: r.height + 1 }, {}, /height/);
     // A body that no longer matches its header (the result item swapped).
     const swapped: Block = { ...block, body: { ...block.body, results: [{ ...block.body.results[0]!, sum: new Uint32Array([1, 2]) }] } };
@@ -88,7 +104,8 @@ describe('checkReceipt', () => {
     const last = tc.tree.inclusionProof(tc.treeSize - 1);
     await fails({ ...r, transcript: { commitment: tc.unmaskingHash, leafIdx: tc.treeSize - 1, treeSize: tc.treeSize, root: tc.root, proof: last } }, {}, /unmasking material/);
     // Another round's receipt in this block.
-    await fails({ ...r, roundId: new Uint8Array(16).fill(3) }, {}, /no result for the round/);
+    await fails({ ...r, roundId: new Uint8Array(16).fill(3) }, {}, /another round/);
+    await fails({ ...v1, roundId: new Uint8Array(16).fill(3) }, { block }, /no result for the round/);
     await fails(r, { chainId: 'other-chain' }, /chain/);
 
     // The light client's view of the set: no set changes since genesis here.

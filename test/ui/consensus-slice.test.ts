@@ -14,6 +14,7 @@ function view(over: Partial<ConsensusView> = {}): ConsensusView {
     pinned: false,
     genesisConflicts: 0,
     foreignGenesis: null,
+    forks: [],
     height: 5,
     committedHeight: 4,
     round: 0,

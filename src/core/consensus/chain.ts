@@ -131,6 +131,11 @@ export class Chain implements ConsensusApp {
     return this.stateNow;
   }
 
+  /** The genesis this chain started from (with certificates(): any height's validator set). */
+  get genesis(): Genesis {
+    return this.opts.genesis;
+  }
+
   get height(): number {
     return this.stateNow.height;
   }

@@ -12,21 +12,24 @@ import type { NodeId } from '../crypto/node-id.ts';
 import { MessageType } from '../net/message-types.ts';
 import {
   decodeCommitMessage,
+  decodeDecidedMessage,
   decodeProposalMessage,
   decodeStatusMessage,
   encodeCommitMessage,
+  encodeDecidedMessage,
+  MAX_DECIDED_ANNOUNCED,
   encodeProposalMessage,
   encodeStatusMessage,
   type CommitMessage,
 } from './consensus-messages.ts';
 import { proposerOf } from './proposer-selection.ts';
-import { extendQuorumCertificate, verifyQuorumCertificate } from './qc.ts';
+import { evidenceFromConflictingCommits, extendQuorumCertificate, verifyQuorumCertificate } from './qc.ts';
 import { proposalSignBytes, proposalSignBytesOf, voteSignBytes, voteSignBytesOf } from './sign-bytes.ts';
 import { Tendermint, DEFAULT_TIMEOUTS, type EngineOutput, type TimeoutParams } from './tendermint.ts';
 import { indexOfValidator } from './validator-set.ts';
 import { decodeDuplicateVoteEvidence, decodeVote, encodeDuplicateVoteEvidence, encodeVote } from './vote-codec.ts';
 import { voteKey, type HeightVotes } from './vote-set.ts';
-import type { ConsensusApp, DuplicateVoteEvidence, Proposal, QuorumCertificate, Vote } from './types.ts';
+import type { ConsensusApp, DuplicateVoteEvidence, Proposal, QuorumCertificate, ValidatorSet, Vote } from './types.ts';
 
 /** Decided heights whose votes are kept to catch late double votes. */
 const PAST_VOTE_HEIGHTS = 2;
@@ -50,6 +53,23 @@ export interface BatchVerifier {
 
 export function batchVerifierFrom(v: Verifier): BatchVerifier {
   return { verifyBatch: (checks) => Promise.all(checks.map((c) => v.verify(c.publicKey, c.message, c.signature))) };
+}
+
+/**
+ * Two QCs, each valid for the height's validator set, for different blocks at one decided height:
+ * safety is lost (≥ 1/3 of the power signed both, or the sets were forged). `evidence` names the
+ * double-signers when both QCs are of one round (evidenceFromConflictingCommits); empty otherwise.
+ */
+export interface ForkAlarm {
+  height: number;
+  ours: QuorumCertificate;
+  theirs: QuorumCertificate;
+  /** The peer that sent the other commit. */
+  from: NodeId;
+  evidence: DuplicateVoteEvidence[];
+  /** Power (in the height's set) of the double-signers in `evidence`. */
+  doubleSignedPower: number;
+  totalPower: number;
 }
 
 export interface ConsensusDriverOptions {
@@ -87,6 +107,8 @@ export interface ConsensusDriverOptions {
    * re-send both sides can wait for each other forever (CometBFT's gossip routines do the same job).
    */
   rebroadcastMs?: number;
+  /** Another node decided a different block, with a valid QC, at a height this node decided. */
+  onFork?: (alarm: ForkAlarm) => void;
   /** After the application committed a height. */
   onCommitted?: (height: number, blockHash: Uint8Array, qc: QuorumCertificate) => void;
   /** After any state change (height, round, step), for dashboards. */
@@ -116,7 +138,8 @@ export type DriverCounter =
   | 'app-error'
   | 'catch-up-sent'
   | 'status-sent'
-  | 'commit-extended';
+  | 'commit-extended'
+  | 'fork';
 
 interface Pending {
   check: SignatureCheck;
@@ -154,6 +177,10 @@ export class ConsensusDriver {
   private future: Kept[] = [];
   private futureBytes = 0;
   private readonly recent = new Map<number, CommitMessage>();
+  /** The validator set of each height in `recent`: a conflicting commit's QC is checked against it. */
+  private readonly recentSets = new Map<number, ValidatorSet>();
+  /** Fork alarms raised, by height (one per height and other block). */
+  private readonly forks = new Set<string>();
   private readonly catchUpSentAt = new Map<string, number>();
   private readonly evidenceSeen = new Set<string>();
   /** Votes of the last decided heights: a late conflicting vote for them is still evidence. */
@@ -208,8 +235,10 @@ export class ConsensusDriver {
       if (this.stopped) return;
       const s = this.machine.snapshot();
       const progress = `${s.height}/${s.round}/${s.step}/${s.decided}`;
-      if (progress === this.lastProgress)
+      if (progress === this.lastProgress) {
         for (const m of this.own) if (m.round >= s.round - 1) this.o.transport.broadcast(m.type, m.body);
+        this.announceDecided();
+      }
       this.lastProgress = progress;
       this.armRebroadcast();
     }, period);
@@ -223,6 +252,7 @@ export class ConsensusDriver {
     else if (type === MessageType.ConsensusProposal) this.receiveProposal(from, body);
     else if (type === MessageType.ConsensusEvidence) this.receiveEvidence(body);
     else if (type === MessageType.ConsensusCommit) this.receiveCommit(from, type, body);
+    else if (type === MessageType.ConsensusDecided) this.receiveDecided(from, body);
     else if (type === MessageType.ConsensusStatus) {
       const d = decodeStatusMessage(body);
       if (!d.ok) this.count('malformed');
@@ -382,7 +412,7 @@ export class ConsensusDriver {
     const d = decodeCommitMessage(body);
     if (!d.ok) return this.count('malformed');
     const m = d.value;
-    if (m.height < this.machine.height) return this.count('old-height');
+    if (m.height < this.machine.height) return this.receivePastCommit(from, m, body);
     if (!this.admitHeight(from, type, body, m.height)) return;
     const set = this.machine.validatorSet;
     if (set === null || this.machine.snapshot().decided) return;
@@ -406,6 +436,73 @@ export class ConsensusDriver {
       this.machine.onCommitCertificate(h, m.block, m.qc.blockHash, m.qc);
       this.pump();
     });
+  }
+
+  /**
+   * A commit for a height this node decided. The same block: nothing to do. Another block: if its QC
+   * verifies against that height's set, two quorums decided differently — a fork, which only ≥ 1/3
+   * Byzantine power can cause. Raise the alarm and hand the double-signers' evidence on.
+   */
+  private receivePastCommit(from: NodeId, m: CommitMessage, body: Uint8Array): void {
+    this.count('old-height');
+    const ours = this.recent.get(m.height);
+    const set = this.recentSets.get(m.height);
+    if (ours === undefined || set === undefined || bytesEqual(ours.qc.blockHash, m.qc.blockHash)) return;
+    const forkKey = `${m.height}/${bytesToHex(m.qc.blockHash)}`;
+    if (this.forks.has(forkKey)) return;
+    let hash: Uint8Array;
+    try {
+      hash = this.o.app.blockHash(m.block);
+    } catch {
+      return this.count('malformed');
+    }
+    if (!bytesEqual(hash, m.qc.blockHash)) return this.count('bad-commit');
+    const key = `c${bytesToHex(sha256(body))}`;
+    if (!this.fresh(key)) return;
+    this.seen.add(key);
+    void this.timed(() => verifyQuorumCertificate(m.qc, set, this.o.chainId, this.o.verifier)).then((r) => {
+      this.verifyCount += m.qc.signatures.length;
+      if (!r.ok) return this.count('bad-commit');
+      if (this.stopped || this.forks.has(forkKey)) return;
+      this.forks.add(forkKey);
+      this.count('fork');
+      const { evidence, power } = evidenceFromConflictingCommits(set, ours.qc, m.qc);
+      this.o.onFork?.({ height: m.height, ours: ours.qc, theirs: m.qc, from, evidence, doubleSignedPower: power, totalPower: set.totalPower });
+      for (const e of evidence) this.acceptEvidence(e, `e${bytesToHex(e.voteA.signature)}${bytesToHex(e.voteB.signature)}`);
+    });
+  }
+
+  /** A peer's recent decisions: where one differs from ours, ask that peer for its commit (receivePastCommit judges it). */
+  private receiveDecided(from: NodeId, body: Uint8Array): void {
+    const d = decodeDecidedMessage(body);
+    if (!d.ok) return this.count('malformed');
+    const differs = d.value.find((e) => {
+      const ours = this.recent.get(e.height);
+      return ours !== undefined && !bytesEqual(ours.qc.blockHash, e.blockHash) && !this.forks.has(`${e.height}/${bytesToHex(e.blockHash)}`);
+    });
+    if (differs === undefined) return;
+    const now = this.o.clock.now();
+    const k = `fork/${from}`;
+    const last = this.catchUpSentAt.get(k);
+    if (last !== undefined && now - last < 1000) return;
+    this.catchUpSentAt.set(k, now);
+    this.o.transport.send(from, MessageType.ConsensusStatus, encodeStatusMessage(differs.height));
+  }
+
+  /** Our last few decisions, to every peer: how a fork between two parts of the network comes to light. */
+  private announceDecided(): void {
+    const top = this.machine.height - 1;
+    const entries = [];
+    for (let h = top; h > top - MAX_DECIDED_ANNOUNCED; h--) {
+      const m = this.recent.get(h);
+      if (m !== undefined) entries.push({ height: h, blockHash: m.qc.blockHash });
+    }
+    if (entries.length > 0) this.o.transport.broadcast(MessageType.ConsensusDecided, encodeDecidedMessage(entries));
+  }
+
+  /** Fork alarms raised so far. */
+  get forkCount(): number {
+    return this.forks.size;
   }
 
   private enqueue(p: Pending): void {
@@ -624,6 +721,9 @@ export class ConsensusDriver {
     if (this.stopped) return;
     this.recent.set(height, { height, block, qc });
     this.recent.delete(height - this.opts.recentCommits);
+    const decidedSet = this.machine.validatorSet;
+    if (decidedSet !== null) this.recentSets.set(height, decidedSet);
+    this.recentSets.delete(height - this.opts.recentCommits);
     const votes = this.machine.heightVotes;
     if (votes !== null) this.pastVotes.set(height, votes);
     this.pastVotes.delete(height - PAST_VOTE_HEIGHTS);
@@ -632,6 +732,7 @@ export class ConsensusDriver {
     this.extendLastCommit(height);
     this.o.onCommitted?.(height, blockHash, qc);
     this.enterHeight(height + 1);
+    this.announceDecided();
   }
 
   /**

@@ -72,3 +72,31 @@ export function decodeStatusMessage(bytes: Uint8Array): Result<number> {
     return height;
   });
 }
+
+/** Recent decided heights and their block hashes, at most this many per message. */
+export const MAX_DECIDED_ANNOUNCED = 8;
+
+export interface DecidedEntry {
+  height: number;
+  blockHash: Uint8Array;
+}
+
+export function encodeDecidedMessage(entries: readonly DecidedEntry[]): Uint8Array {
+  if (entries.length > MAX_DECIDED_ANNOUNCED) throw new Error(`"entries": at most ${MAX_DECIDED_ANNOUNCED}`);
+  const w = new ByteWriter(2 + entries.length * 40).u8(CODEC_VERSION).u8(entries.length);
+  for (const e of entries) w.u64(e.height).bytes(e.blockHash);
+  return w.finish();
+}
+
+export function decodeDecidedMessage(bytes: Uint8Array): Result<DecidedEntry[]> {
+  return safeDecode(() => {
+    const r = new ByteReader(bytes);
+    if (r.u8('version') !== CODEC_VERSION) throw new DecodeError('decided message version unsupported');
+    const n = r.u8('count');
+    if (n > MAX_DECIDED_ANNOUNCED) throw new DecodeError('decided message: too many entries');
+    const out: DecidedEntry[] = [];
+    for (let i = 0; i < n; i++) out.push({ height: r.u64('height'), blockHash: r.bytes(32, 'block hash') });
+    r.end('decided message');
+    return out;
+  });
+}

@@ -2,24 +2,38 @@
 // the Merkle tree is exactly these bytes, so an entry's encoding must never change for a version;
 // a new layout gets a new version byte and the old decoder stays.
 //
-// entry        = u8 version(1) ‖ u8 kind ‖ u64 timeMs ‖ body
+// entry        = u8 version(2; 1 still decodes) ‖ u8 kind ‖ u64 timeMs ‖ body
 // contribution = 16 round id ‖ 32 commitment to the masked input
 // vote         = u8 type (1 prevote | 2 precommit) ‖ u64 height ‖ u32 round ‖ u8 hasBlock(0|1) ‖ [32 block hash]
 // receipt      = 16 round id ‖ u64 block height ‖ 32 block hash ‖ u32 n ‖ n quorum-certificate bytes
 //                (consensus/vote-codec.ts) ‖ 32 commitment ‖ u64 leafIdx ‖ u64 treeSize ‖ 32 transcript root ‖
 //                u8 k ‖ k × 32 inclusion proof (RFC 9162) of leaf = commitment under the transcript root
+//                v2 inserts after the QC what makes the receipt self-contained (receipt-check.ts):
+//                u32 n ‖ n block header bytes (block.ts) ‖ u32 n ‖ n aggregation result bytes (block.ts) ‖
+//                u32 resultIdx ‖ u32 resultCount ‖ u8 k ‖ k × 32 RFC 9162 path of the result under the
+//                header's results root
 // stake        = u8 event (1 stake | 2 unstake | 3 slash | 4 reputation | 5 jail | 6 unjail) ‖ u64 height ‖
 //                u8 sign(0 | 1 = negative) ‖ u64 |amount| ‖ u64 total
 // peer-head    = 32 peer public key ‖ u16 n ‖ n bytes of the peer's signed tree head (tree-head.ts)
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
+import { encodeHeader, encodeResult, MAX_ROUND_MEMBERS, NODE_ID_BYTES, readHeader, readResult, type AggregationResult, type BlockHeader } from '../consensus/block.ts';
+import { MAX_CHAIN_ID_BYTES } from '../consensus/sign-bytes.ts';
 import { decodeQuorumCertificate, encodeQuorumCertificate, MAX_VALIDATORS } from '../consensus/vote-codec.ts';
 import type { QuorumCertificate, VoteType } from '../consensus/types.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/ed25519.ts';
 import type { Result } from '../result.ts';
+import { MAX_DIMENSION } from '../secagg/params.ts';
 import { ROUND_ID_BYTES } from '../secagg/messages.ts';
 import { HASH_BYTES, type Hash } from './merkle.ts';
 
-export const ENTRY_VERSION = 1;
+/** v2: receipts carry their block header and result item (self-contained); other kinds unchanged. */
+export const ENTRY_VERSION = 2;
+const OLDEST_ENTRY_VERSION = 1;
+/** Header = 1 + 2 + chain id + 2 × 8 + 8 × 32 + 32 bytes. */
+export const MAX_HEADER_BYTES = 3 + MAX_CHAIN_ID_BYTES + 16 + 9 * 32;
+export const MAX_RESULT_BYTES = ROUND_ID_BYTES + 32 + 4 + 4 * MAX_DIMENSION + 8 + NODE_ID_BYTES * MAX_ROUND_MEMBERS;
+/** A block of up to 2^32 results has at most 32 path hashes. */
+export const MAX_RESULT_PROOF = 32;
 /** A signed tree head is ~300 bytes; this bounds what a peer can make us store. */
 export const MAX_PEER_HEAD_BYTES = 1024;
 export const MAX_QC_BYTES = 1 + 8 + 4 + HASH_BYTES + 4 + MAX_VALIDATORS * (4 + ED25519_SIGNATURE_BYTES);
@@ -61,6 +75,18 @@ export interface TranscriptInclusion {
   readonly proof: readonly Hash[];
 }
 
+/** What links the receipt's block hash to its round's result: the header and the result's path in it. */
+export interface ReceiptBlockProof {
+  /** The block's header: its hash is the receipt's block hash. */
+  readonly header: BlockHeader;
+  /** The round's aggregation result item, as committed in the block's body. */
+  readonly result: AggregationResult;
+  /** RFC 9162 inclusion path of the result's encoding under header.resultsRoot. */
+  readonly resultIdx: number;
+  readonly resultCount: number;
+  readonly resultProof: readonly Hash[];
+}
+
 /** A finalized aggregation this node took part in: the block's QC and proof its input counted. */
 export interface ReceiptEntry {
   readonly kind: 'receipt';
@@ -69,6 +95,8 @@ export interface ReceiptEntry {
   readonly height: number;
   readonly blockHash: Hash;
   readonly qc: QuorumCertificate;
+  /** Header and result item (v2 entries); absent in v1 entries, which need the block from elsewhere. */
+  readonly block?: ReceiptBlockProof;
   readonly transcript: TranscriptInclusion;
 }
 
@@ -135,7 +163,15 @@ export function encodeEntry(e: LogEntry): Uint8Array {
       assertBytes(t.root, HASH_BYTES, 'transcript.root');
       if (t.proof.length > MAX_TRANSCRIPT_PROOF) throw new Error(`"transcript.proof" has more than ${MAX_TRANSCRIPT_PROOF} hashes`);
       t.proof.forEach((p, i) => assertBytes(p, HASH_BYTES, `transcript.proof[${i}]`));
+      const b = e.block;
+      if (b === undefined) throw new Error('"block" is required: receipts are written self-contained (v2)');
+      assertUint(b.resultCount, 'block.resultCount', 0xffff_ffff);
+      assertUint(b.resultIdx, 'block.resultIdx', b.resultCount - 1);
+      if (b.resultProof.length > MAX_RESULT_PROOF) throw new Error(`"block.resultProof" has more than ${MAX_RESULT_PROOF} hashes`);
+      b.resultProof.forEach((p, i) => assertBytes(p, HASH_BYTES, `block.resultProof[${i}]`));
       w.bytes(e.roundId).u64(e.height).bytes(e.blockHash).varBytes(encodeQuorumCertificate(e.qc));
+      w.varBytes(encodeHeader(b.header)).varBytes(encodeResult(b.result)).u32(b.resultIdx).u32(b.resultCount).u8(b.resultProof.length);
+      for (const p of b.resultProof) w.bytes(p);
       w.bytes(t.commitment).u64(t.leafIdx).u64(t.treeSize).bytes(t.root).u8(t.proof.length);
       for (const p of t.proof) w.bytes(p);
       break;
@@ -162,7 +198,7 @@ const copy = (b: Uint8Array): Uint8Array => b.slice();
 
 function readEntry(r: ByteReader): LogEntry {
   const version = r.u8('version');
-  if (version !== ENTRY_VERSION) throw new DecodeError(`entry version ${version} unsupported`);
+  if (version < OLDEST_ENTRY_VERSION || version > ENTRY_VERSION) throw new DecodeError(`entry version ${version} unsupported`);
   const code = r.u8('kind');
   const kind = ENTRY_KINDS[code - 1];
   if (kind === undefined) throw new DecodeError(`entry kind ${code} unknown`);
@@ -187,6 +223,7 @@ function readEntry(r: ByteReader): LogEntry {
       const qcBytes = r.varBytes(MAX_QC_BYTES, 'qc');
       const qc = decodeQuorumCertificate(qcBytes);
       if (!qc.ok) throw new DecodeError(`qc: ${qc.error}`);
+      const block = version >= 2 ? readBlockProof(r) : undefined;
       const commitment = copy(r.bytes(HASH_BYTES, 'commitment'));
       const leafIdx = r.u64('leafIdx');
       const treeSize = r.u64('treeSize');
@@ -196,7 +233,10 @@ function readEntry(r: ByteReader): LogEntry {
       if (k > MAX_TRANSCRIPT_PROOF) throw new DecodeError(`transcript proof has ${k} hashes, limit ${MAX_TRANSCRIPT_PROOF}`);
       const proof: Hash[] = [];
       for (let i = 0; i < k; i++) proof.push(copy(r.bytes(HASH_BYTES, 'proof hash')));
-      return { kind, timeMs, roundId, height, blockHash, qc: qc.value, transcript: { commitment, leafIdx, treeSize, root, proof } };
+      const transcript = { commitment, leafIdx, treeSize, root, proof };
+      return block === undefined
+        ? { kind, timeMs, roundId, height, blockHash, qc: qc.value, transcript }
+        : { kind, timeMs, roundId, height, blockHash, qc: qc.value, block, transcript };
     }
     case 'stake': {
       const code = r.u8('stake event');
@@ -218,6 +258,23 @@ function readEntry(r: ByteReader): LogEntry {
       return { kind, timeMs, peer, head: copy(r.bytes(n, 'peer head')) };
     }
   }
+}
+
+function readBlockProof(r: ByteReader): ReceiptBlockProof {
+  const hr = new ByteReader(r.varBytes(MAX_HEADER_BYTES, 'block header'));
+  const header = readHeader(hr);
+  hr.end('block header');
+  const rr = new ByteReader(r.varBytes(MAX_RESULT_BYTES, 'result item'));
+  const result = readResult(rr);
+  rr.end('result item');
+  const resultIdx = r.u32('resultIdx');
+  const resultCount = r.u32('resultCount');
+  if (resultIdx >= resultCount) throw new DecodeError('resultIdx must be below resultCount');
+  const k = r.u8('result proof length');
+  if (k > MAX_RESULT_PROOF) throw new DecodeError(`result proof has ${k} hashes, limit ${MAX_RESULT_PROOF}`);
+  const resultProof: Hash[] = [];
+  for (let i = 0; i < k; i++) resultProof.push(copy(r.bytes(HASH_BYTES, 'result proof hash')));
+  return { header, result, resultIdx, resultCount, resultProof };
 }
 
 /** Strict decode of untrusted entry bytes (unknown versions/kinds, bad lengths, trailing bytes refused). */

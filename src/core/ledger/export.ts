@@ -9,8 +9,12 @@
 //   "heads": [ { "note": "<signed tree head text, tree-head.ts>" }, … ],            oldest first
 //   "entries": [ { "index": 0, "kind": "vote", "timeMs": 1732…, "leaf": "<base64>",
 //                  "inclusion": { "leafIdx": 0, "treeSize": N, "root": "…", "leafHash": "…", "proof": ["…"] } }, … ],
-//   "consistency": [ { "size1": a, "size2": b, "root1": "…", "root2": "…", "proof": ["…"] }, … ]
+//   "consistency": [ { "size1": a, "size2": b, "root1": "…", "root2": "…", "proof": ["…"] }, … ],
+//   "genesis": "<base64 genesis bytes (consensus/genesis.ts)>",                       optional, with:
+//   "certificates": [ "<base64 set-change certificate (consensus/light-client.ts)>", … ]  ascending heights
 // }
+// With genesis and certificates, a verifier derives every height's validator set (light client) and
+// checks the receipts' quorum certificates offline; without them, receipts' QCs go unchecked.
 import type { AuditLog } from './audit-log.ts';
 import { toBase64 } from './base64.ts';
 import { decodeEntry, type EntryKind } from './entry.ts';
@@ -53,6 +57,16 @@ export interface ExportedLog {
   heads: ExportedHead[];
   entries: ExportedEntry[];
   consistency: ExportedConsistency[];
+  /** Base64 genesis bytes: with `certificates`, lets a verifier check receipts' QCs offline. */
+  genesis?: string;
+  /** Base64 set-change certificates from genesis on, ascending heights. */
+  certificates?: string[];
+}
+
+/** The chain material an export may carry (encoded genesis and set-change certificates). */
+export interface ExportChain {
+  genesis: Uint8Array;
+  certificates: readonly Uint8Array[];
 }
 
 /** Pairs of successive heads that get a consistency proof (none from an empty tree: nothing to prove). */
@@ -66,7 +80,7 @@ export function consistencyPairs(heads: readonly { size: number }[]): [number, n
 }
 
 /** Export the whole log. Signs a head first if entries were appended since the last one. */
-export async function exportLog(log: AuditLog): Promise<ExportedLog> {
+export async function exportLog(log: AuditLog, chain?: ExportChain): Promise<ExportedLog> {
   const latest = await log.signHead();
   const heads = await log.heads();
   const size = latest.size;
@@ -108,5 +122,6 @@ export async function exportLog(log: AuditLog): Promise<ExportedLog> {
     heads: heads.map((h) => ({ note: treeHeadText(h) })),
     entries,
     consistency,
+    ...(chain === undefined ? {} : { genesis: toBase64(chain.genesis), certificates: chain.certificates.map(toBase64) }),
   };
 }

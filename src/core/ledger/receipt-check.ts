@@ -1,52 +1,91 @@
 // Checking a receipt (docs/DESIGN.md, "one round, end to end", step 5): proof that a node's input
-// counted in a finalized aggregation, checkable by anyone holding the block and the validator set
-// of its height (a light client gets that set from genesis through set-change certificates):
-//   1. the block is the one the receipt names (header hash), at the receipt's height;
+// counted in a finalized aggregation. A v2 receipt is self-contained: it carries the block header
+// and the round's result item with its RFC 9162 path under the header's results root, so anyone
+// holding the validator set of its height (a light client gets it from genesis through set-change
+// certificates: validatorSetHistory) can check it at any age; a v1 receipt needs the block:
+//   1. the header is the one the receipt names (header hash = QC's block hash), at its height;
 //   2. its QC certifies that block and verifies against the height's validator set (> 2/3 power);
-//   3. the block's body matches its header's roots, and its aggregation item for the round names
-//      the receipt's transcript root (secagg/transcript-root.ts);
+//   3. the result item is under the header's results root (v2; v1: the block's body matches its
+//      header's roots and carries the item), and names the receipt's transcript root
+//      (secagg/transcript-root.ts);
 //   4. the commitment's RFC 9162 inclusion path verifies under that root, at a contributor's leaf
 //      (below treeSize − 1: the last leaf is the unmasking material), and the item's contributor
 //      count is that leaf count;
 //   5. optionally, the node whose log holds the receipt is listed among the item's contributors.
 // Untrusted input throws nothing: a Result names the first failed step.
 import { bytesEqual, hexToBytes } from '../bytes.ts';
-import { bodyMatchesHeader, headerHash, type Block } from '../consensus/block.ts';
+import { genesisState } from '../consensus/app-state.ts';
+import { bodyMatchesHeader, encodeResult, headerHash, type AggregationResult, type Block, type BlockHeader } from '../consensus/block.ts';
 import type { Genesis } from '../consensus/genesis.ts';
 import { verifySetChanges, type SetChangeCertificate } from '../consensus/light-client.ts';
 import { verifyQuorumCertificate } from '../consensus/qc.ts';
 import type { ValidatorSet } from '../consensus/types.ts';
+import { tryMakeValidatorSet } from '../consensus/validator-set.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
 import type { NodeId } from '../crypto/node-id.ts';
 import { err, ok, type Result } from '../result.ts';
-import type { ReceiptEntry } from './entry.ts';
+import type { ReceiptBlockProof, ReceiptEntry } from './entry.ts';
 import { leafHash, verifyInclusion } from './merkle.ts';
+import { MemoryTree } from './tree.ts';
 
 export interface ReceiptContext {
   readonly chainId: string;
   readonly verifier: Verifier;
-  /** The committed block the receipt names. */
-  readonly block: Block;
+  /**
+   * The committed block the receipt names. Optional for self-contained (v2) receipts, which carry
+   * the header and the result item; when given it must be the receipt's block too.
+   */
+  readonly block?: Block;
   /** The validator set that decided the receipt's height. */
   readonly validators: ValidatorSet;
   /** When given, this node must be among the result's contributors. */
   readonly contributor?: NodeId;
 }
 
+/** The header, result item and its RFC 9162 path under the results root, for `roundId` in `block`. */
+export function receiptBlockProof(block: Block, roundId: Uint8Array): ReceiptBlockProof | null {
+  const idx = block.body.results.findIndex((x) => bytesEqual(x.roundId, roundId));
+  const result = block.body.results[idx];
+  if (result === undefined) return null;
+  const tree = new MemoryTree();
+  for (const x of block.body.results) tree.append(leafHash(encodeResult(x)));
+  return { header: block.header, result, resultIdx: idx, resultCount: block.body.results.length, resultProof: tree.inclusionProof(idx) };
+}
+
+/** The receipt's header and result item: from the receipt itself (v2), else from the given block (v1). */
+function headerAndItem(r: ReceiptEntry, block: Block | undefined): Result<{ header: BlockHeader; item: AggregationResult }> {
+  if (block !== undefined) {
+    if (!bodyMatchesHeader(block)) return err('block: body does not match the header roots');
+    if (r.block !== undefined && !bytesEqual(headerHash(block.header), headerHash(r.block.header))) return err("header: not the given block's header");
+  }
+  const b = r.block;
+  if (b === undefined) {
+    if (block === undefined) return err('receipt: a v1 receipt carries no header; its block is needed');
+    const item = block.body.results.find((x) => bytesEqual(x.roundId, r.roundId));
+    return item === undefined ? err('block: carries no result for the round') : ok({ header: block.header, item });
+  }
+  return ok({ header: b.header, item: b.result });
+}
+
 export async function checkReceipt(r: ReceiptEntry, ctx: ReceiptContext): Promise<Result<true>> {
-  const { header, body } = ctx.block;
-  if (header.chainId !== ctx.chainId) return err(`block: chain ${header.chainId}, not ${ctx.chainId}`);
-  if (!bytesEqual(headerHash(header), r.blockHash)) return err("block: not the receipt's block (hash differs)");
-  if (header.height !== r.height) return err(`block: height ${header.height}, receipt says ${r.height}`);
+  const hi = headerAndItem(r, ctx.block);
+  if (!hi.ok) return hi;
+  const { header, item } = hi.value;
+  if (header.chainId !== ctx.chainId) return err(`header: chain ${header.chainId}, not ${ctx.chainId}`);
+  if (!bytesEqual(headerHash(header), r.blockHash)) return err("header: not the receipt's block (hash differs)");
+  if (header.height !== r.height) return err(`header: height ${header.height}, receipt says ${r.height}`);
   if (r.qc.height !== r.height || !bytesEqual(r.qc.blockHash, r.blockHash)) return err("qc: certifies another block than the receipt's");
   if (!bytesEqual(header.validatorsHash, ctx.validators.hash)) return err("qc: the validator set given is not the block's");
   const q = await verifyQuorumCertificate(r.qc, ctx.validators, ctx.chainId, ctx.verifier);
   if (!q.ok) return err(`qc: ${q.error}`);
-  if (!bodyMatchesHeader(ctx.block)) return err('block: body does not match the header roots');
-  const item = body.results.find((x) => bytesEqual(x.roundId, r.roundId));
-  if (item === undefined) return err('block: carries no result for the round');
+  const b = r.block;
+  if (b !== undefined) {
+    if (!bytesEqual(b.result.roundId, r.roundId)) return err("result: the item is for another round than the receipt's");
+    const path = verifyInclusion(b.resultIdx, b.resultCount, leafHash(encodeResult(b.result)), b.resultProof, header.resultsRoot);
+    if (!path.ok) return err(`result: the item is not under the header's results root: ${path.error}`);
+  }
   const t = r.transcript;
-  if (!bytesEqual(item.transcriptHash, t.root)) return err("block: the round's result names another transcript root");
+  if (!bytesEqual(item.transcriptHash, t.root)) return err("result: the round's result names another transcript root");
   if (t.treeSize !== item.contributors.length + 1) return err(`transcript: ${t.treeSize} leaves, the result has ${item.contributors.length} contributors + 1`);
   if (t.leafIdx >= t.treeSize - 1) return err('transcript: the leaf is the unmasking material, not a contribution');
   const inc = verifyInclusion(t.leafIdx, t.treeSize, leafHash(t.commitment), t.proof, t.root);
@@ -58,6 +97,39 @@ export async function checkReceipt(r: ReceiptEntry, ctx: ReceiptContext): Promis
     if (at === undefined || !bytesEqual(at, id)) return err(`transcript: leaf ${t.leafIdx} is not ${ctx.contributor}'s contribution`);
   }
   return ok(true);
+}
+
+/** Validator sets by height, derived from genesis through verified set-change certificates. */
+export interface SetHistory {
+  /** The set deciding `height` (beyond the last certificate, the set it installed). */
+  setAt(height: number): ValidatorSet;
+  /** Certificates followed. */
+  readonly certificates: number;
+}
+
+/**
+ * Verifies the certificates once (light client, from genesis) and keeps every set they install, so
+ * any height's set is a lookup. Certificates must be complete and ascending (a gap breaks the chain
+ * of hashes and is refused). Never throws on untrusted input.
+ */
+export async function validatorSetHistory(genesis: Genesis, certificates: readonly SetChangeCertificate[], verifier: Verifier): Promise<Result<SetHistory>> {
+  const trusted = await verifySetChanges(genesis, certificates, verifier);
+  if (!trusted.ok) return trusted;
+  // Every step was verified above; the sets are rebuilt from the same lists.
+  const steps: { from: number; set: ValidatorSet }[] = [{ from: 1, set: genesisState(genesis).validators }];
+  for (const c of certificates) {
+    const next = tryMakeValidatorSet(c.nextValidators);
+    if (!next.ok) return next;
+    steps.push({ from: c.header.height + 1, set: next.value });
+  }
+  return ok({
+    certificates: certificates.length,
+    setAt(height: number): ValidatorSet {
+      let set = (steps[0] as { set: ValidatorSet }).set;
+      for (const s of steps) if (s.from <= height) set = s.set;
+      return set;
+    },
+  });
 }
 
 /**

@@ -5,11 +5,14 @@
 //   verifyEntryProof    one entry: its inclusion proof under one signed head;
 //   verifyAppendOnly    two signed heads of one log and the consistency proof between them.
 // A verdict lists what was checked and, on failure, exactly where (path of the JSON field, entry index).
-import { bytesEqual, utf8ToBytes } from '../bytes.ts';
+import { bytesEqual, bytesToHex, utf8ToBytes } from '../bytes.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
 import type { Result } from '../result.ts';
 import { fromBase64 } from './base64.ts';
+import { decodeGenesis, genesisHash } from '../consensus/genesis.ts';
+import { decodeCertificate, type SetChangeCertificate } from '../consensus/light-client.ts';
 import { decodeEntry, type LogEntry, type ReceiptEntry } from './entry.ts';
+import { checkReceipt, validatorSetHistory } from './receipt-check.ts';
 import { consistencyPairs, EXPORT_FORMAT } from './export.ts';
 import { HASH_BYTES, leafHash, verifyConsistency, verifyInclusion, type Hash } from './merkle.ts';
 import { MemoryTree } from './tree.ts';
@@ -30,6 +33,13 @@ export interface Verdict {
   failures: Failure[];
   /** Receipts' quorum certificates: checked by the given function, or not (no validator sets). */
   receiptQcs: 'checked' | 'not-checked' | 'no-receipts';
+  /** Entry indices of receipts checked in full (header, result path, transcript path, QC against the height's set). */
+  receiptsFullyChecked: number[];
+  /**
+   * Hex hash of the export's genesis, when it carries one. Genesis is the light client's trust
+   * root: compare it with the network's (any field of it may differ without breaking the checks).
+   */
+  genesisHash?: string;
   entries: number;
   heads: number;
 }
@@ -59,10 +69,10 @@ class Report {
     this.failures.push(entryIndex === undefined ? { where, reason } : { where, entryIndex, reason });
   }
 
-  verdict(receiptQcs: Verdict['receiptQcs'], entries: number, heads: number): Verdict {
+  verdict(receiptQcs: Verdict['receiptQcs'], entries: number, heads: number, receiptsFullyChecked: number[] = []): Verdict {
     const failures = this.failures.slice();
     if (this.dropped > 0) failures.push({ where: 'file', reason: `${this.dropped} more failures not listed` });
-    return { ok: failures.length === 0, checked: this.checked, failures, receiptQcs, entries, heads };
+    return { ok: failures.length === 0, checked: this.checked, failures, receiptQcs, receiptsFullyChecked, entries, heads };
   }
 }
 
@@ -164,8 +174,20 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
       return r.verdict('no-receipts', 0, 0);
     }
   }
+  // Optional chain material (genesis + certificates) is taken out before the strict shape check.
+  let chainDoc: { genesis: unknown; certificates: unknown } | null = null;
+  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && ('genesis' in doc || 'certificates' in doc)) {
+    const { genesis, certificates, ...rest } = doc as Json;
+    chainDoc = { genesis, certificates };
+    doc = rest;
+  }
   const top = shape(r, doc, 'log', { format: 'string', origin: 'string', heads: 'array', entries: 'array', consistency: 'array' });
   if (top === null) return r.verdict('no-receipts', 0, 0);
+  let checkReceiptQc = options.checkReceiptQc;
+  if (checkReceiptQc === undefined && chainDoc !== null) {
+    const check = await lightClientCheck(r, chainDoc, options.verifier);
+    if (check !== null) checkReceiptQc = check;
+  }
   if (top['format'] !== EXPORT_FORMAT) r.fail('log.format', `must be "${EXPORT_FORMAT}"`);
   const origin = top['origin'] as string;
   if (!/^aegis\.log\/[0-9a-f]{64}$/.test(origin)) r.fail('log.origin', 'must be aegis.log/<64 lowercase hex>');
@@ -207,7 +229,7 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
     decoded.push(entry);
     inclusions.push(o === null ? null : (o['inclusion'] as Json));
   }
-  r.checked.push(`${entryList.length} entries: position = index, leaf bytes decode (strict v1 codec), kind and time match the leaf`);
+  r.checked.push(`${entryList.length} entries: position = index, leaf bytes decode (strict v1/v2 codec), kind and time match the leaf`);
 
   // Roots recomputed from the entries at every head's size.
   heads.forEach((h, i) => {
@@ -268,12 +290,57 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
   }
   r.checked.push(`${consistencyList.length} consistency proofs (RFC 9162 §2.1.4.2) between successive heads: the log only grew`);
 
-  const receiptQcs = await verifyEntryContents(r, decoded, options);
-  return r.verdict(receiptQcs, entryList.length, headList.length);
+  const full: number[] = [];
+  const receiptQcs = await verifyEntryContents(r, decoded, { ...options, ...(checkReceiptQc === undefined ? {} : { checkReceiptQc }) }, full);
+  const verdict = r.verdict(receiptQcs, entryList.length, headList.length, full);
+  const gBytes = typeof chainDoc?.genesis === 'string' ? fromBase64(chainDoc.genesis) : null;
+  return gBytes === null ? verdict : { ...verdict, genesisHash: bytesToHex(genesisHash(gBytes)) };
+}
+
+/**
+ * The export's genesis and set-change certificates, verified once (light client): a receipt check
+ * against every height's set. Null (and failures under log.genesis / log.certificates) when they
+ * do not decode or do not chain from genesis.
+ */
+async function lightClientCheck(r: Report, doc: { genesis: unknown; certificates: unknown }, verifier: Verifier): Promise<ReceiptQcCheck | null> {
+  const gBytes = typeof doc.genesis === 'string' ? fromBase64(doc.genesis) : null;
+  const genesis = gBytes === null ? null : decodeGenesis(gBytes);
+  if (gBytes === null || genesis === null || !genesis.ok) {
+    r.fail('log.genesis', genesis === null || genesis.ok ? 'must be base64 genesis bytes' : `does not decode: ${genesis.error}`);
+    return null;
+  }
+  if (!Array.isArray(doc.certificates)) {
+    r.fail('log.certificates', 'must be an array (with genesis)');
+    return null;
+  }
+  const certs: SetChangeCertificate[] = [];
+  for (let i = 0; i < doc.certificates.length; i++) {
+    const x: unknown = doc.certificates[i];
+    const b = typeof x === 'string' ? fromBase64(x) : null;
+    const c = b === null ? null : decodeCertificate(b);
+    if (c === null || !c.ok) {
+      r.fail(`log.certificates[${i}]`, c === null ? 'must be base64' : `does not decode: ${c.error}`);
+      return null;
+    }
+    certs.push(c.value);
+  }
+  const history = await validatorSetHistory(genesis.value, certs, verifier);
+  if (!history.ok) {
+    r.fail('log.certificates', `do not chain from genesis: ${history.error}`);
+    return null;
+  }
+  r.checked.push(
+    `genesis ${bytesToHex(genesisHash(gBytes)).slice(0, 16)}… (as given: compare with the network's) and ${certs.length} set-change certificates (light client): every height's validator set derived from genesis`,
+  );
+  const chainId = genesis.value.chainId;
+  return async (receipt) => {
+    const c = await checkReceipt(receipt, { chainId, verifier, validators: history.value.setAt(receipt.height) });
+    return c.ok ? { ok: true, value: undefined } : c;
+  };
 }
 
 /** What entries claim beyond their bytes: receipts and peer heads. */
-async function verifyEntryContents(r: Report, entries: readonly (LogEntry | null)[], options: VerifyOptions): Promise<Verdict['receiptQcs']> {
+async function verifyEntryContents(r: Report, entries: readonly (LogEntry | null)[], options: VerifyOptions, full: number[]): Promise<Verdict['receiptQcs']> {
   const contributions = new Map<string, Hash[]>();
   const key = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   let receipts = 0;
@@ -303,6 +370,7 @@ async function verifyEntryContents(r: Report, entries: readonly (LogEntry | null
             .then(
               (res) => {
                 if (!res.ok) r.fail(`${w}.qc`, `quorum certificate: ${res.error}`, i);
+                else if (e.block !== undefined) full.push(i);
               },
               (error: unknown) => r.fail(`${w}.qc`, `quorum certificate check failed: ${String(error)}`, i),
             ),
@@ -324,10 +392,14 @@ async function verifyEntryContents(r: Report, entries: readonly (LogEntry | null
   r.checked.push(`${peerChecks.length} peer tree heads: signed by the peer they are filed under`);
   if (receipts === 0) return 'no-receipts';
   if (options.checkReceiptQc === undefined) {
-    r.checked.push(`receipts' quorum certificates NOT checked (no validator sets given)`);
+    r.checked.push(`receipts' quorum certificates NOT checked (no genesis and set-change certificates in the export, no validator sets given)`);
     return 'not-checked';
   }
+  full.sort((a, b) => a - b);
   r.checked.push(`${receipts} receipts' quorum certificates checked against their validator sets`);
+  r.checked.push(
+    `${full.length} of ${receipts} receipts checked in full (header hash = QC's block, result item under the header's results root, commitment under the transcript root, QC > 2/3 of the height's set)${full.length > 0 ? `: entries ${full.slice(0, 20).join(', ')}${full.length > 20 ? `, … (${full.length - 20} more)` : ''}` : ''}`,
+  );
   return 'checked';
 }
 

@@ -26,6 +26,8 @@ export const MessageType = {
   ConsensusCommit: 35,
   /** "I am at this height": a node that hears of later heights asks a peer for commits. */
   ConsensusStatus: 36,
+  /** "I decided these blocks at these recent heights": a peer that decided another block asks for the commit (fork alarm). */
+  ConsensusDecided: 37,
   // Chain application (node/consensus-service.ts, core/consensus/chain-messages.ts).
   /** "This is my genesis (or none) and height": asks for genesis, detects two genesis files. */
   ChainHello: 40,
@@ -82,6 +84,7 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.ConsensusEvidence, { name: 'consensus-evidence', maxBodyBytes: 1024, direct: false }],
   [MessageType.ConsensusCommit, { name: 'consensus-commit', maxBodyBytes: 4 * MiB + 700 * 1024, direct: true }],
   [MessageType.ConsensusStatus, { name: 'consensus-status', maxBodyBytes: 16, direct: true }],
+  [MessageType.ConsensusDecided, { name: 'consensus-decided', maxBodyBytes: 512, direct: false }],
   [MessageType.ChainHello, { name: 'chain-hello', maxBodyBytes: 64, direct: false }],
   [MessageType.ChainGenesis, { name: 'chain-genesis', maxBodyBytes: 1 * MiB, direct: true }],
   [MessageType.ChainSyncRequest, { name: 'chain-sync-request', maxBodyBytes: 64, direct: true }],

@@ -28,6 +28,7 @@ export function ConsensusPanel({ actions }: { actions: ConsensusActions }) {
       </h2>
       <Chain v={v} />
       <ForeignGenesis v={v} onSwitch={actions.switchGenesis} />
+      <Forks v={v} />
       {v.phase === 'running' && (
         <>
           <Round v={v} />
@@ -78,6 +79,30 @@ function ForeignGenesis({ v, onSwitch }: { v: ConsensusView; onSwitch: () => Pro
         Switch to it (drops this chain and its stake here)
       </button>
     </p>
+  );
+}
+
+/** Safety lost: shown above everything else, with both blocks and who signed both. */
+function Forks({ v }: { v: ConsensusView }) {
+  if (v.forks.length === 0) return null;
+  return (
+    <div className="alarm error-text" role="alert" data-testid="fork-alarm" data-count={v.forks.length}>
+      <strong>FORK: another part of the network committed a different block ({v.forks.length} alarm{v.forks.length > 1 ? 's' : ''})</strong>
+      <ul className="small">
+        {v.forks.map((f) => (
+          <li key={`${f.height}/${f.theirHash}`} data-height={f.height}>
+            height {f.height}: ours <code title={f.ourHash}>{f.ourHash.slice(0, 16)}…</code>, theirs <code title={f.theirHash}>{f.theirHash.slice(0, 16)}…</code> (from{' '}
+            <code>{fp(f.from)}</code>); {f.doubleSigners.length > 0 ? (
+              <>
+                signed both: {f.doubleSigners.map((d) => <code key={d}>{fp(d)} </code>)}({((f.doubleSignedPower / Math.max(1, f.totalPower)) * 100).toFixed(1)}% of the power; evidence submitted)
+              </>
+            ) : (
+              'the two commits are of different rounds: their QCs alone do not name the double-signers'
+            )}
+          </li>
+        ))}
+      </ul>
+    </div>
   );
 }
 
