@@ -17,7 +17,7 @@ import type { Verifier } from '../core/crypto/ed25519.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import type { PrgBackend } from '../core/crypto/prg.ts';
 import type { X25519Backend } from '../core/crypto/x25519.ts';
-import type { Envelope } from '../core/net/envelope.ts';
+import { DEFAULT_MAX_ENVELOPE_BYTES, type Envelope } from '../core/net/envelope.ts';
 import { MessageType } from '../core/net/message-types.ts';
 import { SecAggAggregator, type AggregatorStage, type Outgoing } from '../core/secagg/aggregator.ts';
 import { decodeSum } from '../core/secagg/encoding.ts';
@@ -52,7 +52,7 @@ export interface RoundResultView {
   sum: number[];
   mean: number[];
   transcriptHash: string;
-  /** true: recomputed from the transcript and equal; false: mismatch; null: no transcript shipped. */
+  /** true: recomputed from the transcript and equal; false: mismatch or a transcript withheld; null: not checked here (chain round, or too large to ship). */
   verified: boolean | null;
   verifyDetail: string;
 }
@@ -111,6 +111,18 @@ interface Round {
 
 /** Transcripts above this are not broadcast with the result (issue 4 samples coordinates instead). */
 const MAX_SHIPPED_TRANSCRIPT_BYTES = 6 * 1024 * 1024;
+/** What a result envelope may hold besides its transcript (the sum, ids, hash), under DEFAULT_MAX_ENVELOPE_BYTES. */
+const RESULT_TRANSCRIPT_BUDGET_BYTES = DEFAULT_MAX_ENVELOPE_BYTES - 64 * 1024;
+
+/**
+ * A direct round whose masked inputs alone (4 bytes a word per contributor: a lower bound on its
+ * transcript) fit MAX_SHIPPED_TRANSCRIPT_BYTES must come with its transcript. Every receiver can tell
+ * from the result itself (dimension, contributors), so an aggregator cannot skip the check by
+ * leaving the transcript out: a result without one counts as a failed check.
+ */
+export function transcriptExpected(params: Pick<SecAggParams, 'dimension'>, contributors: number): boolean {
+  return 4 * params.dimension * contributors <= MAX_SHIPPED_TRANSCRIPT_BYTES;
+}
 const PREVIEW = 8;
 const MAX_ROUNDS_KEPT = 20;
 /** How long an Open waits for the commit that opens its chain round (links differ by a block or so). */
@@ -483,6 +495,12 @@ export class SecAggService {
     const transcript = ev.kind === 'done' ? ev.transcript : [];
     const size = transcript.reduce((n, e) => n + e.length, 0);
     const result = ev.kind === 'done' ? ev.result : null;
+    // Ship whenever receivers will expect it (transcriptExpected), and any other that fits.
+    const ship =
+      !round.chain &&
+      result !== null &&
+      (size <= MAX_SHIPPED_TRANSCRIPT_BYTES || transcriptExpected(round.params, result.contributors.length)) &&
+      size + 4 * result.sum.length <= RESULT_TRANSCRIPT_BUDGET_BYTES;
     if (ev.kind === 'done') for (const l of this.aggregatedListeners) l({ roundId: round.roundId, result: ev.result, transcript: ev.transcript });
     const body = encodeRoundResult({
       roundId: round.roundId,
@@ -492,7 +510,7 @@ export class SecAggService {
       dropped: result ? result.dropped.map(hexToBytes) : [],
       sum: result ? result.sum : new Uint32Array(0),
       transcriptHash: result ? result.transcriptHash : new Uint8Array(32),
-      transcript: size <= MAX_SHIPPED_TRANSCRIPT_BYTES && !round.chain ? transcript : [],
+      transcript: ship ? transcript : [],
     });
     const env = await this.node.broadcast(MessageType.SecAggResult, body);
     this.log(round, agg.stage);
@@ -533,10 +551,20 @@ export class SecAggService {
       mean: decoded.map((s) => s / Math.max(1, contributors.length)),
       transcriptHash: bytesToHex(m.value.transcriptHash),
       verified: null,
-      verifyDetail: round.chain
-        ? 'chain round: every validator recomputes it from the transcript before its block commits'
-        : 'no transcript shipped (too large): checked by consensus sampling later',
+      verifyDetail: 'chain round: every validator recomputes it from the transcript before its block commits',
     };
+    if (!round.chain && m.value.transcript.length === 0) {
+      // No consensus checks a direct round: without its transcript nothing does.
+      if (transcriptExpected(round.params, contributors.length)) {
+        view.verified = false;
+        view.verifyDetail = 'aggregator sent no transcript';
+        this.refuse('direct round result without its transcript');
+      } else {
+        view.verifyDetail =
+          `unverified: the transcript (over ${Math.round((4 * round.params.dimension * contributors.length) / 2 ** 20)} MiB of ` +
+          'masked inputs) is too large to ship and no consensus checks a direct round';
+      }
+    }
     if (m.value.transcript.length > 0) {
       const r = await recomputeFromTranscript(m.value.transcript, this.deps);
       if (!r.ok) {

@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
 import { nobleAesCtrPrg } from '../../src/core/crypto/prg.ts';
 import { nobleX25519 } from '../../src/core/crypto/x25519.ts';
-import { SecAggService } from '../../src/node/secagg-service.ts';
+import { hexToBytes } from '../../src/core/bytes.ts';
+import { MessageType } from '../../src/core/net/message-types.ts';
+import { encodeRoundResult } from '../../src/core/secagg/messages.ts';
+import { SecAggService, type RoundView } from '../../src/node/secagg-service.ts';
 import { Simulator } from '../../src/sim/simulator.ts';
 
 const deps = { x25519: nobleX25519, prg: nobleAesCtrPrg, verifier: nobleEd25519 };
@@ -93,5 +96,47 @@ describe('SecAggService over the simulated overlay', () => {
     // Three of four refused: fewer than min_contributors advertised, so nothing is released.
     expect(optedIn?.result).toBeNull();
     expect(optedIn?.abortReason).toMatch(/min_contributors/);
+  });
+
+  // An aggregator that skips the check: its own result, broadcast before the round finishes, with no transcript.
+  async function resultWithoutTranscript(dimension: number): Promise<Array<RoundView | undefined>> {
+    const sim = await Simulator.create({ nodes: 4, seed: 9 });
+    await sim.runUntilFormed({ maxVirtualMs: 30_000 });
+    const services = sim.nodes.map((s) => new SecAggService(s.node, deps));
+    let roundId = '';
+    sim.at(0, async () => {
+      roundId = await (services[0] as SecAggService).startRound({ dimension, timeout: 5000 });
+    });
+    await sim.runUntil(() => roundId !== '' && services.slice(1).every((s) => s.views()[0]), { maxVirtualMs: 30_000 });
+    const contributors = sim.nodes.slice(1).map((s) => hexToBytes(s.node.id));
+    const body = encodeRoundResult({
+      roundId: hexToBytes(roundId),
+      ok: true,
+      reason: '',
+      contributors,
+      dropped: [],
+      sum: new Uint32Array(dimension),
+      transcriptHash: new Uint8Array(32),
+      transcript: [],
+    });
+    sim.at(0, () => void sim.nodes[0]?.node.broadcast(MessageType.SecAggResult, body));
+    await sim.runUntil(() => services.slice(1).every((s) => s.views()[0]?.result), { maxVirtualMs: 30_000 });
+    return services.slice(1).map((s) => s.views()[0]);
+  }
+
+  it('a direct round result without a transcript, for a round small enough to ship one, is a failed check', async () => {
+    for (const v of await resultWithoutTranscript(4)) {
+      expect(v?.result?.verified).toBe(false);
+      expect(v?.result?.verifyDetail).toBe('aggregator sent no transcript');
+    }
+  });
+
+  it('a direct round too large to ship its transcript says it is unverified, never that consensus will check it', async () => {
+    // 3 contributors × 600k words × 4 bytes = 6.9 MiB of masked inputs alone: over the ship limit.
+    for (const v of await resultWithoutTranscript(600_000)) {
+      expect(v?.result?.verified).toBeNull();
+      expect(v?.result?.verifyDetail).toMatch(/^unverified: .* too large to ship and no consensus checks a direct round$/);
+      expect(v?.result?.verifyDetail).not.toMatch(/consensus sampling/);
+    }
   });
 });
