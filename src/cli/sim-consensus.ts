@@ -3,9 +3,14 @@
 // strategy. Reports, for every node, whether it was Byzantine and the block hash it committed at
 // each height; the evidence committed; final power (and stake/reputation where the application has
 // them) per validator. Same seed, same JSON.
+//
+// Powers are the application's, not the simulator's seeded numbers: with the chain application the
+// seeded numbers are stakes and the power rule (power.ts: reputation multiplier, share cap) turns
+// them into the set of the first height, which is what votes are weighed by.
 import { nodeIdFromPublicKey } from '../core/crypto/node-id.ts';
+import type { ValidatorSet } from '../core/consensus/types.ts';
 import { ChainSimApp } from '../sim/chain-sim-app.ts';
-import { runConsensusSim, TestChainAppAdapter, type ByzantineStrategy, type ConsensusSimResult } from '../sim/consensus-sim.ts';
+import { runConsensusSim, TestChainAppAdapter, type ByzantineStrategy, type ConsensusSimResult, type SimChainApp } from '../sim/consensus-sim.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
 
 export interface SimConsensusArgs {
@@ -24,13 +29,16 @@ export interface SimConsensusReport {
   seed: number;
   strategy: ByzantineStrategy;
   heights: number;
+  /** Total power of the validator set of the application's first height. */
   totalPower: number;
+  /** The Byzantine nodes' power in that set. */
   byzantinePower: number;
-  /** Whether the Byzantine nodes hold at least 1/3 of the power (safety is then not guaranteed). */
+  /** Whether the Byzantine nodes hold at least 1/3 of that power (safety is then not guaranteed). */
   byzantineAtLeastOneThird: boolean;
   virtualMs: number;
   safetyViolations: number[];
-  nodes: { index: number; id: string; byzantine: boolean; power: number; committed: string[] }[];
+  /** power: in the first height's set; finalPower: in the set after the last commit (first honest node's view). */
+  nodes: { index: number; id: string; byzantine: boolean; power: number; finalPower: number; committed: string[] }[];
   evidence: { validator: string; height: number; round: number; type: 'prevote' | 'precommit' }[];
   validators: ConsensusSimResult['validators'][number];
 }
@@ -43,6 +51,8 @@ export async function simConsensusReport(a: SimConsensusArgs): Promise<SimConsen
     const i = all.splice(pick.int(all.length), 1)[0];
     if (i !== undefined) byzantine.push(i);
   }
+  // Every node's app starts from the same genesis: the first one built names the starting set.
+  let firstSet: ValidatorSet | null = null;
   const r = await runConsensusSim({
     validators: a.validators,
     seed: a.seed,
@@ -50,30 +60,38 @@ export async function simConsensusReport(a: SimConsensusArgs): Promise<SimConsen
     byzantine,
     strategy: a.strategy,
     crypto: 'ed25519',
-    makeApp: (ctx) => (a.app === 'test' ? new TestChainAppAdapter(ctx) : new ChainSimApp(ctx)),
+    makeApp: (ctx) => {
+      const app: SimChainApp = a.app === 'test' ? new TestChainAppAdapter(ctx) : new ChainSimApp(ctx);
+      firstSet ??= app.validatorSet(app.firstHeight ?? 0);
+      return app;
+    },
     maxVirtualMs: 120_000 + a.heights * 30_000,
   });
   // r.validators / r.evidence list honest nodes in order; the first honest node speaks for all
   // (the simulator's tests check they agree).
   const k = 0;
+  const start: ValidatorSet = firstSet ?? r.genesis;
+  const powerIn = (vs: readonly { id: string; power: number }[], id: string): number => vs.find((v) => v.id === id)?.power ?? 0;
+  const finalReport = r.validators[k] ?? [];
+  const byzantinePower = r.nodes.filter((x) => x.byzantine).reduce((sum, x) => sum + powerIn(start.validators, x.id), 0);
   return {
     chainId: r.chainId,
     seed: a.seed,
     strategy: a.strategy,
     heights: a.heights,
-    totalPower: r.totalPower,
-    byzantinePower: r.byzantinePower,
-    byzantineAtLeastOneThird: 3 * r.byzantinePower >= r.totalPower,
+    totalPower: start.totalPower,
+    byzantinePower,
+    byzantineAtLeastOneThird: 3 * byzantinePower >= start.totalPower,
     virtualMs: Math.round(r.virtualMs),
     safetyViolations: r.safetyViolations,
-    nodes: r.nodes.map((x) => ({ index: x.index, id: x.id, byzantine: x.byzantine, power: x.power, committed: x.committed.slice(0, a.heights) })),
+    nodes: r.nodes.map((x) => ({ index: x.index, id: x.id, byzantine: x.byzantine, power: powerIn(start.validators, x.id), finalPower: powerIn(finalReport, x.id), committed: x.committed.slice(0, a.heights) })),
     evidence: (r.evidence[k] ?? []).map((e) => ({
       validator: nodeIdFromPublicKey(e.voteA.validator),
       height: e.voteA.height,
       round: e.voteA.round,
       type: e.voteA.type === 1 ? ('prevote' as const) : ('precommit' as const),
     })),
-    validators: r.validators[k] ?? [],
+    validators: finalReport,
   };
 }
 
@@ -86,7 +104,7 @@ export async function runSimConsensus(a: SimConsensusArgs): Promise<void> {
   const lines = [
     `chain ${rep.chainId}: ${rep.nodes.length} validators, ${rep.nodes.filter((n) => n.byzantine).length} Byzantine (${a.strategy}), power ${rep.byzantinePower}/${rep.totalPower}${rep.byzantineAtLeastOneThird ? ' — at least 1/3, safety not guaranteed' : ''}`,
     `virtual time ${rep.virtualMs} ms; safety ${rep.safetyViolations.length === 0 ? 'held' : `VIOLATED at heights ${rep.safetyViolations.join(', ')}`}`,
-    ...rep.nodes.map((n) => `  ${n.id.slice(0, 8)}${n.byzantine ? ' B' : '  '} power ${String(n.power).padStart(3)}  ${n.committed.map((h) => h.slice(0, 8)).join(' ')}`),
+    ...rep.nodes.map((n) => `  ${n.id.slice(0, 8)}${n.byzantine ? ' B' : '  '} power ${String(n.power).padStart(3)} → ${String(n.finalPower).padStart(3)}  ${n.committed.map((h) => h.slice(0, 8)).join(' ')}`),
     `evidence committed: ${rep.evidence.length === 0 ? 'none' : rep.evidence.map((e) => `${e.validator.slice(0, 8)}@${e.height}/${e.round}/${e.type}`).join(', ')}`,
     'validators (final):',
     ...rep.validators.map((v) => `  ${v.id.slice(0, 8)} power ${v.power}${v.stake !== undefined ? ` stake ${v.stake}` : ''}${v.reputation !== undefined ? ` reputation ${v.reputation}` : ''}${v.jailed ? ' jailed' : ''}`),
