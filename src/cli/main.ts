@@ -39,6 +39,7 @@ Commands:
   verify FILE [--json]
       Check an exported audit log offline: head signatures and chain, every entry and inclusion
       proof, roots, consistency between heads, receipts. Exit 0 if valid, 1 with the reasons if not.
+      Files over 512 MiB are refused (exit 2); output cut short by its reader (| head) is no error.
 
   sim consensus --validators N --byzantine B --strategy equivocate|silent|conflict|fork|flood
                 --heights H --seed S [--json]
@@ -239,6 +240,10 @@ async function verify(args: string[]): Promise<number> {
   const file = positionals[0] as string;
   const { existsSync, statSync } = await import('node:fs');
   if (!existsSync(file) || !statSync(file).isFile()) throw new UsageError(`verify: no such file "${file}"`);
+  const { verifyFileSizeError } = await import('./verify-limit.ts');
+  const tooLarge = verifyFileSizeError(file, statSync(file).size);
+  if (tooLarge !== null) throw new UsageError(tooLarge);
+  (await import('./stdout-pipe.ts')).quietOnClosedPipe(process.stdout);
   const { runVerify } = await import('./verify.ts');
   return runVerify({ file, json: values.json ?? false });
 }
