@@ -24,7 +24,7 @@ export function secaggReplicaEstimate(views: readonly RoundView[]): ReplicaEstim
   }
   return {
     bytes,
-    basis: `${rounds} finished round${rounds === 1 ? '' : 's'} seen × their contributors (${inputs} masked inputs) × (4 B × dimension + ${MASKED_INPUT_OVERHEAD_BYTES} B envelope)`,
+    basis: `every masked input: ${rounds} finished round${rounds === 1 ? '' : 's'} seen × their contributors (${inputs} masked inputs) × (4 B × dimension + ${MASKED_INPUT_OVERHEAD_BYTES} B envelope)`,
   };
 }
 

@@ -147,6 +147,11 @@ describe('split-view evidence from the audit log into consensus', () => {
       { event: 'jail', amount: 0, total: expect.any(Number), height: slashHeight },
       { event: 'reputation', amount: expect.any(Number), total: 0, height: slashHeight },
     ]);
+    // The storage figure's full-replica side counts every block to the committed height.
+    const replica = culprit.ledger.snapshot().storage.replica;
+    const height = committed(culprit);
+    expect(replica.basis).toMatch(new RegExp(`every block: height ${height} × \\d+ B average block`));
+    expect(replica.bytes).toBeGreaterThanOrEqual(height * 200); // a header and a QC alone exceed 200 B
     // Another node's penalties never enter this log.
     for (const t of honest) {
       const l = t.ledger.auditLog!;

@@ -90,7 +90,7 @@ export function AuditPanel({ actions }: { actions: AuditActions }) {
           {l.storage.replica.bytes > 0 ? (
             <>
               {' '}
-              vs ≥ {bytes(l.storage.replica.bytes)} for a full replica{ratio ? ` (${ratio})` : ''}
+              vs ≥ {bytes(l.storage.replica.bytes)} for a full replica (every block and every masked input){ratio ? ` (${ratio})` : ''}
             </>
           ) : null}
           <div className="muted small">full replica estimated from: {l.storage.replica.basis}</div>
