@@ -39,7 +39,8 @@ export async function waitForFullMesh(pages: Page[], timeoutMs = 30_000): Promis
 }
 
 export async function openNodes(pages: Page[], room: string): Promise<void> {
-  await Promise.all(pages.map((p) => p.goto(`/?room=${room}`)));
+  // autostake=0: the specs drive "Request stake" themselves (and check the observer state before it).
+  await Promise.all(pages.map((p) => p.goto(`/?room=${room}&autostake=0`)));
   await Promise.all(pages.map((p) => p.waitForFunction(() => window.__aegis !== undefined, undefined, { timeout: 20_000 })));
 }
 

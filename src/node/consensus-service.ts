@@ -113,6 +113,11 @@ export interface ConsensusServiceOptions {
   storage?: ChainStorage;
   /** Room (network) name: the storage namespace and the start of the chain id. */
   room: string;
+  /**
+   * With the network's faucet on, request stake (faucet, join, bond) by itself once running, as the
+   * dashboard's "Request stake" would (default false; the browser turns it on unless `?autostake=0`).
+   */
+  autoStake?: boolean;
   /** Hex genesis hash: accept only this genesis (never write one, never switch). */
   pinnedGenesis?: string | null;
   genesisParams?: Partial<ConsensusParams>;
@@ -637,6 +642,8 @@ export class ConsensusService {
     // With the faucet off there is nothing to request: join as a candidate by ourselves.
     if (!chain.state.params.faucetEnabled && stakeStatus(chain.state, this.node.publicKey, this.ownTxs.size) === 'observer')
       void this.submitOwn([{ kind: 'join' }]);
+    else if (this.o.autoStake === true && canUseFaucet(chain.state, this.node.publicKey) && stakeStatus(chain.state, this.node.publicKey, this.ownTxs.size) === 'observer')
+      this.requestStake().catch(() => this.count('automatic stake request failed'));
   }
 
   private onChainCommit(c: CommitInfo): void {
@@ -660,7 +667,7 @@ export class ConsensusService {
         this.evidence.push({
           kind: e.evidence.kind,
           offender: nodeIdFromPublicKey(e.offender),
-          offenceHeight: e.evidence.kind === 'duplicate-vote' ? e.evidence.voteA.height : 0,
+          offenceHeight: e.evidence.kind === 'duplicate-vote' ? e.evidence.voteA.height : e.evidence.kind === 'duplicate-proposal' ? e.evidence.proposalA.height : 0,
           committedHeight: c.height,
           slashed: s?.kind === 'slash' ? s.burned : 0,
           stakeAfter: s?.kind === 'slash' ? s.stake : 0,

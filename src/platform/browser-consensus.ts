@@ -38,6 +38,8 @@ export function startBrowserConsensus(opts: {
     storage: idbChainStorage(opts.db),
     room: opts.room,
     pinnedGenesis: pinnedGenesisFromUrl(new URL(location.href)),
+    // A new tab takes faucet stake and joins by itself where the faucet is on; `?autostake=0` opts out (the button stays).
+    autoStake: new URL(location.href).searchParams.get('autostake') !== '0',
     wallMs: () => performance.now(),
   });
   if (opts.ledger) connectConsensusToLedger(consensus, opts.ledger, opts.node.publicKey);

@@ -16,7 +16,7 @@ interface Tab {
   storage: MemoryChainStorage;
 }
 
-function attach(sim: Simulator, i: number, storage = new MemoryChainStorage(), extra: { pinnedGenesis?: string } = {}): Tab {
+function attach(sim: Simulator, i: number, storage = new MemoryChainStorage(), extra: { pinnedGenesis?: string; autoStake?: boolean } = {}): Tab {
   const s = sim.get(i);
   const signer = (s as unknown as { signer: Signer }).signer;
   const service = new ConsensusService(s.node, { signer, verifier: sim.crypto, storage, room: 'sim', ...extra });
@@ -302,4 +302,21 @@ describe('ConsensusService on the simulated overlay', () => {
     expect(view(tabs[2]!).genesisHash).toBe(forgedHash);
     expect(view(tabs[2]!).foreignGenesis).toBeNull();
   }, 120_000);
+
+  it('with autoStake and the faucet on, a newcomer requests stake and becomes a validator by itself', async () => {
+    const sim = await Simulator.create({ nodes: 3, seed: 18, autoStart: false });
+    sim.start(0);
+    const first = attach(sim, 0);
+    await runUntil(sim, () => committed(first) >= 2, 20_000);
+    sim.start(1);
+    sim.start(2);
+    const auto = attach(sim, 1, new MemoryChainStorage(), { autoStake: true });
+    const manual = attach(sim, 2);
+    await runUntil(sim, () => view(auto).validators.some((v) => v.self && v.inSet), 30_000);
+    expect(view(auto).self.status).toBe('validator');
+    expect(view(auto).self.stake).toBe(1000);
+    // Without it the tab stays an observer until the user asks.
+    expect(view(manual).self.status).toBe('observer');
+    expect(view(manual).self.canRequestStake).toBe(true);
+  }, 60_000);
 });
