@@ -75,7 +75,7 @@ test('entries survive a reload: the signed entries and head are unchanged, the n
   await context.close();
 });
 
-test('a tab closed abruptly in the middle of appends: the log reopens, passes its self-check, and holds a prefix', async ({ browser }) => {
+test('a tab whose renderer crashes in the middle of appends: the log reopens in the same profile, passes its self-check, and holds a prefix', async ({ browser }) => {
   const context = await newContext(browser);
   const page = await context.newPage();
   const r = room('kill');
@@ -96,7 +96,14 @@ test('a tab closed abruptly in the middle of appends: the log reopens, passes it
   });
   await page.waitForFunction(() => (window as unknown as { acked: number }).acked >= 300, undefined, { timeout: 20_000 });
   const acked = await page.evaluate(() => (window as unknown as { acked: number }).acked);
-  await page.close({ runBeforeUnload: false });
+  // A real kill: the renderer process dies mid-stream (page.close, even without beforeunload, is a
+  // clean shutdown that lets the page finish its work). IndexedDB lives in the browser process and
+  // aborts the transaction the dead renderer left open.
+  const cdp = await context.newCDPSession(page);
+  const crashed = page.waitForEvent('crash', { timeout: 10_000 });
+  void cdp.send('Page.crash').catch(() => undefined); // never answers: the renderer is gone
+  await crashed;
+  await page.close().catch(() => undefined);
 
   const again = await context.newPage();
   await openNodes([again], r);
