@@ -3,6 +3,10 @@
 // `recomputeFromTranscript` of what it collected, so anyone holding the transcript can check it.
 // Each stage closes when every expected sender answered or when the driver calls `closeStage` on
 // the stage's timeout.
+// Admission: advertisements come from anyone who can make a key, so with an expected set (the room
+// at open, a chain round's participants) only its members are admitted, and never more than
+// `max_participants` (default: what the ring holds, n × quantization_range < modulus_range) — a
+// thousand fresh identities would otherwise push every round past the ring check. Refusals are counted.
 import { bytesEqual, bytesToHex, hexToBytes } from '../bytes.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../crypto/node-id.ts';
@@ -21,7 +25,7 @@ import {
   encodeShareKeys,
   type EncryptedShare,
 } from './messages.ts';
-import { validateParams, type SecAggParams } from './params.ts';
+import { ringCapacity, validateParams, type SecAggParams } from './params.ts';
 import { maskedInputParts } from './contribution-commitment.ts';
 import { chunkRoot, verifyStatement } from './masked-chunks.ts';
 import { recomputeFromTranscript, type AggregateResult, type RecomputeDeps } from './transcript.ts';
@@ -40,6 +44,11 @@ export type StageEvent =
   | { kind: 'done'; result: AggregateResult; transcript: Uint8Array[] }
   | { kind: 'aborted'; reason: string };
 
+export interface AggregatorOptions {
+  /** Most advertisements admitted; default and ceiling `ringCapacity(params)`. */
+  max_participants?: number;
+}
+
 export class SecAggAggregator {
   stage: AggregatorStage = 'advertise';
   abortReason: string | null = null;
@@ -52,6 +61,11 @@ export class SecAggAggregator {
   private readonly unmask = new Map<NodeId, Envelope>();
   /** Who is expected to answer the current stage (null: unknown, wait for the timeout). */
   private expected: Set<NodeId> | null;
+  /** Who may advertise (the expected participants at open); null: anyone, up to `maxParticipants`. */
+  private readonly admitted: ReadonlySet<NodeId> | null;
+  readonly maxParticipants: number;
+  /** Advertisements refused at admission, by reason. */
+  readonly refusedAdvertisements: Record<string, number> = {};
   readonly stageStartedAt = new Map<AggregatorStage, number>();
 
   constructor(
@@ -59,12 +73,19 @@ export class SecAggAggregator {
     readonly roundId: Uint8Array,
     readonly params: SecAggParams,
     private readonly deps: RecomputeDeps & { verifier: Verifier },
-    /** Participants expected to advertise (e.g. the room's members); the stage may close early. */
+    /** Participants expected to advertise (e.g. the room's members): the only ones admitted; the stage may close early. */
     expectedParticipants: readonly NodeId[] | null,
+    options: AggregatorOptions = {},
   ) {
     const v = validateParams(params);
     if (!v.ok) throw new Error(v.error);
     this.expected = expectedParticipants ? new Set(expectedParticipants) : null;
+    this.admitted = expectedParticipants ? new Set(expectedParticipants) : null;
+    const capacity = ringCapacity(params);
+    const max = options.max_participants ?? capacity;
+    if (!Number.isSafeInteger(max) || max < 1 || max > capacity)
+      throw new Error(`"max_participants" must be an integer in 1..${capacity} (what the ring holds), got ${max}`);
+    this.maxParticipants = max;
   }
 
   /** The SecAggOpen body to broadcast; the driver hands back the signed envelope with `opened`. */
@@ -100,6 +121,12 @@ export class SecAggAggregator {
         if (this.stage !== 'advertise') return reject('advertisement after the stage closed');
         if (!round(decodeAdvertiseKeys(env.body))) return reject('malformed advertisement or another round');
         if (this.advertise.has(sender)) return reject('duplicate advertisement');
+        const refuse = (why: string): Result<'accepted'> => {
+          this.refusedAdvertisements[why] = (this.refusedAdvertisements[why] ?? 0) + 1;
+          return reject(why);
+        };
+        if (this.admitted && !this.admitted.has(sender)) return refuse('advertisement from outside the expected participants');
+        if (this.advertise.size >= this.maxParticipants) return refuse(`advertisement beyond max_participants (${this.maxParticipants})`);
         this.advertise.set(sender, env);
         return { ok: true, value: 'accepted' };
       }

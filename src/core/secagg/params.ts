@@ -68,6 +68,11 @@ export function validateParams(p: SecAggParams): Result<SecAggParams> {
   return { ok: true, value: p };
 }
 
+/** The most participants whose quantized sum fits the ring: ⌊(modulus_range − 1)/quantization_range⌋ (1023 by default). */
+export function ringCapacity(p: Pick<SecAggParams, 'modulus_range' | 'quantization_range'>): number {
+  return Math.floor((p.modulus_range - 1) / p.quantization_range);
+}
+
 /**
  * The sum of n quantized inputs must fit the ring, or it wraps silently (fedbiomed #1210).
  * Each input coordinate is at most quantization_range, so n·quantization_range < modulus_range.
