@@ -6,6 +6,7 @@
 import { readFileSync } from 'node:fs';
 import { csvRowVectors } from '../core/secagg/csv.ts';
 import { clip, decodeSum, quantizationStep } from '../core/secagg/encoding.ts';
+import { graphShape } from '../core/secagg/neighbour-graph.ts';
 import { checkRing, DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
 import { fastBackends, pickDropouts, replayParticipant, runSecAggRound, SECAGG_STAGES, type SecAggRoundSetup, type SecAggStage } from '../sim/secagg-round.ts';
 import { SeededRandom } from '../sim/seeded-random.ts';
@@ -37,7 +38,11 @@ export interface SimSecaggReport {
   dimension: number;
   seed: number;
   inputs: 'random' | 'csv';
-  params: Omit<SecAggParams, 'dimension' | 'timeout'>;
+  /**
+   * The parameters in effect: num_shares and reconstruction_threshold as the round used them (k + 1
+   * and t of the graph rule), not the 0 that asks for the rule; `auto` says the rule chose them.
+   */
+  params: Omit<SecAggParams, 'dimension' | 'timeout'> & { auto: boolean };
   /** The neighbour graph of everyone who advertised: k neighbours, t of k + 1 shares rebuild a secret. */
   graph: { complete: boolean; k: number; t: number; sharesPerSecret: number } | null;
   /** Node indices silenced before their message of each stage. */
@@ -167,7 +172,14 @@ export async function simulateSecagg(args: Omit<SimSecaggArgs, 'json'>): Promise
   const plainInput = params.dimension * 4;
   const sent = spread(talking.map((c) => c.sentBytes), 0);
   const received = spread(talking.map((c) => c.receivedBytes), 0);
-  const { dimension: _d, timeout: _t, ...shownParams } = params;
+  const { dimension: _d, timeout: _t, ...asGiven } = params;
+  const shape = o.shape ?? graphShape(n, params);
+  const shownParams = {
+    ...asGiven,
+    num_shares: shape.shares,
+    reconstruction_threshold: shape.threshold,
+    auto: params.num_shares === 0 && params.reconstruction_threshold === 0,
+  };
   const stageMs = Object.fromEntries(SECAGG_STAGES.map((s) => [s, round(o.timing.stageMs[s], 1)])) as Record<SecAggStage, number>;
   return {
     nodes: n,

@@ -24,6 +24,8 @@ describe('aegis sim secagg --quantization-range', () => {
     const report = JSON.parse(out.join('')) as { ok: boolean; params: { quantization_range: number }; tolerance: number };
     expect(report.ok).toBe(true);
     expect(report.params.quantization_range).toBe(1000);
+    // Complete graph of 4: 4 shares per secret, t = ⌊2·4/3⌋ + 1 (reported as in effect, not 0).
+    expect(report.params).toMatchObject({ num_shares: 4, reconstruction_threshold: 3, auto: true });
     expect(report.tolerance).toBeCloseTo((4 * 16) / 1000, 12); // 4 contributors × one step 2C/Q, C = 8
   });
 

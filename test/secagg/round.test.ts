@@ -69,7 +69,8 @@ describe('secure aggregation round (aggregator + participants, real crypto)', ()
     expect(o.abortReason).toMatch(/threshold/);
   });
 
-  it('property: random dropouts at every stage give the exact sum of those who sent masked inputs', async () => {
+  it('property: random dropouts at every stage give the exact sum of those who sent masked inputs, or an abort naming the shortfall', async () => {
+    let exact = 0;
     await fc.assert(
       fc.asyncProperty(
         fc.integer({ min: 3, max: 9 }),
@@ -83,16 +84,24 @@ describe('secure aggregation round (aggregator + participants, real crypto)', ()
           const firstDrop = new Map<number, number>();
           for (const [k, stage] of STAGES.entries()) for (const i of dropouts[stage] ?? []) if (!firstDrop.has(i)) firstDrop.set(i, k);
           const counted = inputs.map((_, i) => i).filter((i) => (firstDrop.get(i) ?? 99) > STAGES.indexOf('mask'));
-          if (o.result) {
+          if (counted.length < DEFAULT_PARAMS.min_contributors) {
+            expect(o.result).toBeNull();
+            expect(o.abortReason).toMatch(/min_contributors is 3/);
+          } else if (o.result) {
             expect(o.result.contributors).toEqual(counted.map((i) => o.ids[i]).sort());
             closeTo(decoded(o), expectedSum(inputs, counted));
+            exact++;
           } else {
-            expect(o.abortReason).toBeTruthy(); // aborted: beyond the threshold or too few, with a reason
+            // Only a real threshold shortfall may stop a round with enough masked inputs.
+            const m = /only (\d+) [a-z -]+(?: of [0-9a-f]+)?, (?:threshold is|min_contributors is) (\d+)/.exec(o.abortReason ?? '');
+            expect(m, `abort reason: ${o.abortReason}`).not.toBeNull();
+            expect(Number(m?.[1])).toBeLessThan(Number(m?.[2]));
           }
         },
       ),
       { numRuns: 25 },
     );
+    expect(exact).toBeGreaterThan(0);
   });
 
   it('a malicious aggregator that shows different survivor lists is refused, and no honest input becomes computable', async () => {

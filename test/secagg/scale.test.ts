@@ -323,6 +323,8 @@ describe('aegis sim secagg, in-process', () => {
     const b = await run();
     expect(a.ok).toBe(true);
     expect(a.graph).toEqual({ complete: false, k: 46, t: 32, sharesPerSecret: 47 });
+    // The values in effect, not 0 for "automatic".
+    expect(a.params).toMatchObject({ num_shares: 47, reconstruction_threshold: 32, auto: true });
     expect(a.sum).toEqual(a.expectedSum);
     expect(a.contributors.length).toBe(77);
     expect([...a.contributors, ...a.dropped].sort((p, q) => p - q)).toEqual(Array.from({ length: 80 }, (_, i) => i));
