@@ -25,6 +25,7 @@ import { localEngine, type SecAggEngine } from '../core/secagg/engine.ts';
 import {
   decodeBundle,
   decodeIdList,
+  decodeMaskedInput,
   decodeRoundOpen,
   decodeRoundResult,
   decodeShareKeys,
@@ -465,10 +466,22 @@ export class SecAggService {
     const round = this.roundOf(env.body);
     const agg = round?.aggregator;
     if (!round || !agg) return this.refuse('aggregator message for a round we do not aggregate');
-    const r = agg.accept(env);
+    const r = agg.accept(env, await this.maskedRoot(env));
     if (!r.ok) return this.refuse(r.error);
     this.log(round, `${agg.stage}: received`);
     if (agg.stageComplete()) await this.closeStage(round);
+  }
+
+  /** A masked input's chunk root, hashed by the engine (in the browser: the worker, not the page). */
+  private async maskedRoot(env: Envelope): Promise<Uint8Array | undefined> {
+    if (env.type !== MessageType.SecAggMaskedInput) return undefined;
+    const m = decodeMaskedInput(env.body);
+    if (!m.ok) return undefined; // the aggregator refuses it
+    try {
+      return (await this.engine.chunkRoots([m.value.masked])).roots[0];
+    } catch {
+      return undefined; // the engine failed: the aggregator hashes it itself
+    }
   }
 
   private armTimer(round: Round): void {

@@ -5,7 +5,7 @@
 // engine falls back to `localEngine` in the page, which computes the same words.
 import { nobleAesCtrPrg, type PrgBackend } from '../core/crypto/prg.ts';
 import type { Share } from '../core/crypto/shamir.ts';
-import { localEngine, type LocalEngineOptions, type PairMask, type SecAggEngine } from '../core/secagg/engine.ts';
+import { localEngine, type EncodedMasked, type Encoding, type LocalEngineOptions, type PairMask, type SecAggEngine } from '../core/secagg/engine.ts';
 import { isEngineHello, RemoteEngine } from '../core/secagg/engine-protocol.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { detectPrgBackend } from './webcrypto-prg.ts';
@@ -137,8 +137,16 @@ class WorkerBackedEngine implements WorkerEngine {
     return (await this.target).mask(encoded, selfSeed, pairs);
   }
 
+  async encodeMask(input: Float64Array, encoding: Encoding, roundingSeed: Uint8Array, selfSeed: Uint8Array, pairs: readonly PairMask[]): Promise<EncodedMasked> {
+    return (await this.target).encodeMask(input, encoding, roundingSeed, selfSeed, pairs);
+  }
+
   async unmaskSum(vectors: readonly Uint32Array[], terms: readonly PairMask[], dimension: number): Promise<Uint32Array> {
     return (await this.target).unmaskSum(vectors, terms, dimension);
+  }
+
+  async chunkRoots(vectors: readonly Uint32Array[]): Promise<{ vectors: Uint32Array[]; roots: Uint8Array[] }> {
+    return (await this.target).chunkRoots(vectors);
   }
 
   async split(secret: Uint8Array, threshold: number, shareCount: number): Promise<Share[]> {

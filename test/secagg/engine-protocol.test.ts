@@ -200,6 +200,6 @@ describe('RemoteEngine over a MessageChannel', () => {
     // A worker that is gone ends the recomputation with a reason instead of throwing through.
     remote.close(new Error('worker gone'));
     const gone = await recomputeFromTranscript(o.transcript, { ...deps(SeededRandom.fromSeed(1)), engine: remote });
-    expect(gone).toEqual({ ok: false, error: 'secagg engine failed rebuilding self-seeds: worker gone' });
+    expect(gone).toEqual({ ok: false, error: 'secagg engine failed hashing a masked input: worker gone' });
   });
 });

@@ -111,8 +111,10 @@ export class SecAggAggregator {
   /**
    * Take one verified envelope addressed to us. Returns an error for anything that does not belong
    * (wrong stage, wrong round, unknown sender, duplicate): the driver counts it and moves on.
+   * `maskedRoot`: a masked input's chunk root as the driver's engine hashed it (off the page's main
+   * thread, SecAggEngine.chunkRoots); hashed here when absent.
    */
-  accept(env: Envelope): Result<'accepted'> {
+  accept(env: Envelope, maskedRoot?: Uint8Array): Result<'accepted'> {
     const sender = nodeIdFromPublicKey(env.sender);
     const reject = (why: string): Result<'accepted'> => ({ ok: false, error: why });
     const round = (r: { ok: boolean; value?: { roundId: Uint8Array } }): boolean => !!r.ok && !!r.value && bytesEqual(r.value.roundId, this.roundId);
@@ -148,7 +150,7 @@ export class SecAggAggregator {
         if (!m.ok || !bytesEqual(m.value.roundId, this.roundId)) return reject('malformed masked input or another round');
         if (m.value.masked.length !== this.params.dimension) return reject('masked input of the wrong dimension');
         // The vector must be the one its sender's statement commits to (validators may sample it).
-        if (!bytesEqual(chunkRoot(m.value.masked), m.value.chunkRoot)) return reject('masked input does not match its chunk root');
+        if (!bytesEqual(maskedRoot ?? chunkRoot(m.value.masked), m.value.chunkRoot)) return reject('masked input does not match its chunk root');
         if (this.masked.has(sender)) return reject('duplicate masked input');
         this.masked.set(sender, env);
         return { ok: true, value: 'accepted' };

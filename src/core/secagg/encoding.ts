@@ -4,7 +4,7 @@
 import type { Random } from '../clock.ts';
 import type { SecAggParams } from './params.ts';
 
-type Encoding = Pick<SecAggParams, 'clipping_range' | 'quantization_range'>;
+export type Encoding = Pick<SecAggParams, 'clipping_range' | 'quantization_range'>;
 
 export function clip(x: number, c: number): number {
   if (Number.isNaN(x)) throw new Error('"input" contains NaN');
@@ -24,6 +24,25 @@ export function encodeVector(input: ArrayLike<number>, p: Encoding, random: Rand
   return out;
 }
 
+/**
+ * `encodeVector` with the rounding coins given as words: coordinate i rounds up when
+ * uniform[i] / 2^32 < its fractional part (still unbiased). The engine expands the words from a seed
+ * with the round's PRG, so the page, its worker and Node encode alike, off the main thread.
+ */
+export function encodeVectorWithCoins(input: ArrayLike<number>, p: Encoding, uniform: Uint32Array): Uint32Array {
+  if (uniform.length !== input.length) throw new Error(`"uniform" must have ${input.length} words, got ${uniform.length}`);
+  const c = p.clipping_range;
+  const scale = p.quantization_range / (2 * c);
+  const out = new Uint32Array(input.length);
+  for (let i = 0; i < input.length; i++) {
+    const v = (clip(input[i] as number, c) + c) * scale;
+    const floor = Math.floor(v);
+    const q = floor + ((uniform[i] as number) * 2 ** -32 < v - floor ? 1 : 0);
+    out[i] = Math.min(q, p.quantization_range);
+  }
+  return out;
+}
+
 /** Decode the ring sum of `contributors` encodings into the sum of their real inputs. */
 export function decodeSum(sum: Uint32Array, contributors: number, p: Encoding): Float64Array {
   const c = p.clipping_range;
@@ -36,4 +55,11 @@ export function decodeSum(sum: Uint32Array, contributors: number, p: Encoding): 
 /** Largest error of one decoded coordinate of a single input (one quantization step). */
 export function quantizationStep(p: Encoding): number {
   return (2 * p.clipping_range) / p.quantization_range;
+}
+
+/** The input as the engine takes it; NaN is refused here, when a participant is made. */
+export function inputVector(input: ArrayLike<number>): Float64Array {
+  const out = Float64Array.from(input);
+  for (let i = 0; i < out.length; i++) if (Number.isNaN(out[i])) throw new Error('"input" contains NaN');
+  return out;
 }

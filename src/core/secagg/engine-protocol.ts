@@ -7,7 +7,18 @@
 // tests run both over a MessageChannel, platform/worker-engine.ts and worker/secagg-worker.ts wire
 // them to a real Worker.
 import type { Share } from '../crypto/shamir.ts';
-import { assertDimension, assertSeed, assertTerms, assertVector, type PairMask, type SecAggEngine } from './engine.ts';
+import {
+  assertDimension,
+  assertEncoding,
+  assertInput,
+  assertSeed,
+  assertTerms,
+  assertVector,
+  type EncodedMasked,
+  type Encoding,
+  type PairMask,
+  type SecAggEngine,
+} from './engine.ts';
 
 /** Sent in every message as `v`; a peer speaking another version is answered with an error. */
 export const ENGINE_PROTOCOL_VERSION = 1;
@@ -15,7 +26,9 @@ type V = typeof ENGINE_PROTOCOL_VERSION;
 
 export type EngineCall =
   | { op: 'mask'; encoded: Uint32Array; selfSeed: Uint8Array; pairs: PairMask[] }
+  | { op: 'encodeMask'; input: Float64Array; encoding: Encoding; roundingSeed: Uint8Array; selfSeed: Uint8Array; pairs: PairMask[] }
   | { op: 'unmaskSum'; vectors: Uint32Array[]; terms: PairMask[]; dimension: number }
+  | { op: 'chunkRoots'; vectors: Uint32Array[] }
   | { op: 'split'; secret: Uint8Array; threshold: number; shareCount: number }
   | { op: 'combine'; shares: Share[]; threshold: number };
 
@@ -24,7 +37,9 @@ export type EngineRequest = EngineCall & { v: V; id: number };
 
 export type EngineReply =
   | { v: V; id: number; ok: true; vector: Uint32Array }
+  | { v: V; id: number; ok: true; encoded: Uint32Array; vector: Uint32Array; chunkRoot: Uint8Array }
   | { v: V; id: number; ok: true; shares: Share[] }
+  | { v: V; id: number; ok: true; vectors: Uint32Array[]; roots: Uint8Array[] }
   | { v: V; id: number; ok: true; secret: Uint8Array }
   | { v: V; id: number; ok: false; error: string };
 
@@ -63,9 +78,9 @@ export function isEngineHello(data: unknown): data is EngineHello {
  * not yet in `transfer`, a compact copy otherwise (a view into a bigger buffer, a SharedArrayBuffer,
  * the same buffer listed twice). Adds the buffer to `transfer`.
  */
-export function transferable(v: Uint32Array, transfer: ArrayBuffer[]): Uint32Array {
+export function transferable<T extends Uint32Array | Float64Array>(v: T, transfer: ArrayBuffer[]): T {
   const whole = v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
-  const own = whole && !transfer.includes(v.buffer as ArrayBuffer) ? v : v.slice();
+  const own = whole && !transfer.includes(v.buffer as ArrayBuffer) ? v : (v.slice() as T);
   transfer.push(own.buffer as ArrayBuffer);
   return own;
 }
@@ -84,11 +99,26 @@ export function encodeRequest(id: number, call: EngineCall): Outbound<EngineRequ
         message: { ...head, op: 'mask', encoded: transferable(call.encoded, transfer), selfSeed: call.selfSeed.slice(), pairs: copyTerms(call.pairs) },
         transfer,
       };
+    case 'encodeMask':
+      return {
+        message: {
+          ...head,
+          op: 'encodeMask',
+          input: transferable(call.input, transfer),
+          encoding: { clipping_range: call.encoding.clipping_range, quantization_range: call.encoding.quantization_range },
+          roundingSeed: call.roundingSeed.slice(),
+          selfSeed: call.selfSeed.slice(),
+          pairs: copyTerms(call.pairs),
+        },
+        transfer,
+      };
     case 'unmaskSum':
       return {
         message: { ...head, op: 'unmaskSum', vectors: call.vectors.map((v) => transferable(v, transfer)), terms: copyTerms(call.terms), dimension: call.dimension },
         transfer,
       };
+    case 'chunkRoots':
+      return { message: { ...head, op: 'chunkRoots', vectors: call.vectors.map((v) => transferable(v, transfer)) }, transfer };
     case 'split':
       return { message: { ...head, op: 'split', secret: call.secret.slice(), threshold: call.threshold, shareCount: call.shareCount }, transfer };
     case 'combine':
@@ -122,10 +152,31 @@ export async function dispatch(engine: SecAggEngine, data: unknown): Promise<Out
         const vector = await engine.mask(req['encoded'] as Uint32Array, req['selfSeed'] as Uint8Array, req['pairs'] as PairMask[]);
         return vectorReply(id, vector);
       }
+      case 'encodeMask': {
+        const r = await engine.encodeMask(
+          req['input'] as Float64Array,
+          req['encoding'] as Encoding,
+          req['roundingSeed'] as Uint8Array,
+          req['selfSeed'] as Uint8Array,
+          req['pairs'] as PairMask[],
+        );
+        const transfer: ArrayBuffer[] = [];
+        const encoded = transferable(r.encoded, transfer);
+        const vector = transferable(r.masked, transfer);
+        return { message: { v: ENGINE_PROTOCOL_VERSION, id, ok: true, encoded, vector, chunkRoot: r.chunkRoot }, transfer };
+      }
       case 'unmaskSum': {
         const vectors = req['vectors'];
         if (!Array.isArray(vectors)) return errorReply(id, '"vectors" must be an array');
         return vectorReply(id, await engine.unmaskSum(vectors as Uint32Array[], req['terms'] as PairMask[], req['dimension'] as number));
+      }
+      case 'chunkRoots': {
+        const vectors = req['vectors'];
+        if (!Array.isArray(vectors)) return errorReply(id, '"vectors" must be an array');
+        const r = await engine.chunkRoots(vectors as Uint32Array[]);
+        const transfer: ArrayBuffer[] = [];
+        const back = r.vectors.map((v) => transferable(v, transfer));
+        return { message: { v: ENGINE_PROTOCOL_VERSION, id, ok: true, vectors: back, roots: r.roots }, transfer };
       }
       case 'split': {
         const shares = await engine.split(req['secret'] as Uint8Array, req['threshold'] as number, req['shareCount'] as number);
@@ -154,6 +205,7 @@ function wipeRequestSecrets(req: Record<string, unknown>): void {
   };
   wipe(req['selfSeed']);
   wipe(req['secret']);
+  wipe(req['roundingSeed']);
   for (const key of ['pairs', 'terms'] as const) {
     const terms = req[key];
     if (Array.isArray(terms)) for (const t of terms) wipe((t as { seed?: unknown } | null)?.seed);
@@ -207,6 +259,19 @@ export class RemoteEngine implements SecAggEngine {
     return this.vectorOf(reply, words);
   }
 
+  async encodeMask(input: Float64Array, encoding: Encoding, roundingSeed: Uint8Array, selfSeed: Uint8Array, pairs: readonly PairMask[]): Promise<EncodedMasked> {
+    assertInput(input);
+    assertEncoding(encoding);
+    assertSeed(roundingSeed, 'roundingSeed');
+    assertSeed(selfSeed, 'selfSeed');
+    assertTerms(pairs, 'pairs');
+    const words = input.length; // read before the transfer empties `input`
+    const reply = await this.call({ op: 'encodeMask', input, encoding, roundingSeed, selfSeed, pairs: [...pairs] });
+    const root = reply['chunkRoot'];
+    if (!(root instanceof Uint8Array) || root.length !== 32) throw new Error('malformed engine reply: no chunk root');
+    return { encoded: this.vectorOf({ vector: reply['encoded'] }, words), masked: this.vectorOf(reply, words), chunkRoot: root };
+  }
+
   async unmaskSum(vectors: readonly Uint32Array[], terms: readonly PairMask[], dimension: number): Promise<Uint32Array> {
     assertDimension(dimension);
     if (!Array.isArray(vectors)) throw new Error('"vectors" must be an array');
@@ -214,6 +279,19 @@ export class RemoteEngine implements SecAggEngine {
     assertTerms(terms, 'terms');
     const reply = await this.call({ op: 'unmaskSum', vectors: [...vectors], terms: [...terms], dimension });
     return this.vectorOf(reply, dimension);
+  }
+
+  async chunkRoots(vectors: readonly Uint32Array[]): Promise<{ vectors: Uint32Array[]; roots: Uint8Array[] }> {
+    if (!Array.isArray(vectors)) throw new Error('"vectors" must be an array');
+    vectors.forEach((v, i) => assertVector(v, `vectors[${i}]`));
+    const lengths = vectors.map((v) => v.length);
+    const reply = await this.call({ op: 'chunkRoots', vectors: [...vectors] });
+    const back = reply['vectors'];
+    const roots = reply['roots'];
+    if (!Array.isArray(back) || !Array.isArray(roots) || back.length !== lengths.length || roots.length !== lengths.length)
+      throw new Error('malformed engine reply: no vectors and roots');
+    if (!roots.every((r) => r instanceof Uint8Array && r.length === 32)) throw new Error('malformed engine reply: bad chunk root');
+    return { vectors: back.map((v, i) => this.vectorOf({ vector: v }, lengths[i] as number)), roots: roots as Uint8Array[] };
   }
 
   async split(secret: Uint8Array, threshold: number, shareCount: number): Promise<Share[]> {

@@ -7,10 +7,22 @@
 import type { Random } from '../clock.ts';
 import { PRG_SEED_BYTES, type PrgBackend } from '../crypto/prg.ts';
 import { combine, split, type Share } from '../crypto/shamir.ts';
+import type { Hash } from '../ledger/merkle.ts';
+import { encodeVectorWithCoins, type Encoding } from './encoding.ts';
+import { chunkRoot } from './masked-chunks.ts';
 import { ringAccumulator, STAGING_WORDS, type PairMask } from './masking.ts';
 import { simdAvailable } from './ring-simd.ts';
 
 export type { PairMask } from './masking.ts';
+export type { Encoding } from './encoding.ts';
+
+/** What `encodeMask` returns: the encoded input (for the dashboard), the masked vector and its chunk root. */
+export interface EncodedMasked {
+  encoded: Uint32Array;
+  masked: Uint32Array;
+  /** RFC 9162 root over the masked vector's 1024-word chunks (masked-chunks.ts). */
+  chunkRoot: Hash;
+}
 
 /**
  * The heavy operations of a round. Vector arguments are HANDED OVER: the engine may compute in them
@@ -23,6 +35,17 @@ export interface SecAggEngine {
   readonly name: string;
   /** y = encoded + PRG(selfSeed) + Σ sign·PRG(seed) over `pairs`, mod 2^32 (Bonawitz §4, step 3). */
   mask(encoded: Uint32Array, selfSeed: Uint8Array, pairs: readonly PairMask[]): Promise<Uint32Array>;
+  /**
+   * A contributor's whole step 3 in one call, so none of it runs on the page's main thread for a
+   * 1M-entry round: fixed-point encoding with stochastic rounding (coins = PRG(roundingSeed)), then
+   * `mask`, then the masked vector's chunk root. `input` is handed over like the vectors.
+   */
+  encodeMask(input: Float64Array, encoding: Encoding, roundingSeed: Uint8Array, selfSeed: Uint8Array, pairs: readonly PairMask[]): Promise<EncodedMasked>;
+  /**
+   * The chunk root (masked-chunks.ts) of each vector, hashed where the engine runs. The vectors are
+   * handed over and come back in `vectors`, in order (through a worker: transferred there and back).
+   */
+  chunkRoots(vectors: readonly Uint32Array[]): Promise<{ vectors: Uint32Array[]; roots: Hash[] }>;
   /**
    * Σ vectors + Σ sign·PRG(seed) over `terms`, mod 2^32, every vector `dimension` words: the sum of
    * the masked inputs with the self masks and the dropped nodes' pairwise masks removed.
@@ -44,6 +67,18 @@ export interface LocalEngineOptions {
 export function assertVector(v: unknown, field: string, dimension?: number): asserts v is Uint32Array {
   if (!(v instanceof Uint32Array)) throw new Error(`"${field}" must be a Uint32Array`);
   if (dimension !== undefined && v.length !== dimension) throw new Error(`"${field}" must have ${dimension} entries, got ${v.length}`);
+}
+
+export function assertEncoding(e: unknown): asserts e is Encoding {
+  const p = e as Partial<Encoding> | null;
+  if (!(typeof p?.clipping_range === 'number' && Number.isFinite(p.clipping_range) && p.clipping_range > 0))
+    throw new Error('"encoding.clipping_range" must be a finite number > 0');
+  if (!(typeof p.quantization_range === 'number' && Number.isSafeInteger(p.quantization_range) && p.quantization_range > 0))
+    throw new Error('"encoding.quantization_range" must be a positive integer');
+}
+
+export function assertInput(v: unknown): asserts v is Float64Array {
+  if (!(v instanceof Float64Array)) throw new Error('"input" must be a Float64Array');
 }
 
 export function assertSeed(seed: unknown, field: string): asserts seed is Uint8Array {
@@ -108,6 +143,23 @@ export function localEngine(prg: PrgBackend, random?: Random, options: LocalEngi
       assertSeed(selfSeed, 'selfSeed');
       assertTerms(pairs, 'pairs');
       return sumStreams(prg, encoded, [], [{ seed: selfSeed, sign: 1 }, ...pairs], { ...options, simd });
+    },
+    async encodeMask(input, encoding, roundingSeed, selfSeed, pairs) {
+      assertInput(input);
+      assertEncoding(encoding);
+      assertSeed(roundingSeed, 'roundingSeed');
+      assertSeed(selfSeed, 'selfSeed');
+      assertTerms(pairs, 'pairs');
+      const coins = await prg.expand(roundingSeed, input.length);
+      const encoded = encodeVectorWithCoins(input, encoding, coins);
+      coins.fill(0);
+      const masked = await sumStreams(prg, encoded.slice(), [], [{ seed: selfSeed, sign: 1 }, ...pairs], { ...options, simd });
+      return { encoded, masked, chunkRoot: chunkRoot(masked) };
+    },
+    async chunkRoots(vectors) {
+      if (!Array.isArray(vectors)) throw new Error('"vectors" must be an array');
+      vectors.forEach((v, i) => assertVector(v, `vectors[${i}]`));
+      return { vectors: [...vectors], roots: vectors.map((v) => chunkRoot(v)) };
     },
     async unmaskSum(vectors, terms, dimension) {
       assertDimension(dimension);

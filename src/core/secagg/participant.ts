@@ -33,9 +33,9 @@ import { encodeShare, type Share } from '../crypto/shamir.ts';
 import type { X25519Backend, X25519KeyPair } from '../crypto/x25519.ts';
 import { decodeEnvelope, verifyEnvelope, type Envelope } from '../net/envelope.ts';
 import { MessageType } from '../net/message-types.ts';
-import { encodeVector } from './encoding.ts';
+import { inputVector } from './encoding.ts';
 import { localEngine, type PairMask, type SecAggEngine } from './engine.ts';
-import { chunkRoot, signStatement } from './masked-chunks.ts';
+import { signStatement } from './masked-chunks.ts';
 import {
   decodeAdvertiseKeys,
   decodeConsistencySig,
@@ -84,7 +84,11 @@ export class SecAggParticipant {
   abortReason: string | null = null;
   /** The masked vector that left this device (for the dashboard); null until computed. */
   maskedVector: Uint32Array | null = null;
-  readonly encoded: Uint32Array;
+  /** The encoded input (for the dashboard); empty until masked: the engine encodes it (step 3). */
+  encoded: Uint32Array = new Uint32Array(0);
+  /** The input, handed to the engine at masking; `roundingSeed` draws its stochastic rounding. */
+  private readonly input: Float64Array;
+  private readonly roundingSeed: Uint8Array;
   private encryptionKeys!: X25519KeyPair;
   private maskKeys!: X25519KeyPair;
   private selfSeed!: Uint8Array;
@@ -106,7 +110,8 @@ export class SecAggParticipant {
     readonly model: AdversaryModel,
   ) {
     if (input.length !== params.dimension) throw new Error(`"input" has ${input.length} values, the round wants ${params.dimension}`);
-    this.encoded = encodeVector(input, params, crypto.random);
+    this.input = inputVector(input);
+    this.roundingSeed = crypto.random.bytes(32);
     this.engine = crypto.engine ?? localEngine(crypto.prg, crypto.random);
   }
 
@@ -151,6 +156,7 @@ export class SecAggParticipant {
 
   private wipe(): void {
     this.selfSeed?.fill(0);
+    this.roundingSeed.fill(0);
     this.maskKeys?.secretKey.fill(0);
     this.encryptionKeys?.secretKey.fill(0);
   }
@@ -274,16 +280,20 @@ export class SecAggParticipant {
       if (!shared) return this.abort(`mask agreement with ${v} failed (low-order key)`);
       pairs.push({ seed: pairwiseSeed(shared, this.roundId, this.self, v), sign: maskSign(this.self, v) });
     }
+    let root: Uint8Array;
     try {
-      // The engine takes the vector it is given: keep `encoded` for the dashboard, hand over a copy.
-      this.maskedVector = await this.engine.mask(this.encoded.slice(), this.selfSeed, pairs);
+      // Encoding, masking and the chunk root in one engine call: in the browser all of it runs in the
+      // worker, so a 1M-entry input never blocks the page. The engine takes `input` (masked once).
+      const r = await this.engine.encodeMask(this.input, this.params, this.roundingSeed, this.selfSeed, pairs);
+      this.encoded = r.encoded;
+      this.maskedVector = r.masked;
+      root = r.chunkRoot;
     } catch (e) {
       return this.abort(`masking failed: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       for (const p of pairs) p.seed.fill(0);
     }
     const maskedWith = senders.map(hexToBytes);
-    const root = chunkRoot(this.maskedVector);
     const statement = { roundId: this.roundId, sender: this.crypto.signer.publicKey, maskedWith, words: this.maskedVector.length, chunkRoot: root };
     const statementSignature = await signStatement(statement, this.crypto.signer);
     this.stage = 'masked';

@@ -262,8 +262,15 @@ async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps):
     if (statement.words !== params.dimension) fail(`masked input from ${sender} has ${statement.words} entries, not ${params.dimension}`);
     if (!(await verifyStatement(statement, signature, verifier))) fail(`masked input from ${sender}: bad statement signature`);
     if (vector !== null) {
-      if (!bytesEqual(chunkRoot(vector), statement.chunkRoot)) fail(`masked input from ${sender}: the vector does not match its signed chunk root`);
-      vectors.set(sender, vector);
+      // Hashed by the engine: 4 MB per 1M-entry contributor stays off a page's main thread.
+      const { vector: own, root } = deps.engine
+        ? await viaEngine(async () => {
+            const r = await (deps.engine as SecAggEngine).chunkRoots([vector]);
+            return { vector: r.vectors[0] as Uint32Array, root: r.roots[0] as Uint8Array };
+          }, 'hashing a masked input')
+        : { vector, root: chunkRoot(vector) };
+      if (!bytesEqual(root, statement.chunkRoot)) fail(`masked input from ${sender}: the vector does not match its signed chunk root`);
+      vectors.set(sender, own);
     }
     statements.set(sender, statement);
     maskedWith.set(sender, new Set(statement.maskedWith.map(bytesToHex)));
