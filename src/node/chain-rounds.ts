@@ -282,7 +282,8 @@ export class ChainRoundService {
       t.view.receiptDetail = inclusion === null ? 'no transcript for the committed root: no receipt' : 'block not available: no receipt';
       return this.refuse(`receipt: ${t.view.receiptDetail}`);
     }
-    const proof = receiptBlockProof(block.value, r.roundId);
+    const validators = chain.validatorSet(c.height);
+    const proof = receiptBlockProof(block.value, r.roundId, validators);
     if (proof === null) {
       t.view.receiptDetail = 'the block carries no result for the round: no receipt';
       return this.refuse(`receipt: ${t.view.receiptDetail}`);
@@ -290,7 +291,7 @@ export class ChainRoundService {
     const receipt = { roundId: r.roundId, height: c.height, blockHash: c.hash, qc: c.qc, block: proof, transcript: inclusion };
     const checked = await checkReceipt(
       { kind: 'receipt', timeMs: 0, ...receipt },
-      { chainId: chain.state.chainId, verifier: this.o.deps.verifier, validators: chain.validatorSet(c.height), contributor: this.o.node.id },
+      { chainId: chain.state.chainId, verifier: this.o.deps.verifier, validators, contributor: this.o.node.id },
     );
     if (!checked.ok) {
       t.view.receiptDetail = `receipt does not check: ${checked.error}`;
@@ -530,7 +531,13 @@ export function chainReceiptCheck(consensus: Pick<ConsensusService, 'chainApp'>,
     const history = await cached.history;
     if (!history.ok) return err(`validator sets from this chain's certificates: ${history.error}`);
     if (r.height > chain.height) return err(`height ${r.height} is above this chain's (${chain.height})`);
-    const validators = history.value.setAt(r.height);
+    // The exact set while the chain still holds it; older heights: the checkpoint set (skipping rule).
+    let validators = history.value.setAt(r.height);
+    try {
+      validators = chain.validatorSet(r.height);
+    } catch {
+      // forgotten height: the checkpoint set stands
+    }
     const bytes = r.block === undefined ? chain.blocks.get(r.height)?.bytes : undefined;
     const block = bytes ? decodeBlock(bytes) : null;
     if (r.block === undefined && (block === null || !block.ok)) return verifyQuorumCertificate(r.qc, validators, chain.state.chainId, verifier);

@@ -180,7 +180,7 @@ export async function simulateAuditLog(opts: AuditSimOptions): Promise<AuditSimR
           height,
           blockHash,
           qc,
-          block: { header, result, resultIdx: at, resultCount: results.length, resultProof: resultTree.inclusionProof(at) },
+          block: { header, result, resultIdx: at, resultCount: results.length, resultProof: resultTree.inclusionProof(at), validators: decidedBy.validators },
           transcript: { commitment, leafIdx: mine, treeSize: contributors + 1, root: tree.root(), proof: tree.inclusionProof(mine) },
         };
         height++;

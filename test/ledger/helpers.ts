@@ -1,5 +1,6 @@
 // Shared fixtures for ledger tests: seeded signers, entries of every kind, a log over memory storage.
 import { nobleEd25519, type Signer } from '../../src/core/crypto/ed25519.ts';
+import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { VoteType } from '../../src/core/consensus/types.ts';
 import { AuditLog } from '../../src/core/ledger/audit-log.ts';
 import type { LogEntry, ReceiptBlockProof } from '../../src/core/ledger/entry.ts';
@@ -38,6 +39,7 @@ export function sampleBlockProof(roundId: Uint8Array, height: number, transcript
     resultIdx: 1,
     resultCount: 3,
     resultProof: [h(20), h(21)],
+    validators: [{ id: nodeIdFromPublicKey(h(22)), publicKey: h(22), power: 10 }],
   };
 }
 

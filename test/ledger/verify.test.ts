@@ -7,6 +7,7 @@ import { verifyQuorumCertificate } from '../../src/core/consensus/qc.ts';
 import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
 import { decodeCertificate, encodeCertificate, type SetChangeCertificate } from '../../src/core/consensus/light-client.ts';
 import { fromBase64, toBase64 } from '../../src/core/ledger/base64.ts';
+import { decodeEntry, encodeEntry } from '../../src/core/ledger/entry.ts';
 import type { ExportedLog } from '../../src/core/ledger/export.ts';
 import { verifyAppendOnly, verifyEntryProof, verifyExportedLog, type Verdict } from '../../src/core/ledger/verify.ts';
 import { simulateAuditLog, type AuditSimResult } from '../../src/sim/audit-sim.ts';
@@ -87,7 +88,19 @@ describe('verifyExportedLog', () => {
         /log\.certificates: do not chain from genesis/,
       ],
       ['a dropped first certificate', edit((d) => d.certificates!.shift()), /log\.certificates: do not chain from genesis/],
-      ['a dropped last certificate', edit((d) => d.certificates!.pop()), /entries\[\d+\]\.leaf\.qc: quorum certificate: qc: the validator set given is not the block's/],
+      // A receipt's own set must hash to its header's (the QC's indices point into it).
+      [
+        "a receipt's set with another power",
+        edit((d) => {
+          const i = d.entries.findIndex((e) => e.kind === 'receipt');
+          const e = decodeEntry(fromBase64(d.entries[i]!.leaf)!);
+          if (!e.ok || e.value.kind !== 'receipt') throw new Error('not a receipt');
+          const b = e.value.block!;
+          const leaf = encodeEntry({ ...e.value, block: { ...b, validators: b.validators.map((v, k) => (k === 0 ? { ...v, power: v.power + 1 } : v)) } });
+          d.entries[i]!.leaf = toBase64(leaf);
+        }),
+        /entries\[\d+\]\.leaf\.qc: quorum certificate: validators: the receipt's set is not the header's/,
+      ],
       ['not base64', edit((d) => (d.certificates![0] = '!')), /log\.certificates\[0\]: must be base64/],
       ['another genesis', edit((d) => (d.genesis = toBase64(new Uint8Array(10)))), /log\.genesis: does not decode/],
     ];

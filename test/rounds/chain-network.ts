@@ -3,6 +3,7 @@
 // chain-round simulator tests.
 import { expect } from 'vitest';
 import type { CommitInfo } from '../../src/core/consensus/chain.ts';
+import type { ConsensusParams } from '../../src/core/consensus/genesis.ts';
 import type { SecAggParams } from '../../src/core/secagg/params.ts';
 import { nobleAesCtrPrg } from '../../src/core/crypto/prg.ts';
 import { nobleX25519 } from '../../src/core/crypto/x25519.ts';
@@ -36,13 +37,15 @@ export async function runUntil(sim: Simulator, pred: () => boolean, maxVirtualMs
 export async function network(
   inputs: readonly (readonly number[])[],
   rounds: Pick<ChainRoundsOptions, 'maxShipBytes' | 'sampledChunks'> = {},
+  /** Genesis parameters for the chain the first tab writes (e.g. small windows). */
+  genesisParams?: Partial<ConsensusParams>,
 ): Promise<{ sim: Simulator; tabs: Tab[] }> {
   const sim = await Simulator.create({ nodes: N, seed: 21, autoStart: false, crypto: await sharedCrypto() });
   const deps = { x25519: nobleX25519, prg: nobleAesCtrPrg, verifier: sim.crypto };
   const tabs: Tab[] = [];
   const attach = async (i: number): Promise<Tab> => {
     const s = sim.get(i);
-    const consensus = new ConsensusService(s.node, { signer: s.signer, verifier: sim.crypto, storage: new MemoryChainStorage(), room: 'sim' });
+    const consensus = new ConsensusService(s.node, { signer: s.signer, verifier: sim.crypto, storage: new MemoryChainStorage(), room: 'sim', ...(genesisParams ? { genesisParams } : {}) });
     const secagg = new SecAggService(s.node, deps);
     const ledger = await LedgerService.start({ node: s.node, signer: s.signer, verifier: sim.crypto, storage: new MemoryLogStorage() });
     connectSecAggToLedger(secagg, ledger);

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { bytesToHex, hexToBytes } from '../../src/core/bytes.ts';
 import { decodeBlock, type AggregationResult, type Block } from '../../src/core/consensus/block.ts';
+import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
 import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
+import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import type { ReceiptEntry } from '../../src/core/ledger/entry.ts';
 import { checkReceipt, receiptBlockProof, validatorSetAt } from '../../src/core/ledger/receipt-check.ts';
 import { commitTranscript, contributorInclusion } from '../../src/core/secagg/transcript-root.ts';
@@ -36,7 +38,7 @@ async function committedRound() {
   const validators = net.chains[0]!.validatorSet(commit.height);
   const receiptOf = (id: string): ReceiptEntry | null => {
     const inc = contributorInclusion(tc.value, id);
-    const proof = receiptBlockProof(block.value, res.roundId)!;
+    const proof = receiptBlockProof(block.value, res.roundId, net.chains[0]!.validatorSet(commit.height))!;
     return inc && { kind: 'receipt', timeMs: 1, roundId: res.roundId, height: commit.height, blockHash: commit.hash, qc: commit.qc, block: proof, transcript: inc };
   };
   return { out, tc: tc.value, block: block.value, validators, receiptOf, genesis, net };
@@ -72,7 +74,17 @@ describe('checkReceipt', () => {
     // The wrong validator set, another block, another height.
     const other = net.chains[0]!.validatorSet(1);
     const foreign = { ...other, hash: new Uint8Array(32).fill(1) };
-    await fails(r, { validators: foreign }, /validator set/);
+    // v2 receipts carry their deciding set: a trusted set other than it is a light client's
+    // checkpoint, accepted only when the QC's signers hold > 1/3 of it (skipping rule).
+    const half = await appKeys(6);
+    const strangers = makeValidatorSet(half.slice(4).map((k) => ({ id: nodeIdFromPublicKey(k.publicKey), publicKey: k.publicKey, power: 100 })));
+    await fails(r, { validators: strangers }, /1\/3 or less of the trusted validator set/);
+    const { block: _v1block, ...v1r } = r;
+    await fails(v1r, { validators: foreign, block }, /validator set given is not the block's/);
+    const overlap = makeValidatorSet([...validators.validators.slice(0, 2), ...half.slice(4).map((k) => ({ id: nodeIdFromPublicKey(k.publicKey), publicKey: k.publicKey, power: 100 }))]);
+    // 2 of the trusted set's 4 equal powers signed? The QC has 3 signers of the deciding 4, 2 of them in `overlap`: > 1/3.
+    expect(await checkReceipt(r, { ...ctx, validators: overlap })).toEqual({ ok: true, value: true });
+    await fails({ ...r, block: { ...r.block!, validators: r.block!.validators.slice(1) } }, {}, /validators: the receipt's set is not the header's/);
     const prev = decodeBlock(net.chains[0]!.blocks.get(block.header.height - 1)!.bytes);
     if (!prev.ok) throw new Error(prev.error);
     await fails(r, { block: prev.value }, /not the given block's header/);

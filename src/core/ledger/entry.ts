@@ -11,7 +11,8 @@
 //                v2 inserts after the QC what makes the receipt self-contained (receipt-check.ts):
 //                u32 n ‖ n block header bytes (block.ts) ‖ u32 n ‖ n aggregation result bytes (block.ts) ‖
 //                u32 resultIdx ‖ u32 resultCount ‖ u8 k ‖ k × 32 RFC 9162 path of the result under the
-//                header's results root
+//                header's results root ‖ u16 n ‖ n × (32 public key ‖ u64 power) the set that decided the
+//                header (hashes to its validatorsHash; the QC's indices point into it)
 // stake        = u8 event (1 stake | 2 unstake | 3 slash | 4 reputation | 5 jail | 6 unjail) ‖ u64 height ‖
 //                u8 sign(0 | 1 = negative) ‖ u64 |amount| ‖ u64 total
 // peer-head    = 32 peer public key ‖ u16 n ‖ n bytes of the peer's signed tree head (tree-head.ts)
@@ -19,8 +20,9 @@ import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.
 import { encodeHeader, encodeResult, MAX_ROUND_MEMBERS, NODE_ID_BYTES, readHeader, readResult, type AggregationResult, type BlockHeader } from '../consensus/block.ts';
 import { MAX_CHAIN_ID_BYTES } from '../consensus/sign-bytes.ts';
 import { decodeQuorumCertificate, encodeQuorumCertificate, MAX_VALIDATORS } from '../consensus/vote-codec.ts';
-import type { QuorumCertificate, VoteType } from '../consensus/types.ts';
+import type { QuorumCertificate, Validator, VoteType } from '../consensus/types.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/ed25519.ts';
+import { nodeIdFromPublicKey } from '../crypto/node-id.ts';
 import type { Result } from '../result.ts';
 import { MAX_DIMENSION } from '../secagg/params.ts';
 import { ROUND_ID_BYTES } from '../secagg/messages.ts';
@@ -85,6 +87,11 @@ export interface ReceiptBlockProof {
   readonly resultIdx: number;
   readonly resultCount: number;
   readonly resultProof: readonly Hash[];
+  /**
+   * The validator set that decided the header (its validatorsHash): the QC's indices point into
+   * it, and a light client holding only a checkpoint set checks it by the skipping rule.
+   */
+  readonly validators: readonly Validator[];
 }
 
 /** A finalized aggregation this node took part in: the block's QC and proof its input counted. */
@@ -172,6 +179,13 @@ export function encodeEntry(e: LogEntry): Uint8Array {
       w.bytes(e.roundId).u64(e.height).bytes(e.blockHash).varBytes(encodeQuorumCertificate(e.qc));
       w.varBytes(encodeHeader(b.header)).varBytes(encodeResult(b.result)).u32(b.resultIdx).u32(b.resultCount).u8(b.resultProof.length);
       for (const p of b.resultProof) w.bytes(p);
+      if (b.validators.length > MAX_VALIDATORS) throw new Error(`"block.validators" has more than ${MAX_VALIDATORS}`);
+      w.u16(b.validators.length);
+      b.validators.forEach((v, i) => {
+        assertBytes(v.publicKey, ED25519_PUBLIC_KEY_BYTES, `block.validators[${i}].publicKey`);
+        assertUint(v.power, `block.validators[${i}].power`);
+        w.bytes(v.publicKey).u64(v.power);
+      });
       w.bytes(t.commitment).u64(t.leafIdx).u64(t.treeSize).bytes(t.root).u8(t.proof.length);
       for (const p of t.proof) w.bytes(p);
       break;
@@ -274,7 +288,14 @@ function readBlockProof(r: ByteReader): ReceiptBlockProof {
   if (k > MAX_RESULT_PROOF) throw new DecodeError(`result proof has ${k} hashes, limit ${MAX_RESULT_PROOF}`);
   const resultProof: Hash[] = [];
   for (let i = 0; i < k; i++) resultProof.push(copy(r.bytes(HASH_BYTES, 'result proof hash')));
-  return { header, result, resultIdx, resultCount, resultProof };
+  const n = r.u16('validator count');
+  if (n > MAX_VALIDATORS) throw new DecodeError(`${n} validators, limit ${MAX_VALIDATORS}`);
+  const validators: Validator[] = [];
+  for (let i = 0; i < n; i++) {
+    const publicKey = copy(r.bytes(ED25519_PUBLIC_KEY_BYTES, 'validator key'));
+    validators.push({ id: nodeIdFromPublicKey(publicKey), publicKey, power: r.u64('validator power') });
+  }
+  return { header, result, resultIdx, resultCount, resultProof, validators };
 }
 
 /** Strict decode of untrusted entry bytes (unknown versions/kinds, bad lengths, trailing bytes refused). */

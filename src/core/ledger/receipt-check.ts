@@ -5,6 +5,9 @@
 // certificates: validatorSetHistory) can check it at any age; a v1 receipt needs the block:
 //   1. the header is the one the receipt names (header hash = QC's block hash), at its height;
 //   2. its QC certifies that block and verifies against the height's validator set (> 2/3 power);
+//      a v2 receipt carries that set (hashing to the header's validatorsHash), so a light client
+//      holding only a checkpoint set T below the height accepts it by CometBFT's skipping rule
+//      (the QC's signers in T hold more than 1/3 of T's power; light-client.ts);
 //   3. the result item is under the header's results root (v2; v1: the block's body matches its
 //      header's roots and carries the item), and names the receipt's transcript root
 //      (secagg/transcript-root.ts);
@@ -17,7 +20,7 @@ import { bytesEqual, hexToBytes } from '../bytes.ts';
 import { genesisState } from '../consensus/app-state.ts';
 import { bodyMatchesHeader, encodeResult, headerHash, type AggregationResult, type Block, type BlockHeader } from '../consensus/block.ts';
 import type { Genesis } from '../consensus/genesis.ts';
-import { verifySetChanges, type SetChangeCertificate } from '../consensus/light-client.ts';
+import { trustedOverlapExceedsOneThird, verifySetChanges, type SetChangeCertificate } from '../consensus/light-client.ts';
 import { verifyQuorumCertificate } from '../consensus/qc.ts';
 import type { ValidatorSet } from '../consensus/types.ts';
 import { tryMakeValidatorSet } from '../consensus/validator-set.ts';
@@ -36,20 +39,24 @@ export interface ReceiptContext {
    * the header and the result item; when given it must be the receipt's block too.
    */
   readonly block?: Block;
-  /** The validator set that decided the receipt's height. */
+  /**
+   * The trusted validator set at the receipt's height: the one that decided it (required for v1
+   * receipts), or a light client's checkpoint set at or below it — a v2 receipt carries its
+   * deciding set and is then accepted by the skipping rule (> 1/3 of this set's power signed).
+   */
   readonly validators: ValidatorSet;
   /** When given, this node must be among the result's contributors. */
   readonly contributor?: NodeId;
 }
 
-/** The header, result item and its RFC 9162 path under the results root, for `roundId` in `block`. */
-export function receiptBlockProof(block: Block, roundId: Uint8Array): ReceiptBlockProof | null {
+/** The header, result item and its RFC 9162 path under the results root, for `roundId` in `block`, and the set that decided it. */
+export function receiptBlockProof(block: Block, roundId: Uint8Array, validators: ValidatorSet): ReceiptBlockProof | null {
   const idx = block.body.results.findIndex((x) => bytesEqual(x.roundId, roundId));
   const result = block.body.results[idx];
   if (result === undefined) return null;
   const tree = new MemoryTree();
   for (const x of block.body.results) tree.append(leafHash(encodeResult(x)));
-  return { header: block.header, result, resultIdx: idx, resultCount: block.body.results.length, resultProof: tree.inclusionProof(idx) };
+  return { header: block.header, result, resultIdx: idx, resultCount: block.body.results.length, resultProof: tree.inclusionProof(idx), validators: validators.validators };
 }
 
 /** The receipt's header and result item: from the receipt itself (v2), else from the given block (v1). */
@@ -75,10 +82,22 @@ export async function checkReceipt(r: ReceiptEntry, ctx: ReceiptContext): Promis
   if (!bytesEqual(headerHash(header), r.blockHash)) return err("header: not the receipt's block (hash differs)");
   if (header.height !== r.height) return err(`header: height ${header.height}, receipt says ${r.height}`);
   if (r.qc.height !== r.height || !bytesEqual(r.qc.blockHash, r.blockHash)) return err("qc: certifies another block than the receipt's");
-  if (!bytesEqual(header.validatorsHash, ctx.validators.hash)) return err("qc: the validator set given is not the block's");
-  const q = await verifyQuorumCertificate(r.qc, ctx.validators, ctx.chainId, ctx.verifier);
-  if (!q.ok) return err(`qc: ${q.error}`);
   const b = r.block;
+  // The deciding set: the receipt's own (v2, hashing to the header's) or the one given (v1).
+  let deciding = ctx.validators;
+  if (b !== undefined) {
+    const v = tryMakeValidatorSet(b.validators);
+    if (!v.ok) return err(`validators: ${v.error}`);
+    deciding = v.value;
+  }
+  if (!bytesEqual(header.validatorsHash, deciding.hash))
+    return err(b === undefined ? "qc: the validator set given is not the block's" : "validators: the receipt's set is not the header's");
+  const q = await verifyQuorumCertificate(r.qc, deciding, ctx.chainId, ctx.verifier);
+  if (!q.ok) return err(`qc: ${q.error}`);
+  // Another set than the trusted one decided the block: accepted by the light client's skipping
+  // rule (its signers in the trusted set hold more than 1/3 of that set's power).
+  if (!bytesEqual(deciding.hash, ctx.validators.hash) && !trustedOverlapExceedsOneThird(ctx.validators, deciding, r.qc))
+    return err("qc: signed by 1/3 or less of the trusted validator set's power (skipping rule)");
   if (b !== undefined) {
     if (!bytesEqual(b.result.roundId, r.roundId)) return err("result: the item is for another round than the receipt's");
     const path = verifyInclusion(b.resultIdx, b.resultCount, leafHash(encodeResult(b.result)), b.resultProof, header.resultsRoot);
@@ -101,7 +120,10 @@ export async function checkReceipt(r: ReceiptEntry, ctx: ReceiptContext): Promis
 
 /** Validator sets by height, derived from genesis through verified set-change certificates. */
 export interface SetHistory {
-  /** The set deciding `height` (beyond the last certificate, the set it installed). */
+  /**
+   * The trusted set at `height`: installed by the last certificate below it (the checkpoint chain
+   * may skip changes, so the set that decided `height` may differ; see checkReceipt).
+   */
   setAt(height: number): ValidatorSet;
   /** Certificates followed. */
   readonly certificates: number;
