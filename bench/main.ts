@@ -9,6 +9,7 @@ import { createSignalingServer } from '../signaling-server/server.ts';
 import { consensusSuite } from './consensus.ts';
 import { consensusTabsSuite } from './consensus-tabs.ts';
 import { networkSuite } from './network.ts';
+import { prgSuite } from './prg-suite.ts';
 import { secaggSuite } from './secagg.ts';
 import { secaggScaleSuite } from './secagg-scale.ts';
 import { ledgerSuite } from './ledger.ts';
@@ -17,7 +18,7 @@ import { launchBrowser } from './lib/browser.ts';
 import { runMeta, writeResult } from './lib/results.ts';
 import type { Suite, SuiteReport } from './lib/suite.ts';
 
-const SUITES: Suite[] = [networkSuite, secaggSuite, secaggScaleSuite, ledgerSuite, ledgerIdbSuite, consensusSuite, consensusTabsSuite];
+const SUITES: Suite[] = [networkSuite, prgSuite, secaggSuite, secaggScaleSuite, ledgerSuite, ledgerIdbSuite, consensusSuite, consensusTabsSuite];
 
 function parseArgs(argv: string[]): { quick: boolean; suites: string[] } {
   let quick = false;

@@ -344,3 +344,4 @@ function createBench(): AegisBench {
 
 window.aegisBench = createBench();
 import './ledger-bench.ts';
+import './prg-bench.ts';
