@@ -39,7 +39,7 @@ export interface SimConsensusReport {
   safetyViolations: number[];
   /** power: in the first height's set; finalPower: in the set after the last commit (first honest node's view). */
   nodes: { index: number; id: string; byzantine: boolean; power: number; finalPower: number; committed: string[] }[];
-  evidence: { validator: string; height: number; round: number; type: 'prevote' | 'precommit' }[];
+  evidence: { validator: string; height: number; round: number; type: 'prevote' | 'precommit' | 'proposal' }[];
   validators: ConsensusSimResult['validators'][number];
 }
 
@@ -85,12 +85,16 @@ export async function simConsensusReport(a: SimConsensusArgs): Promise<SimConsen
     virtualMs: Math.round(r.virtualMs),
     safetyViolations: r.safetyViolations,
     nodes: r.nodes.map((x) => ({ index: x.index, id: x.id, byzantine: x.byzantine, power: powerIn(start.validators, x.id), finalPower: powerIn(finalReport, x.id), committed: x.committed.slice(0, a.heights) })),
-    evidence: (r.evidence[k] ?? []).map((e) => ({
-      validator: nodeIdFromPublicKey(e.voteA.validator),
-      height: e.voteA.height,
-      round: e.voteA.round,
-      type: e.voteA.type === 1 ? ('prevote' as const) : ('precommit' as const),
-    })),
+    evidence: (r.evidence[k] ?? []).map((e) =>
+      e.kind === 'duplicate-proposal'
+        ? { validator: nodeIdFromPublicKey(e.proposalA.proposer), height: e.proposalA.height, round: e.proposalA.round, type: 'proposal' as const }
+        : {
+            validator: nodeIdFromPublicKey(e.voteA.validator),
+            height: e.voteA.height,
+            round: e.voteA.round,
+            type: e.voteA.type === 1 ? ('prevote' as const) : ('precommit' as const),
+          },
+    ),
     validators: finalReport,
   };
 }

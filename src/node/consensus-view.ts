@@ -48,7 +48,7 @@ export interface ValidatorRow {
 }
 
 export interface EvidenceRecord {
-  kind: 'duplicate-vote' | 'split-view' | 'downtime';
+  kind: 'duplicate-vote' | 'duplicate-proposal' | 'split-view' | 'downtime';
   offender: NodeId;
   /** Height of the offence (0 for split views). */
   offenceHeight: number;

@@ -8,8 +8,9 @@
 //               the others go on without it while they hold > 2/3, and downtime jails it later
 //   conflict    as proposer, one block goes to half the neighbours and a second valid block for the
 //               same height and round to the other half (gossip then carries both everywhere, in
-//               different orders); votes stay honest, so this splits views for a round but is not
-//               evidence: the chain has no proposal-equivocation offence, only a failed round
+//               different orders); votes stay honest. Every engine that receives both holds two
+//               signed proposals for one round: duplicate-proposal evidence, slashed and jailed as a
+//               double sign once committed
 import type { Random } from '../core/clock.ts';
 import type { Signer } from '../core/crypto/ed25519.ts';
 import type { ConsensusTransport } from '../core/consensus/consensus-driver.ts';

@@ -11,7 +11,7 @@ import type { Clock } from '../core/clock.ts';
 import { nodeIdFromPublicKey } from '../core/crypto/node-id.ts';
 import { Chain } from '../core/consensus/chain.ts';
 import { makeGenesis, MICROS, type ConsensusParams, type Genesis } from '../core/consensus/genesis.ts';
-import type { DuplicateVoteEvidence, Hash, QuorumCertificate, ValidatorSet } from '../core/consensus/types.ts';
+import type { EngineEvidence, Hash, QuorumCertificate, ValidatorSet } from '../core/consensus/types.ts';
 import { indexOfValidator } from '../core/consensus/validator-set.ts';
 import type { SimAppContext, SimChainApp } from './consensus-sim.ts';
 
@@ -36,7 +36,7 @@ export function simGenesis(set: ValidatorSet, chainId: string, params: Partial<C
 export class ChainSimApp implements SimChainApp {
   readonly firstHeight = 1;
   readonly chain: Chain;
-  private readonly evidence: DuplicateVoteEvidence[] = [];
+  private readonly evidence: EngineEvidence[] = [];
 
   constructor(ctx: SimAppContext, params: Partial<ConsensusParams> = {}) {
     this.chain = new Chain({
@@ -45,7 +45,7 @@ export class ChainSimApp implements SimChainApp {
       clock: logicalClock,
       maxClockDriftMs: Number.MAX_SAFE_INTEGER,
       onCommit: (c) => {
-        for (const e of c.events) if (e.kind === 'evidence' && e.evidence.kind === 'duplicate-vote') this.evidence.push(e.evidence);
+        for (const e of c.events) if (e.kind === 'evidence' && e.evidence.kind !== 'split-view') this.evidence.push(e.evidence);
       },
     });
   }
@@ -74,7 +74,7 @@ export class ChainSimApp implements SimChainApp {
     return this.chain.extendLastCommit(qc);
   }
 
-  addEvidence(e: DuplicateVoteEvidence): void {
+  addEvidence(e: EngineEvidence): void {
     void this.chain.submitEvidence(e);
   }
 
@@ -98,7 +98,7 @@ export class ChainSimApp implements SimChainApp {
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  committedEvidence(): readonly DuplicateVoteEvidence[] {
+  committedEvidence(): readonly EngineEvidence[] {
     return this.evidence;
   }
 

@@ -7,7 +7,9 @@
 //   equivocate  every vote is double-signed: half the honest nodes get the original first and a
 //               conflicting vote (nil ↔ a block) later, the other half the reverse order, so views split
 //               and every honest node ends up holding the two signed votes (evidence)
-//   conflict    as proposer, send one block to half the honest nodes and another to the other half
+//   conflict    as proposer, send one block to half the honest nodes and another to the other half;
+//               each gets the other one a delay later (what gossip relays do in a real network), so
+//               every honest node holds two signed proposals for the round (duplicate-proposal evidence)
 //   fork        conflict + equivocate, coordinated: votes for block X to half A first, for Y to B first
 //               (with ≥ 1/3 of the power and a partition this breaks safety — and it is detected)
 //   flood       equivocate past the vote cap: with every vote, MAX_TARGETS_PER_VALIDATOR + 1 votes for
@@ -32,7 +34,7 @@ import {
 import { decodeProposalMessage, encodeProposalMessage } from '../core/consensus/consensus-messages.ts';
 import { proposalSignBytes, voteSignBytes } from '../core/consensus/sign-bytes.ts';
 import { DEFAULT_TIMEOUTS, type TimeoutParams } from '../core/consensus/tendermint.ts';
-import type { ConsensusApp, DuplicateVoteEvidence, QuorumCertificate, Validator, ValidatorSet } from '../core/consensus/types.ts';
+import type { ConsensusApp, EngineEvidence, QuorumCertificate, Validator, ValidatorSet } from '../core/consensus/types.ts';
 import { makeValidatorSet } from '../core/consensus/validator-set.ts';
 import { decodeVote, encodeVote } from '../core/consensus/vote-codec.ts';
 import { MAX_TARGETS_PER_VALIDATOR } from '../core/consensus/vote-set.ts';
@@ -46,12 +48,12 @@ export const BYZANTINE_STRATEGIES: readonly ByzantineStrategy[] = ['equivocate',
 
 /** The application under simulation; the sim also needs an evidence pool and a second block for a height. */
 export interface SimChainApp extends ConsensusApp {
-  addEvidence(e: DuplicateVoteEvidence): void;
+  addEvidence(e: EngineEvidence): void;
   variantBlock(height: number, round: number): Promise<Uint8Array>;
   /** Final per-validator figures for the report (stake and reputation where the app has them). */
   validatorReport(): { id: string; power: number; stake?: number; reputation?: number; jailed: boolean }[];
   /** Evidence committed so far, in commit order. */
-  committedEvidence(): readonly DuplicateVoteEvidence[];
+  committedEvidence(): readonly EngineEvidence[];
   /** Height of the first block (default 0; the chain application starts at 1, genesis being 0). */
   readonly firstHeight?: number;
 }
@@ -380,10 +382,13 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       forkPairsPending.set(k, pending);
     }
     const pair = await pending;
-    const block = toA ? pair.a : pair.b;
-    const blockHash = node.app.blockHash(block);
-    const signature = await node.signer.sign(proposalSignBytes(chainId, p.height, p.round, p.polRound, blockHash));
-    deliver(node.index, to, MessageType.ConsensusProposal, encodeProposalMessage({ proposal: { ...p, blockHash, signature }, block }));
+    // 'fork' keeps each half on its own block; 'conflict' lets the other one follow, as relays would.
+    const blocks = toA ? [pair.a, pair.b] : [pair.b, pair.a];
+    for (const [k, block] of blocks.slice(0, strategy === 'conflict' ? 2 : 1).entries()) {
+      const blockHash = node.app.blockHash(block);
+      const signature = await node.signer.sign(proposalSignBytes(chainId, p.height, p.round, p.polRound, blockHash));
+      deliver(node.index, to, MessageType.ConsensusProposal, encodeProposalMessage({ proposal: { ...p, blockHash, signature }, block }), k * delayMs);
+    }
   }
 
   async function equivocateVote(node: SimNode, to: number, body: Uint8Array, toA: boolean): Promise<void> {
@@ -505,7 +510,7 @@ export class TestChainAppAdapter extends TestChainApp implements SimChainApp {
       .sort((a, b) => (a.id < b.id ? -1 : 1));
   }
 
-  committedEvidence(): readonly DuplicateVoteEvidence[] {
+  committedEvidence(): readonly EngineEvidence[] {
     return this.committedEvidenceList;
   }
 }

@@ -1,6 +1,7 @@
 // A minimal chain application for the consensus simulator, standing in for core/consensus/chain.ts:
-// a block is (height, a counter, the previous block's hash, evidence). Evidence of a double vote is
-// included ahead of everything (first block after it is seen), and on commit the offender loses 5%
+// a block is (height, a counter, the previous block's hash, evidence). Evidence of a double vote or a
+// duplicate proposal is included ahead of everything (first block after it is seen), and on commit
+// the offender loses 5%
 // of its power and leaves the set (jailed) — enough that "every honest node computes identical
 // powers" is a property with teeth. Validator sets advance with proposer-selection.ts.
 import { bytesEqual, bytesToHex } from '../core/bytes.ts';
@@ -9,10 +10,10 @@ import type { Verifier } from '../core/crypto/ed25519.ts';
 import { domainTag, sha256 } from '../core/crypto/hash.ts';
 import { concatBytes } from '../core/bytes.ts';
 import { advanceValidatorSet } from '../core/consensus/proposer-selection.ts';
-import { voteSignBytesOf } from '../core/consensus/sign-bytes.ts';
-import type { DuplicateVoteEvidence, Hash, QuorumCertificate, Validator, ValidatorSet } from '../core/consensus/types.ts';
+import { offenceHeight, offenceKey, offender, readEvidence, writeEvidence } from '../core/consensus/evidence.ts';
+import { proposalSignBytesOf, voteSignBytesOf } from '../core/consensus/sign-bytes.ts';
+import type { EngineEvidence, Hash, QuorumCertificate, Validator, ValidatorSet } from '../core/consensus/types.ts';
 import { indexOfValidator } from '../core/consensus/validator-set.ts';
-import { readDuplicateVoteEvidence, writeDuplicateVoteEvidence } from '../core/consensus/vote-codec.ts';
 import { voteKey } from '../core/consensus/vote-set.ts';
 
 const BLOCK_TAG = domainTag('aegis/sim/test-block/v1');
@@ -23,12 +24,12 @@ export interface TestBlock {
   height: number;
   counter: number;
   prevHash: Hash;
-  evidence: DuplicateVoteEvidence[];
+  evidence: EngineEvidence[];
 }
 
 export function encodeTestBlock(b: TestBlock): Uint8Array {
   const w = new ByteWriter(64).u8(1).u64(b.height).u32(b.counter).bytes(b.prevHash).u8(b.evidence.length);
-  for (const e of b.evidence) writeDuplicateVoteEvidence(w, e);
+  for (const e of b.evidence) writeEvidence(w, e);
   return w.finish();
 }
 
@@ -41,26 +42,26 @@ export function decodeTestBlock(bytes: Uint8Array) {
     const prevHash = r.bytes(32).slice();
     const n = r.u8();
     if (n > MAX_EVIDENCE) throw new DecodeError('too much evidence');
-    const evidence: DuplicateVoteEvidence[] = [];
-    for (let i = 0; i < n; i++) evidence.push(readDuplicateVoteEvidence(r));
+    const evidence: EngineEvidence[] = [];
+    for (let i = 0; i < n; i++) {
+      const e = readEvidence(r);
+      if (e.kind === 'split-view') throw new DecodeError('split-view evidence in a test block');
+      evidence.push(e);
+    }
     r.end();
     return { height, counter, prevHash, evidence };
   });
 }
-
-/** Identifies an offence (validator, height, round, type) so it is punished once whatever the vote pair. */
-const offenceKey = (e: DuplicateVoteEvidence): string =>
-  `${bytesToHex(e.voteA.validator)}/${e.voteA.height}/${e.voteA.round}/${e.voteA.type}`;
 
 export class TestChainApp {
   private readonly sets = new Map<number, ValidatorSet>();
   private lastHash: Hash = new Uint8Array(32);
   private lastHeight = -1;
   private counter = 0;
-  private readonly pool = new Map<string, DuplicateVoteEvidence>();
+  private readonly pool = new Map<string, EngineEvidence>();
   private readonly punished = new Set<string>();
   readonly committedHashes: string[] = [];
-  readonly committedEvidenceList: DuplicateVoteEvidence[] = [];
+  readonly committedEvidenceList: EngineEvidence[] = [];
   /** Current powers by validator id (0 once jailed). */
   readonly powers = new Map<string, number>();
   readonly jailed = new Set<string>();
@@ -80,14 +81,14 @@ export class TestChainApp {
     return s;
   }
 
-  addEvidence(e: DuplicateVoteEvidence): void {
+  addEvidence(e: EngineEvidence): void {
     const k = offenceKey(e);
     if (!this.punished.has(k) && !this.pool.has(k)) this.pool.set(k, e);
   }
 
   async proposeBlock(height: number, _round: number): Promise<Uint8Array> {
     // Only evidence every validator can still check (its height's set is kept).
-    const evidence = [...this.pool.values()].filter((e) => this.sets.has(e.voteA.height)).slice(0, MAX_EVIDENCE);
+    const evidence = [...this.pool.values()].filter((e) => this.sets.has(offenceHeight(e))).slice(0, MAX_EVIDENCE);
     return encodeTestBlock({ height, counter: this.counter++, prevHash: this.lastHash, evidence });
   }
 
@@ -112,7 +113,18 @@ export class TestChainApp {
     return true;
   }
 
-  private async evidenceValid(e: DuplicateVoteEvidence): Promise<boolean> {
+  private async evidenceValid(e: EngineEvidence): Promise<boolean> {
+    if (e.kind === 'duplicate-proposal') {
+      const { proposalA: a, proposalB: b } = e;
+      if (!bytesEqual(a.proposer, b.proposer) || a.height !== b.height || a.round !== b.round || bytesEqual(a.blockHash, b.blockHash)) return false;
+      const set = this.sets.get(a.height);
+      if (set === undefined || indexOfValidator(set, a.proposer) < 0) return false;
+      const [okA, okB] = await Promise.all([
+        this.verifier.verify(a.proposer, proposalSignBytesOf(this.chainId, a), a.signature),
+        this.verifier.verify(b.proposer, proposalSignBytesOf(this.chainId, b), b.signature),
+      ]);
+      return okA && okB;
+    }
     const { voteA: a, voteB: b } = e;
     if (!bytesEqual(a.validator, b.validator) || a.height !== b.height || a.round !== b.round || a.type !== b.type) return false;
     if (voteKey(a.blockHash) === voteKey(b.blockHash)) return false;
@@ -140,7 +152,7 @@ export class TestChainApp {
       this.punished.add(k);
       this.pool.delete(k);
       this.committedEvidenceList.push(e);
-      const i = indexOfValidator(set, e.voteA.validator);
+      const i = indexOfValidator(set, offender(e));
       const v = set.validators[i];
       if (v === undefined) continue;
       const p = this.powers.get(v.id) ?? 0;

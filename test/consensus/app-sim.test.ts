@@ -1,11 +1,12 @@
 // The real chain application under the engine's seeded simulator: Byzantine validators with less
 // than 1/3 of the power equivocate, go silent or propose conflicting blocks; honest nodes never
-// commit different blocks, evidence is committed and punished identically everywhere, and every
-// honest node ends with the same stakes, reputations and powers.
+// commit different blocks, evidence (duplicate votes; duplicate proposals from a conflicting
+// proposer) is committed and punished identically everywhere — slashed, reputation 0, jailed — and
+// every honest node ends with the same stakes, reputations and powers.
 import { describe, expect, it } from 'vitest';
 import { runConsensusSim, type ByzantineStrategy } from '../../src/sim/consensus-sim.ts';
 import { ChainSimApp } from '../../src/sim/chain-sim-app.ts';
-import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
+import { encodeEvidence, offender } from '../../src/core/consensus/evidence.ts';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 
@@ -20,6 +21,8 @@ async function run(strategy: ByzantineStrategy, seed: number) {
     powers: [10, 12, 20, 20, 25, 20, 30], // Byzantine 22 of 137 < 1/3
     strategy,
     crypto: 'fast',
+    // A double-signer or conflicting proposer must end up caught: run on until evidence is committed.
+    minEvidence: strategy === 'silent' ? 0 : 1,
     makeApp: (ctx) => new ChainSimApp(ctx),
   });
 }
@@ -34,16 +37,18 @@ describe('chain application in the consensus simulator', () => {
         for (const n of honest) expect(n.committed.filter(Boolean).length, `seed ${seed}`).toBeGreaterThanOrEqual(9);
         // Every honest node holds the same final figures and the same committed evidence.
         for (const v of r.validators) expect(v).toEqual(r.validators[0]);
-        const evidence = r.evidence.map((list) => list.map((e) => bytesToHex(encodeDuplicateVoteEvidence(e))));
+        const evidence = r.evidence.map((list) => list.map((e) => bytesToHex(encodeEvidence(e))));
         for (const e of evidence) expect(e).toEqual(evidence[0]);
         const byzIds = new Set(r.nodes.filter((n) => n.byzantine).map((n) => n.id));
         for (const v of r.validators[0]!) {
           if (!byzIds.has(v.id)) expect(v.jailed, `honest ${v.id} jailed (seed ${seed})`).toBe(false);
         }
-        if (strategy === 'equivocate') {
+        if (strategy !== 'silent') {
           expect(evidence[0]!.length, `seed ${seed}`).toBeGreaterThan(0);
+          const kind = strategy === 'conflict' ? 'duplicate-proposal' : 'duplicate-vote';
+          for (const e of r.evidence[0]!) expect(e.kind).toBe(kind);
           // Only Byzantine keys are accused; exactly the accused are jailed, at reputation 0, stake cut.
-          const accused = new Set(r.evidence[0]!.map((e) => nodeIdFromPublicKey(e.voteA.validator)));
+          const accused = new Set(r.evidence[0]!.map((e) => nodeIdFromPublicKey(offender(e))));
           const genesisPower = new Map(r.genesis.validators.map((v) => [v.id, v.power]));
           for (const id of accused) expect(byzIds.has(id)).toBe(true);
           for (const v of r.validators[0]!) {

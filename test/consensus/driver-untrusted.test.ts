@@ -10,7 +10,7 @@ import { proposerIndex } from '../../src/core/consensus/proposer-selection.ts';
 import { MAX_BLOCK_BYTES_AHEAD, MAX_ROUNDS_AHEAD, Tendermint } from '../../src/core/consensus/tendermint.ts';
 import { VoteType, type Proposal } from '../../src/core/consensus/types.ts';
 import { makeValidatorSet } from '../../src/core/consensus/validator-set.ts';
-import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
+import { encodeEvidence } from '../../src/core/consensus/evidence.ts';
 import { proposalSignBytes } from '../../src/core/consensus/sign-bytes.ts';
 import { duplicateVoteEvidence } from '../../src/core/consensus/vote-set.ts';
 import { nobleEd25519, type Verifier } from '../../src/core/crypto/ed25519.ts';
@@ -71,14 +71,14 @@ describe('driver: untrusted input', () => {
       await signVote(outsider, VoteType.Prevote, 0, 0, null),
       await signVote(outsider, VoteType.Prevote, 0, 0, hashOf(3)),
     );
-    d.receive('peer', MessageType.ConsensusEvidence, encodeDuplicateVoteEvidence(fake));
+    d.receive('peer', MessageType.ConsensusEvidence, encodeEvidence(fake));
     await settle();
     expect(Object.fromEntries(d.counters)).toMatchObject({ 'not-validator': 1 });
     expect(evidence).toEqual([]);
     expect(broadcasts.filter((t) => t === MessageType.ConsensusEvidence)).toEqual([]);
     const z = signerAt(1);
     const real = duplicateVoteEvidence(await signVote(z, VoteType.Prevote, 0, 0, null), await signVote(z, VoteType.Prevote, 0, 0, hashOf(3)));
-    d.receive('peer', MessageType.ConsensusEvidence, encodeDuplicateVoteEvidence(real));
+    d.receive('peer', MessageType.ConsensusEvidence, encodeEvidence(real));
     await settle();
     expect(evidence).toHaveLength(1);
     expect(broadcasts.filter((t) => t === MessageType.ConsensusEvidence)).toHaveLength(1);

@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { bytesToHex } from '../../src/core/bytes.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
-import { encodeDuplicateVoteEvidence } from '../../src/core/consensus/vote-codec.ts';
+import { encodeEvidence, offender } from '../../src/core/consensus/evidence.ts';
 import { ChainSimApp } from '../../src/sim/chain-sim-app.ts';
 import {
   BYZANTINE_STRATEGIES,
@@ -126,7 +126,7 @@ async function checkSchedules(runs: number, seed: number, app: 'test' | 'chain')
       const honestIdx = r.nodes.filter((x) => !x.byzantine).map((x) => x.index);
       const liveReports = honestIdx.map((idx, k) => ({ idx, k })).filter(({ idx }) => !r.nodes[idx]!.crashed);
       const first = liveReports[0]!.k;
-      const evidenceHex = (k: number) => r.evidence[k]!.map((e) => bytesToHex(encodeDuplicateVoteEvidence(e as never)));
+      const evidenceHex = (k: number) => r.evidence[k]!.map((e) => bytesToHex(encodeEvidence(e)));
       // Identical at equal heights: compare nodes that committed the same number of heights.
       for (const { k, idx } of liveReports) {
         if (r.nodes[idx]!.committed.length !== r.nodes[honestIdx[first]!]!.committed.length) continue;
@@ -135,7 +135,7 @@ async function checkSchedules(runs: number, seed: number, app: 'test' | 'chain')
       }
       // Only double-signers are ever accused (the test app jails only on evidence).
       const byzKeys = new Set(o.byzantine.map((i) => r.nodes[i]!.id));
-      for (const e of r.evidence[first]!) expect(byzKeys.has(nodeIdFromPublicKey(e.voteA.validator))).toBe(true);
+      for (const e of r.evidence[first]!) expect(byzKeys.has(nodeIdFromPublicKey(offender(e)))).toBe(true);
       if (app === 'test') for (const v of r.validators[first]!) if (v.jailed) expect(byzKeys.has(v.id)).toBe(true);
       const equivocated = o.strategy !== 'silent' && o.strategy !== 'conflict' && o.byzantine.length > 0;
       if (equivocated && r.evidence[first]!.length > 0) withEvidence++;

@@ -122,7 +122,7 @@ describe('ConsensusService on the simulated overlay', () => {
     agreeOnHashes(honest);
   }, 120_000);
 
-  it('a silent validator is jailed for downtime (1%) once its window fills; conflicting proposals only cost rounds', async () => {
+  it('a silent validator is jailed for downtime (1%) once its window fills; a conflicting proposer is slashed as a double signer', async () => {
     const { sim, tabs } = await network(5, 16);
     for (const t of tabs.slice(1)) await t.service.requestStake();
     await runUntil(sim, () => tabs.every((t) => view(t).validators.filter((v) => v.inSet).length === 5), 40_000);
@@ -132,18 +132,25 @@ describe('ConsensusService on the simulated overlay', () => {
     quiet.service.setMisbehaviour('silent');
     loud.service.setMisbehaviour('conflict');
     const honest = tabs.filter((t) => t !== quiet);
-    await runUntil(sim, () => honest.every((t) => view(t).validators.find((v) => v.id === quietId)?.jailed === true), 120_000);
+    const loudId = sim.get(1).id;
+    const others = honest.filter((t) => t !== loud);
+    const jailed = (t: Tab, id: string) => view(t).validators.find((v) => v.id === id)?.jailed === true;
+    await runUntil(sim, () => honest.every((t) => jailed(t, quietId)) && others.every((t) => jailed(t, loudId)), 120_000);
     for (const t of honest) {
       const row = view(t).validators.find((v) => v.id === quietId);
       expect(row).toMatchObject({ stake: 990, jailed: true, tombstoned: false, inSet: false });
       expect(view(t).evidence.find((e) => e.offender === quietId)).toMatchObject({ kind: 'downtime', slashed: 10 });
     }
-    // Conflicting proposals are not evidence: the conflicting proposer is still a validator.
-    expect(view(honest[0] as Tab).validators.find((v) => v.id === sim.get(1).id)).toMatchObject({ jailed: false, inSet: true });
+    // Two signed proposals for one round are duplicate-proposal evidence, punished as a double sign.
     expect(view(loud).misbehaviourActs).toBeGreaterThan(0);
-    const after = Math.min(...honest.map(committed));
-    await runUntil(sim, () => honest.every((t) => committed(t) >= after + 3), 30_000);
-    agreeOnHashes(honest);
+    loud.service.setMisbehaviour('none');
+    for (const t of others) {
+      expect(view(t).validators.find((v) => v.id === loudId)).toMatchObject({ stake: 950, reputation: 0, jailed: true, tombstoned: true, inSet: false });
+      expect(view(t).evidence.filter((e) => e.offender === loudId)).toEqual([expect.objectContaining({ kind: 'duplicate-proposal', slashed: 50, stakeAfter: 950 })]);
+    }
+    const after = Math.min(...others.map(committed));
+    await runUntil(sim, () => others.every((t) => committed(t) >= after + 3), 30_000);
+    agreeOnHashes(others);
   }, 120_000);
 
   it('a restarted validator resumes on the same chain from its storage, and keeps committing', async () => {

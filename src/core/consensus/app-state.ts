@@ -265,7 +265,7 @@ export class BlockExecutor {
     const key = offenceKey(e);
     if (this.offences.has(key)) return err('offence already punished');
     const h = offenceHeight(e);
-    if (e.kind === 'duplicate-vote' && (h < 1 || h >= this.height || this.height - h > this.base.params.evidenceMaxAgeBlocks))
+    if (e.kind !== 'split-view' && (h < 1 || h >= this.height || this.height - h > this.base.params.evidenceMaxAgeBlocks))
       return err(`offence height ${h} outside the evidence window`);
     const who = hex(offender(e));
     const c = this.candidates.get(who);
@@ -276,7 +276,8 @@ export class BlockExecutor {
     if (c.tombstoned) return err('offender already tombstoned');
     this.offences.set(key, h);
     this.events.push({ kind: 'evidence', offender: c.publicKey, evidence: e });
-    this.punish(who, c, e.kind === 'duplicate-vote' ? 'double-sign' : 'split-view');
+    // Two proposals for one round are a double sign as two votes are (slashing.ts).
+    this.punish(who, c, e.kind === 'split-view' ? 'split-view' : 'double-sign');
     return ok(true);
   }
 

@@ -273,7 +273,7 @@ export class Chain implements ConsensusApp {
     const ctx = this.evidenceContext(height);
     for (const [key, e] of this.evidencePool) {
       if (evidence.length >= p.maxBlockEvidence) break;
-      if (e.kind === 'duplicate-vote' && offenceHeight(e) >= height) continue; // the next block carries it
+      if (e.kind !== 'split-view' && offenceHeight(e) >= height) continue; // the next block carries it
       const v = await verifyEvidence(e, ctx);
       if (!v.ok || !x.applyEvidence(e).ok) {
         this.evidencePool.delete(key);

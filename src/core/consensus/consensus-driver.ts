@@ -27,9 +27,17 @@ import { evidenceFromConflictingCommits, extendQuorumCertificate, verifyQuorumCe
 import { proposalSignBytes, proposalSignBytesOf, voteSignBytes, voteSignBytesOf } from './sign-bytes.ts';
 import { Tendermint, DEFAULT_TIMEOUTS, type EngineOutput, type TimeoutParams } from './tendermint.ts';
 import { indexOfValidator } from './validator-set.ts';
-import { decodeDuplicateVoteEvidence, decodeVote, encodeDuplicateVoteEvidence, encodeVote } from './vote-codec.ts';
+import { decodeVote, encodeVote } from './vote-codec.ts';
 import { voteKey, type HeightVotes } from './vote-set.ts';
+import { decodeEvidence, encodeEvidence } from './evidence.ts';
+import type { DuplicateProposalEvidence, EngineEvidence } from './types.ts';
 import type { ConsensusApp, DuplicateVoteEvidence, Proposal, QuorumCertificate, ValidatorSet, Vote } from './types.ts';
+
+/** One piece of evidence, by its two signatures (the driver forwards each once). */
+const evidenceKey = (e: EngineEvidence): string =>
+  e.kind === 'duplicate-vote'
+    ? `e${bytesToHex(e.voteA.signature)}${bytesToHex(e.voteB.signature)}`
+    : `ep${bytesToHex(e.proposalA.signature)}${bytesToHex(e.proposalB.signature)}`;
 
 /** Decided heights whose votes are kept to catch late double votes. */
 const PAST_VOTE_HEIGHTS = 2;
@@ -98,8 +106,8 @@ export interface ConsensusDriverOptions {
   recentCommits?: number;
   /** Commits sent per catch-up request, and kept ahead by the receiver (default 16). */
   catchUpHeights?: number;
-  /** Duplicate votes seen or received (verified): the application's evidence pool takes them. */
-  onEvidence?: (e: DuplicateVoteEvidence) => void;
+  /** Duplicate votes and proposals seen or received (verified): the application's evidence pool takes them. */
+  onEvidence?: (e: EngineEvidence) => void;
   /**
    * While height, round and step stay unchanged this long, re-send this node's messages of the
    * current round (default 2000 ms). The paper assumes every message between correct nodes is
@@ -375,9 +383,12 @@ export class ConsensusDriver {
   }
 
   private receiveEvidence(body: Uint8Array): void {
-    const d = decodeDuplicateVoteEvidence(body);
+    const d = decodeEvidence(body);
     if (!d.ok) return this.count('malformed');
     const e = d.value;
+    // Split views are the chain application's (ChainEvidence); engines exchange what engines find.
+    if (e.kind === 'split-view') return this.count('bad-evidence');
+    if (e.kind === 'duplicate-proposal') return this.receiveProposalEvidence(e);
     const a = e.voteA;
     const b = e.voteB;
     if (
@@ -401,6 +412,29 @@ export class ConsensusDriver {
       this.enqueue({
         check: this.voteCheck(v),
         key: v === a ? key : `${key}/b`,
+        height: -1,
+        deliver: () => {
+          if (++okCount === 2) this.acceptEvidence(e, key);
+        },
+      });
+  }
+
+  /** Two signed proposals of one proposer for one height and round with different blocks, filtered as above. */
+  private receiveProposalEvidence(e: DuplicateProposalEvidence): void {
+    const a = e.proposalA;
+    const b = e.proposalB;
+    if (!bytesEqual(a.proposer, b.proposer) || a.height !== b.height || a.round !== b.round || bytesEqual(a.blockHash, b.blockHash))
+      return this.count('bad-evidence');
+    const set = this.machine.validatorSet;
+    const known = (set !== null && indexOfValidator(set, a.proposer) >= 0) || [...this.pastVotes.values()].some((p) => indexOfValidator(p.set, a.proposer) >= 0);
+    if (!known) return this.count('not-validator');
+    const key = evidenceKey(e);
+    if (this.evidenceSeen.has(key) || !this.fresh(key)) return;
+    let okCount = 0;
+    for (const q of [a, b])
+      this.enqueue({
+        check: { publicKey: q.proposer, message: proposalSignBytesOf(this.o.chainId, q), signature: q.signature },
+        key: q === a ? key : `${key}/b`,
         height: -1,
         deliver: () => {
           if (++okCount === 2) this.acceptEvidence(e, key);
@@ -559,13 +593,13 @@ export class ConsensusDriver {
     if (s === 'round-too-far') this.seen.delete(key); // the proposer's re-send must count later
   }
 
-  private acceptEvidence(e: DuplicateVoteEvidence, key: string): void {
+  private acceptEvidence(e: EngineEvidence, key: string): void {
     if (this.evidenceSeen.has(key)) return;
     this.evidenceSeen.add(key);
     if (this.evidenceSeen.size > 10_000) this.evidenceSeen.clear();
     this.o.onEvidence?.(e);
     // Gossip until committed is the pool's job; the driver forwards what it learns once.
-    this.o.transport.broadcast(MessageType.ConsensusEvidence, encodeDuplicateVoteEvidence(e));
+    this.o.transport.broadcast(MessageType.ConsensusEvidence, encodeEvidence(e));
   }
 
   /** A peer is more than a height ahead: ask it (at most once a second) for the commits we miss. */
@@ -652,11 +686,9 @@ export class ConsensusDriver {
       case 'decide':
         void this.commit(o.height, o.block, o.blockHash, o.qc);
         return;
-      case 'evidence': {
-        const e = o.evidence;
-        this.acceptEvidence(e, `e${bytesToHex(e.voteA.signature)}${bytesToHex(e.voteB.signature)}`);
+      case 'evidence':
+        this.acceptEvidence(o.evidence, evidenceKey(o.evidence));
         return;
-      }
     }
   }
 

@@ -1,7 +1,7 @@
 // Bodies of the consensus envelopes (message types 32–35, net/message-types.ts), big-endian.
 // proposal = u8 version ‖ proposal (vote-codec.ts) ‖ u32 len ‖ block
 // vote     = vote (vote-codec.ts)
-// evidence = duplicate-vote evidence (vote-codec.ts)
+// evidence = evidence (evidence.ts: u8 kind ‖ body), duplicate vote or duplicate proposal only
 // commit   = u8 version ‖ u64 height ‖ u32 len ‖ block ‖ qc (vote-codec.ts)
 // status   = u8 version ‖ u64 height
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';

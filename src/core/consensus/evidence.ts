@@ -4,6 +4,9 @@
 //
 // evidence = u8 kind ‖ body     kind 1: duplicate vote (vote-codec.ts)
 //                               kind 2: split view: 32 log owner ‖ u32 len ‖ head A ‖ u32 len ‖ head B
+//                               kind 3: duplicate proposal (vote-codec.ts)
+// A duplicate proposal (two signed proposals of one proposer, one height and round, different blocks)
+// is punished as a double sign (slashing.ts): the proposer signed two conflicting messages.
 // Split-view heads are the audit log's signed tree heads; the check is pluggable (SplitViewChecker);
 // the chain uses the ledger's pure checker (core/ledger/split-view.ts) through ledgerSplitViewChecker
 // unless told otherwise. Without a checker, split-view evidence is refused (it cannot be judged).
@@ -13,12 +16,12 @@ import { ED25519_PUBLIC_KEY_BYTES, type Verifier } from '../crypto/ed25519.ts';
 import { domainTag, sha256 } from '../crypto/hash.ts';
 import { checkSplitViewEvidence } from '../ledger/split-view.ts';
 import { err, ok, type Result } from '../result.ts';
-import { voteSignBytesOf } from './sign-bytes.ts';
+import { proposalSignBytesOf, voteSignBytesOf } from './sign-bytes.ts';
 import { indexOfValidator } from './validator-set.ts';
-import { readDuplicateVoteEvidence, writeDuplicateVoteEvidence } from './vote-codec.ts';
-import type { DuplicateVoteEvidence, Evidence, Hash, SplitViewEvidence, ValidatorSet } from './types.ts';
+import { readDuplicateProposalEvidence, readDuplicateVoteEvidence, writeDuplicateProposalEvidence, writeDuplicateVoteEvidence } from './vote-codec.ts';
+import type { DuplicateProposalEvidence, DuplicateVoteEvidence, Evidence, Hash, SplitViewEvidence, ValidatorSet } from './types.ts';
 
-export const EvidenceKind = { DuplicateVote: 1, SplitView: 2 } as const;
+export const EvidenceKind = { DuplicateVote: 1, SplitView: 2, DuplicateProposal: 3 } as const;
 export const MAX_TREE_HEAD_BYTES = 4096;
 
 /** Judges split-view evidence (the ledger's pure checker); may be async. */
@@ -60,6 +63,9 @@ export function writeEvidence(w: ByteWriter, e: Evidence): void {
   if (e.kind === 'duplicate-vote') {
     w.u8(EvidenceKind.DuplicateVote);
     writeDuplicateVoteEvidence(w, e);
+  } else if (e.kind === 'duplicate-proposal') {
+    w.u8(EvidenceKind.DuplicateProposal);
+    writeDuplicateProposalEvidence(w, e);
   } else {
     if (e.logOwner.length !== ED25519_PUBLIC_KEY_BYTES) throw new Error(`"logOwner" must be 32 bytes`);
     if (e.headA.length > MAX_TREE_HEAD_BYTES || e.headB.length > MAX_TREE_HEAD_BYTES)
@@ -71,6 +77,7 @@ export function writeEvidence(w: ByteWriter, e: Evidence): void {
 export function readEvidence(r: ByteReader): Evidence {
   const kind = r.u8('evidence kind');
   if (kind === EvidenceKind.DuplicateVote) return readDuplicateVoteEvidence(r);
+  if (kind === EvidenceKind.DuplicateProposal) return readDuplicateProposalEvidence(r);
   if (kind === EvidenceKind.SplitView) {
     const logOwner = r.bytes(ED25519_PUBLIC_KEY_BYTES, 'log owner').slice();
     const headA = r.varBytes(MAX_TREE_HEAD_BYTES, 'head A').slice();
@@ -97,24 +104,29 @@ export function decodeEvidence(bytes: Uint8Array): Result<Evidence> {
 
 /** The public key of the node the evidence accuses. */
 export function offender(e: Evidence): Uint8Array {
-  return e.kind === 'duplicate-vote' ? e.voteA.validator : e.logOwner;
+  return e.kind === 'duplicate-vote' ? e.voteA.validator : e.kind === 'duplicate-proposal' ? e.proposalA.proposer : e.logOwner;
 }
 
 /** Height of the offence (split views have none: 0). */
 export function offenceHeight(e: Evidence): number {
-  return e.kind === 'duplicate-vote' ? e.voteA.height : 0;
+  return e.kind === 'duplicate-vote' ? e.voteA.height : e.kind === 'duplicate-proposal' ? e.proposalA.height : 0;
 }
 
 const SPLIT_TAG = domainTag('aegis/split-view-offence/v1');
 
 /**
  * One offence, however it is presented: a double sign is one (validator, height, round, type) —
- * the order of the two votes does not matter; a split view is the owner and the unordered pair of heads.
+ * the order of the two votes does not matter; a duplicate proposal is one (proposer, height, round),
+ * however many blocks it signed; a split view is the owner and the unordered pair of heads.
  */
 export function offenceKey(e: Evidence): string {
   if (e.kind === 'duplicate-vote') {
     const v = e.voteA;
     return `dv:${bytesToHex(v.validator)}:${v.height}:${v.round}:${v.type}`;
+  }
+  if (e.kind === 'duplicate-proposal') {
+    const q = e.proposalA;
+    return `dp:${bytesToHex(q.proposer)}:${q.height}:${q.round}`;
   }
   const [a, b] = compareBytes(e.headA, e.headB) <= 0 ? [e.headA, e.headB] : [e.headB, e.headA];
   const pair: Hash = sha256(concatBytes(SPLIT_TAG, sha256(a), sha256(b)));
@@ -152,9 +164,28 @@ async function verifyDuplicateVote(e: DuplicateVoteEvidence, ctx: EvidenceContex
   return ok(true);
 }
 
+async function verifyDuplicateProposal(e: DuplicateProposalEvidence, ctx: EvidenceContext): Promise<Result<true>> {
+  const { proposalA: a, proposalB: b } = e;
+  if (!bytesEqual(a.proposer, b.proposer)) return err('duplicate proposal: proposals are from different proposers');
+  if (a.height !== b.height || a.round !== b.round) return err('duplicate proposal: proposals differ in height or round');
+  if (bytesEqual(a.blockHash, b.blockHash)) return err('duplicate proposal: both proposals name the same block');
+  if (a.height >= ctx.currentHeight) return err('duplicate proposal: offence height not yet committed');
+  if (ctx.currentHeight - a.height > ctx.maxAgeBlocks) return err(`duplicate proposal: older than ${ctx.maxAgeBlocks} blocks`);
+  const set = ctx.validatorSetAt(a.height);
+  if (set === null) return err(`duplicate proposal: validator set of height ${a.height} unknown`);
+  if (indexOfValidator(set, a.proposer) < 0) return err(`duplicate proposal: signer not in the set of height ${a.height}`);
+  const [okA, okB] = await Promise.all([
+    ctx.verifier.verify(a.proposer, proposalSignBytesOf(ctx.chainId, a), a.signature),
+    ctx.verifier.verify(b.proposer, proposalSignBytesOf(ctx.chainId, b), b.signature),
+  ]);
+  if (!okA || !okB) return err('duplicate proposal: a signature is invalid');
+  return ok(true);
+}
+
 /** Whether the evidence proves an offence (signatures, set membership, age). Never throws. */
 export async function verifyEvidence(e: Evidence, ctx: EvidenceContext): Promise<Result<true>> {
   if (e.kind === 'duplicate-vote') return verifyDuplicateVote(e, ctx);
+  if (e.kind === 'duplicate-proposal') return verifyDuplicateProposal(e, ctx);
   if (bytesEqual(e.headA, e.headB)) return err('split view: both heads are identical');
   if (ctx.splitView === undefined) return err('split view: no checker configured');
   try {

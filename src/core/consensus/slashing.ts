@@ -1,5 +1,6 @@
 // Punishments, as pure functions of a validator's record and genesis parameters:
-// - double sign (duplicate-vote evidence; also split-view evidence against the log owner): slash
+// - double sign (duplicate-vote or duplicate-proposal evidence; also split-view evidence against the
+//   log owner, with its own reason): slash
 //   doubleSignSlashMicros (default 5%, cosmos-sdk's slash_fraction_double_sign) of the bonded stake
 //   AND of stake still unbonding (it was bonded when the offence happened), reputation 0, and jail:
 //   tombstoned for good by default, else for doubleSignJailBlocks;

@@ -21,6 +21,8 @@
 //   of l.36/l.49, are checked without the round: the block names the proposer of the round it was
 //   first proposed in, and the +2/3 prevotes (or precommits) for it show that more than 1/3 of the
 //   power, so at least one correct validator, checked it with that round.
+// - Not in Alg. 1: a second signed proposal of proposer(h, r) for round r with another block is
+//   output as duplicate-proposal evidence (once per round), also after deciding, as double votes are.
 import { bytesEqual } from '../bytes.ts';
 import { proposerIndex } from './proposer-selection.ts';
 import { buildQuorumCertificate } from './qc.ts';
@@ -28,7 +30,7 @@ import { indexOfValidator } from './validator-set.ts';
 import { HeightVotes, NIL, voteKey, type VoteKey } from './vote-set.ts';
 import {
   VoteType,
-  type DuplicateVoteEvidence,
+  type EngineEvidence,
   type Hash,
   type Proposal,
   type QuorumCertificate,
@@ -67,7 +69,7 @@ export type EngineOutput =
   /** `round` present: a fresh proposal of that round, whose block must name proposer(height, round). */
   | { kind: 'validate'; height: number; block: Uint8Array; blockHash: Hash; round?: number }
   | { kind: 'decide'; height: number; round: number; block: Uint8Array; blockHash: Hash; qc: QuorumCertificate }
-  | { kind: 'evidence'; evidence: DuplicateVoteEvidence };
+  | { kind: 'evidence'; evidence: EngineEvidence };
 
 export type VoteStatus = 'added' | 'duplicate' | 'capped' | 'conflict' | 'not-validator' | 'wrong-height' | 'round-too-far' | 'decided';
 export type ProposalStatus = 'added' | 'duplicate' | 'not-proposer' | 'wrong-height' | 'round-too-far' | 'decided' | 'hash-mismatch';
@@ -82,6 +84,8 @@ interface RoundProposal extends Value {
   readonly polRound: number;
   /** Key of the validity answer l.22/l.28 wait for (validityKey). */
   readonly validityKey: string;
+  /** The signed proposal itself: a second one for the round with another block is evidence. */
+  readonly signed: Proposal;
 }
 
 /** Validity is asked per block, and per (block, round) for fresh proposals (see the header). */
@@ -117,6 +121,8 @@ export class Tendermint {
   private readonly validity = new Map<string, boolean | 'pending'>();
   /** "for the first time" guards of l.34, l.36, l.47, per round. */
   private readonly once = { prevoteTimeout: new Set<number>(), lock: new Set<number>(), precommitTimeout: new Set<number>() };
+  /** Rounds whose proposer was caught proposing two blocks (reported once per round). */
+  private readonly duplicateProposals = new Set<number>();
   private awaitingValueFor: number | null = null;
   private out: EngineOutput[] = [];
 
@@ -173,6 +179,7 @@ export class Tendermint {
     this.once.prevoteTimeout.clear();
     this.once.lock.clear();
     this.once.precommitTimeout.clear();
+    this.duplicateProposals.clear();
     this.startRound(0);
     return this.drain();
   }
@@ -181,11 +188,13 @@ export class Tendermint {
   onProposal(p: Proposal, block: Uint8Array, computedHash: Hash): ProposalStatus {
     const set = this.set;
     if (set === null || p.height !== this.h) return 'wrong-height';
-    if (this.decided) return 'decided';
-    if (p.round > this.r + MAX_ROUNDS_AHEAD) return 'round-too-far';
+    if (p.round > this.r + MAX_ROUNDS_AHEAD) return this.decided ? 'decided' : 'round-too-far';
     if (!bytesEqual(computedHash, p.blockHash)) return 'hash-mismatch';
     const pi = proposerIndex(set, p.round);
     if (!bytesEqual(set.validators[pi]?.publicKey ?? new Uint8Array(0), p.proposer)) return 'not-proposer';
+    this.noteDuplicateProposal(p);
+    // Counts for nothing once decided (a second proposal was still evidence, above).
+    if (this.decided) return 'decided';
     const key = voteKey(p.blockHash);
     let inRound = this.blocks.get(p.round);
     if (inRound === undefined) this.blocks.set(p.round, (inRound = new Map()));
@@ -194,7 +203,7 @@ export class Tendermint {
     const value: Value = { block, hash: p.blockHash, key };
     inRound.set(key, value);
     const freshRound = p.polRound === -1 ? p.round : undefined;
-    if (!this.proposals.has(p.round)) this.proposals.set(p.round, { ...value, polRound: p.polRound, validityKey: validityKey(key, freshRound) });
+    if (!this.proposals.has(p.round)) this.proposals.set(p.round, { ...value, polRound: p.polRound, validityKey: validityKey(key, freshRound), signed: p });
     this.votes?.noteHeard(p.round, pi);
     this.requestValidity(value, freshRound);
     this.evaluate();
@@ -283,6 +292,14 @@ export class Tendermint {
   }
 
   // ---- internals ----
+
+  /** A second signed proposal of the round's proposer naming another block: duplicate-proposal evidence. */
+  private noteDuplicateProposal(p: Proposal): void {
+    const first = this.proposals.get(p.round)?.signed;
+    if (first === undefined || bytesEqual(first.blockHash, p.blockHash) || this.duplicateProposals.has(p.round)) return;
+    this.duplicateProposals.add(p.round);
+    this.out.push({ kind: 'evidence', evidence: { kind: 'duplicate-proposal', proposalA: first, proposalB: p } });
+  }
 
   private isProposer(round: number): boolean {
     return this.set !== null && this.selfIndex >= 0 && proposerIndex(this.set, round) === this.selfIndex;

@@ -86,7 +86,20 @@ export interface SplitViewEvidence {
   readonly headB: Uint8Array;
 }
 
-export type Evidence = DuplicateVoteEvidence | SplitViewEvidence;
+/**
+ * Two validly signed proposals of one proposer for one height and round with different blocks: a
+ * correct proposer signs one proposal per round (a re-proposal in a later round is another round).
+ */
+export interface DuplicateProposalEvidence {
+  readonly kind: 'duplicate-proposal';
+  readonly proposalA: Proposal;
+  readonly proposalB: Proposal;
+}
+
+export type Evidence = DuplicateVoteEvidence | DuplicateProposalEvidence | SplitViewEvidence;
+
+/** Evidence the consensus engine finds on its own (from the votes and proposals it receives). */
+export type EngineEvidence = DuplicateVoteEvidence | DuplicateProposalEvidence;
 
 /** What the engine needs from the chain application. Blocks are opaque bytes to the engine. */
 export interface ConsensusApp {

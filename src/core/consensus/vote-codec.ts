@@ -8,11 +8,12 @@
 // proposal  = u8 version(1) ‖ u64 height ‖ u32 round ‖ u32 polRound+1 ‖ 32 hash ‖ 32 proposer key ‖ 64 sig
 // qc        = u8 version(1) ‖ u64 height ‖ u32 round ‖ 32 hash ‖ u32 n ‖ n × (u32 index ‖ 64 signature)
 // evidence  = u8 version(1) ‖ vote A ‖ vote B   (duplicate vote)
+// proposal evidence = u8 version(1) ‖ proposal A ‖ proposal B   (duplicate proposal)
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
 import { ED25519_PUBLIC_KEY_BYTES, ED25519_SIGNATURE_BYTES } from '../crypto/ed25519.ts';
 import type { Result } from '../result.ts';
 import { HASH_BYTES, MAX_ROUND } from './sign-bytes.ts';
-import type { DuplicateVoteEvidence, Proposal, QuorumCertificate, Vote, VoteType } from './types.ts';
+import type { DuplicateProposalEvidence, DuplicateVoteEvidence, Proposal, QuorumCertificate, Vote, VoteType } from './types.ts';
 
 export const CODEC_VERSION = 1;
 /** Upper bound on validators per set, so a QC's length prefix cannot ask for unbounded memory. */
@@ -118,6 +119,19 @@ export function readDuplicateVoteEvidence(r: ByteReader): DuplicateVoteEvidence 
   return { kind: 'duplicate-vote', voteA, voteB };
 }
 
+export function writeDuplicateProposalEvidence(w: ByteWriter, e: DuplicateProposalEvidence): void {
+  w.u8(CODEC_VERSION);
+  writeProposal(w, e.proposalA);
+  writeProposal(w, e.proposalB);
+}
+
+export function readDuplicateProposalEvidence(r: ByteReader): DuplicateProposalEvidence {
+  version(r, 'proposal evidence');
+  const proposalA = readProposal(r);
+  const proposalB = readProposal(r);
+  return { kind: 'duplicate-proposal', proposalA, proposalB };
+}
+
 function encodeWith<T>(write: (w: ByteWriter, v: T) => void, v: T, size: number): Uint8Array {
   const w = new ByteWriter(size);
   write(w, v);
@@ -145,3 +159,7 @@ export const encodeDuplicateVoteEvidence = (e: DuplicateVoteEvidence): Uint8Arra
   encodeWith(writeDuplicateVoteEvidence, e, 1 + 2 * MAX_VOTE_BYTES);
 export const decodeDuplicateVoteEvidence = (b: Uint8Array): Result<DuplicateVoteEvidence> =>
   decodeWith(readDuplicateVoteEvidence, b, 'evidence');
+export const encodeDuplicateProposalEvidence = (e: DuplicateProposalEvidence): Uint8Array =>
+  encodeWith(writeDuplicateProposalEvidence, e, 1 + 2 * PROPOSAL_BYTES);
+export const decodeDuplicateProposalEvidence = (b: Uint8Array): Result<DuplicateProposalEvidence> =>
+  decodeWith(readDuplicateProposalEvidence, b, 'proposal evidence');
