@@ -41,6 +41,7 @@ import { MAX_TARGETS_PER_VALIDATOR } from '../core/consensus/vote-set.ts';
 import { nextMacrotask } from './sim-crypto.ts';
 import { SeededRandom } from './seeded-random.ts';
 import { TestChainApp } from './consensus-test-app.ts';
+import { InFlightTimer } from '../core/in-flight-timer.ts';
 import { VirtualClock } from './virtual-clock.ts';
 
 export type ByzantineStrategy = 'equivocate' | 'silent' | 'conflict' | 'fork' | 'flood';
@@ -128,6 +129,8 @@ export interface SimNodeReport {
   /** Fork alarms this node's driver raised (another valid commit for a height it decided). */
   forks: ForkAlarm[];
   counters: Partial<Record<DriverCounter, number>>;
+  /** Virtual time with one of this node's signature batches in flight (a union of intervals). */
+  verifyBusyMs: number;
 }
 
 export interface ConsensusSimResult {
@@ -144,6 +147,7 @@ export interface ConsensusSimResult {
   evidence: ReturnType<SimChainApp['committedEvidence']>[];
   signCount: number;
   verifyCount: number;
+  /** Wall time with any real (uncached) signature check in flight, given `wallMs`. */
   verifyWallMs: number;
 }
 
@@ -183,21 +187,26 @@ export class FastSignatures implements Verifier {
 class VerifyCache implements Verifier {
   private readonly verdicts = new Map<string, boolean>();
   uncachedCount = 0;
-  uncachedWallMs = 0;
+  /** Wall time with any uncached check in flight (checks overlap under Promise.all). */
+  private readonly wall: InFlightTimer | null;
 
   constructor(
     private readonly inner: Verifier,
     private readonly enabled: boolean,
-    private readonly wallMs: (() => number) | undefined,
-  ) {}
+    wallMs: (() => number) | undefined,
+  ) {
+    this.wall = wallMs ? new InFlightTimer(wallMs) : null;
+  }
+
+  get uncachedWallMs(): number {
+    return this.wall?.busyMs ?? 0;
+  }
 
   async verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
     const key = this.enabled ? bytesToHex(signature) + bytesToHex(publicKey) + bytesToHex(sha256(message)) : '';
     const hit = this.enabled ? this.verdicts.get(key) : undefined;
     if (hit !== undefined) return hit;
-    const t0 = this.wallMs?.() ?? 0;
-    const v = await this.inner.verify(publicKey, message, signature);
-    if (this.wallMs) this.uncachedWallMs += this.wallMs() - t0;
+    const v = await (this.wall ? this.wall.time(() => this.inner.verify(publicKey, message, signature)) : this.inner.verify(publicKey, message, signature));
     this.uncachedCount++;
     if (this.enabled) {
       if (this.verdicts.size > 200_000) this.verdicts.clear();
@@ -257,6 +266,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
   const forkPairsPending = new Map<string, Promise<{ a: Uint8Array; b: Uint8Array }>>();
 
   const nodes: SimNode[] = [];
+  const verifyTimers: InFlightTimer[] = [];
   const linkRng = rng.fork('links');
   const blocked = (from: number, to: number, atMs: number): number | null => {
     for (const p of o.partitions ?? []) {
@@ -290,12 +300,15 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
     const signer: Signer = o.cpuCost
       ? { publicKey: signer0.publicKey, sign: async (m) => { const s = await signer0.sign(m); await cpuDelay(o.cpuCost?.signMs ?? 0); return s; } }
       : signer0;
+    const verifying = new InFlightTimer(() => clock.now());
+    verifyTimers.push(verifying);
     const batchVerifier: BatchVerifier = {
-      verifyBatch: async (checks) => {
-        const out = await Promise.all(checks.map((c) => verifier.verify(c.publicKey, c.message, c.signature)));
-        if (o.cpuCost) await cpuDelay(o.cpuCost.verifyMs * checks.length);
-        return out;
-      },
+      verifyBatch: (checks) =>
+        verifying.time(async () => {
+          const out = await Promise.all(checks.map((c) => verifier.verify(c.publicKey, c.message, c.signature)));
+          if (o.cpuCost) await cpuDelay(o.cpuCost.verifyMs * checks.length);
+          return out;
+        }),
     };
     const isByz = byz.has(i);
     const transport: ConsensusTransport = {
@@ -319,6 +332,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
       qcs: [],
       forks: [],
       counters: {},
+      verifyBusyMs: 0,
     };
     let lastCommitAtMs = 0;
     const driver = new ConsensusDriver({
@@ -462,6 +476,7 @@ export async function runConsensusSim(o: ConsensusSimOptions): Promise<Consensus
     if (hashes.size > 1) safetyViolations.push(h);
   }
   for (const x of nodes) x.report.counters = Object.fromEntries(x.driver.counters) as SimNodeReport['counters'];
+  for (const [i, x] of nodes.entries()) x.report.verifyBusyMs = verifyTimers[i]?.busyMs ?? 0;
   const honestNodes = nodes.filter((x) => !x.byzantine);
   return {
     chainId,

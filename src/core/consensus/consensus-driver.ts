@@ -9,6 +9,7 @@ import type { Clock, TimerHandle } from '../clock.ts';
 import type { Signer, Verifier } from '../crypto/ed25519.ts';
 import { sha256 } from '../crypto/hash.ts';
 import type { NodeId } from '../crypto/node-id.ts';
+import { InFlightTimer } from '../in-flight-timer.ts';
 import { MessageType } from '../net/message-types.ts';
 import {
   decodeCommitMessage,
@@ -168,8 +169,7 @@ interface Kept {
 export class ConsensusDriver {
   readonly machine: Tendermint;
   readonly counters = new Map<DriverCounter, number>();
-  /** Wall time spent inside signature verification (needs `wallMs`). */
-  verifyWallMs = 0;
+  private verifyTimer: InFlightTimer | null = null;
   /** Signatures made and checked, for benchmarks. */
   signCount = 0;
   verifyCount = 0;
@@ -548,13 +548,16 @@ export class ConsensusDriver {
     }
   }
 
-  private async timed<T>(f: () => Promise<T>): Promise<T> {
-    const t0 = this.o.wallMs?.() ?? 0;
-    try {
-      return await f();
-    } finally {
-      if (this.o.wallMs) this.verifyWallMs += this.o.wallMs() - t0;
-    }
+  /** Wall time with a signature batch in flight (needs `wallMs`): overlapping batches count once. */
+  get verifyWallMs(): number {
+    return this.verifyTimer?.busyMs ?? 0;
+  }
+
+  private timed<T>(f: () => Promise<T>): Promise<T> {
+    const wallMs = this.o.wallMs;
+    if (wallMs === undefined) return f();
+    this.verifyTimer ??= new InFlightTimer(wallMs);
+    return this.verifyTimer.time(f);
   }
 
   /** Verifies everything queued in one batch, then hands the good ones to the machine in arrival order. */
