@@ -520,14 +520,16 @@ export class ChainRoundService {
  * header checks fully while its block is in the recent window, else its QC only.
  */
 export function chainReceiptCheck(consensus: Pick<ConsensusService, 'chainApp'>, verifier: RecomputeDeps['verifier']): ReceiptQcCheck {
-  // Certificates only grow: re-verify when there are more (or another chain), not per receipt.
-  let cached: { chain: object; count: number; history: Promise<Result<SetHistory>> } | null = null;
+  // Re-verify when the checkpoint chain changed (or another chain), not per receipt. A new
+  // checkpoint may replace the newest one (block-store.ts), so the count alone is not enough.
+  let cached: { chain: object; count: number; lastHeight: number; history: Promise<Result<SetHistory>> } | null = null;
   return async (r) => {
     const chain = consensus.chainApp;
     if (chain === null) return err('the chain has not started here');
     const certificates = chain.certificates();
-    if (cached === null || cached.chain !== chain || cached.count !== certificates.length)
-      cached = { chain, count: certificates.length, history: validatorSetHistory(chain.genesis, certificates, verifier) };
+    const lastHeight = certificates.at(-1)?.header.height ?? 0;
+    if (cached === null || cached.chain !== chain || cached.count !== certificates.length || cached.lastHeight !== lastHeight)
+      cached = { chain, count: certificates.length, lastHeight, history: validatorSetHistory(chain.genesis, certificates, verifier) };
     const history = await cached.history;
     if (!history.ok) return err(`validator sets from this chain's certificates: ${history.error}`);
     if (r.height > chain.height) return err(`height ${r.height} is above this chain's (${chain.height})`);
