@@ -39,7 +39,7 @@ function Shell({ actions }: { actions: DashboardActions }) {
           <IdentityCard onChangeRoom={actions.changeRoom} />
           <CountersPanel />
           <PeersTable />
-          <SecAggPanel onSetInput={actions.setInput} onStartRound={actions.startRound} />
+          <SecAggPanel onSetInput={actions.setInput} onStartRound={actions.startRound} onSetAdversaryModel={actions.setAdversaryModel} />
           <ConsensusPanel actions={actions.consensus} />
           <AuditPanel actions={actions.audit} />
           <BroadcastPanel onBroadcast={actions.broadcastTest} />

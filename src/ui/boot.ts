@@ -2,6 +2,7 @@
 import type { AegisNode } from '../node/aegis-node.ts';
 import type { SecAggService } from '../node/secagg-service.ts';
 import type { SecAggParams } from '../core/secagg/params.ts';
+import type { AdversaryModel } from '../core/secagg/threshold-rule.ts';
 import { isValidRoom, roomFromUrl, startBrowserNode } from '../platform/browser-node.ts';
 import { bindNode, bindSecAgg, createDashboardStore, type DashboardStore } from './dashboard-store.ts';
 import { MessageType } from '../core/net/message-types.ts';
@@ -24,6 +25,8 @@ export interface DashboardActions {
    * once this tab's chain runs, else directly, aggregated by this node. Resolves to its id.
    */
   startRound(params: Partial<SecAggParams>): Promise<string>;
+  /** This tab's own adversary model: 'semi-honest' joins rounds below the malicious-safe threshold floor. */
+  setAdversaryModel(model: AdversaryModel): void;
   /** The chain: request stake, developer misbehaviour. */
   consensus: ConsensusActions;
   /** The audit log: audit a peer, export, page through entries, "Fork my log" (audit-actions.ts). */
@@ -114,6 +117,7 @@ export function bootDashboard(): { store: DashboardStore; actions: DashboardActi
         if (rounds && consensus?.view().phase === 'running') return rounds.open(params);
         return secagg ? secagg.startRound(params) : Promise.reject(new Error('the node has not started yet'));
       },
+      setAdversaryModel: (model) => secagg?.setAdversaryModel(model),
       consensus: {
         requestStake: () => (consensus ? consensus.requestStake() : Promise.reject(new Error('the node has not started yet'))),
         setMisbehaviour: (mode) => consensus?.setMisbehaviour(mode),

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { DEFAULT_PARAMS, type SecAggParams } from '../../core/secagg/params.ts';
+import type { AdversaryModel } from '../../core/secagg/threshold-rule.ts';
 import { useDashboard } from '../use-dashboard.ts';
 import { InputEditor } from './InputEditor.tsx';
 import { pendingChainRounds } from '../chain-rounds-slice.ts';
@@ -14,15 +15,18 @@ import { RoundForm } from './RoundForm.tsx';
 export function SecAggPanel({
   onSetInput,
   onStartRound,
+  onSetAdversaryModel,
 }: {
   onSetInput: (values: readonly number[] | null, labels: readonly string[] | null) => void;
   onStartRound: (params: Partial<SecAggParams>) => Promise<string>;
+  onSetAdversaryModel: (model: AdversaryModel) => void;
 }) {
   const secagg = useDashboard((s) => s.secagg);
   const selfId = useDashboard((s) => s.snapshot?.id ?? null);
   const chainRounds = useDashboard((s) => s.chainRounds);
   const viaChain = useDashboard((s) => s.chainRounds.ready && s.consensus.view?.phase === 'running');
   const [clippingRange, setClippingRange] = useState(String(DEFAULT_PARAMS.clipping_range));
+  const [semiHonest, setSemiHonest] = useState(false);
   if (!secagg.ready) return null;
   const c = Number(clippingRange);
   const refused = Object.entries(secagg.refused);
@@ -46,6 +50,18 @@ export function SecAggPanel({
           viaChain={viaChain}
         />
       </div>
+      <label className="small" title="A round's reconstruction_threshold is chosen by its aggregator. Below ⌊2(k+1)/3⌋ + 1 an aggregator that shows different survivor lists can learn an input; by default this tab refuses such rounds.">
+        <input
+          type="checkbox"
+          data-testid="secagg-semi-honest"
+          checked={semiHonest}
+          onChange={(e) => {
+            setSemiHonest(e.target.checked);
+            onSetAdversaryModel(e.target.checked ? 'semi-honest' : 'malicious');
+          }}
+        />{' '}
+        join rounds with a low threshold (semi-honest: trusts the aggregator not to equivocate survivor lists)
+      </label>
       <h3>Rounds</h3>
       {pendingChainRounds(chainRounds, secagg.views.map((v) => v.roundId)).map((c) => (
         <ChainRoundLine key={c.roundId} chain={c} selfId={selfId} />
