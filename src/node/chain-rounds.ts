@@ -48,6 +48,8 @@ import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import type { QuorumCertificate } from '../core/consensus/types.ts';
 import type { ReceiptBlockProof, TranscriptInclusion } from '../core/ledger/entry.ts';
 import type { Hash } from '../core/ledger/merkle.ts';
+import { encodeGenesis } from '../core/consensus/genesis.ts';
+import { encodeCertificate } from '../core/consensus/light-client.ts';
 import { checkReceipt, receiptBlockProof, validatorSetHistory, type SetHistory } from '../core/ledger/receipt-check.ts';
 import type { ReceiptQcCheck } from '../core/ledger/verify.ts';
 import { verifyQuorumCertificate } from '../core/consensus/qc.ts';
@@ -546,4 +548,9 @@ export function chainReceiptCheck(consensus: Pick<ConsensusService, 'chainApp'>,
     const c = await checkReceipt(r, { chainId: chain.state.chainId, verifier, validators, ...(block?.ok ? { block: block.value } : {}) });
     return c.ok ? ok(undefined) : c;
   };
+}
+
+/** Genesis and set-change certificates of a running chain, for log exports (offline receipt checks). */
+export function chainExportMaterial(chain: ConsensusService['chainApp']): { genesis: Uint8Array; certificates: Uint8Array[] } | undefined {
+  return chain === null ? undefined : { genesis: encodeGenesis(chain.genesis), certificates: chain.certificates().map(encodeCertificate) };
 }

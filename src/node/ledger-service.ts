@@ -33,7 +33,7 @@ import { sha256 } from '../core/crypto/hash.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import { AuditLog } from '../core/ledger/audit-log.ts';
 import { decodeEntry, encodeEntry, type LogEntry, type ReceiptBlockProof, type StakeEventKind, type TranscriptInclusion } from '../core/ledger/entry.ts';
-import { exportLog, type ExportedLog } from '../core/ledger/export.ts';
+import { exportLog, type ExportChain, type ExportedLog } from '../core/ledger/export.ts';
 import {
   decodeConsistencyRequest,
   decodeConsistencyResponse,
@@ -237,6 +237,7 @@ export class LedgerService {
   readonly refused: Record<string, number> = {};
   private submit: ((e: SplitViewEvidence) => void) | null;
   private checkReceiptQc: ReceiptQcCheck | undefined;
+  private exportChain: (() => ExportChain | undefined) | undefined;
   private readonly cfg: Required<
     Pick<LedgerServiceOptions, 'headEveryEntries' | 'headAfterMs' | 'gossipIntervalMs' | 'requestTimeoutMs' | 'peerHeadIntervalMs' | 'peersKept' | 'auditMaxBytes'>
   >;
@@ -350,6 +351,11 @@ export class LedgerService {
 
   setReceiptQcCheck(fn: ReceiptQcCheck | undefined): void {
     this.checkReceiptQc = fn;
+  }
+
+  /** The chain's genesis and certificates for exports, so `aegis verify` checks receipts' QCs offline. */
+  setExportChain(fn: (() => ExportChain | undefined) | undefined): void {
+    this.exportChain = fn;
   }
 
   /** Something that knows how much a full replica would store (secure aggregation, blocks). */
@@ -831,7 +837,7 @@ export class LedgerService {
   async exportLog(): Promise<ExportedLog> {
     if (this.log === null) throw new Error(this.error ?? 'the log is not open');
     await this.signAndGossip();
-    return exportLog(this.log);
+    return exportLog(this.log, this.exportChain?.());
   }
 
   /**

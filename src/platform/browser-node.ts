@@ -6,7 +6,7 @@ import type { ConsensusService } from '../node/consensus-service.ts';
 import { startBrowserConsensus } from './browser-consensus.ts';
 import type { LedgerService } from '../node/ledger-service.ts';
 import { startBrowserLedger } from './browser-ledger.ts';
-import { ChainRoundService, chainReceiptCheck } from '../node/chain-rounds.ts';
+import { ChainRoundService, chainExportMaterial, chainReceiptCheck } from '../node/chain-rounds.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { openAegisDB } from './db.ts';
 import { claimIdentity, type HeldIdentity } from './identity-store.ts';
@@ -76,6 +76,7 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
     recordReceipt: (r) => ledger.recordReceipt(r),
   });
   ledger.setReceiptQcCheck(chainReceiptCheck(consensus, backend));
+  ledger.setExportChain(() => chainExportMaterial(consensus.chainApp));
   return {
     node,
     secagg,

@@ -3,7 +3,8 @@
 // set-change certificates (light client), so an honest peer's old receipts stay green.
 import { describe, expect, it } from 'vitest';
 import type { ReceiptEntry } from '../../src/core/ledger/entry.ts';
-import { chainReceiptCheck } from '../../src/node/chain-rounds.ts';
+import { verifyExportedLog } from '../../src/core/ledger/verify.ts';
+import { chainExportMaterial, chainReceiptCheck } from '../../src/node/chain-rounds.ts';
 import type { AuditView } from '../../src/node/ledger-service.ts';
 import { entriesOf, network, runUntil } from './chain-network.ts';
 
@@ -43,6 +44,15 @@ describe('auditing old receipts in tabs', () => {
     expect(audit!.ok).toBe(true);
     expect(audit!.receiptQcs).toBe('checked');
     expect(audit!.checks.join('\n')).toMatch(/1 of 1 receipts checked in full/);
+
+    // The tab's export with its chain's genesis and certificates checks every receipt offline.
+    tabs[0]!.ledger.setExportChain(() => chainExportMaterial(tabs[0]!.consensus.chainApp));
+    const exported = await tabs[0]!.ledger.exportLog();
+    expect(exported.genesis).toBeDefined();
+    const offline = await verifyExportedLog(JSON.stringify(exported), { verifier: sim.crypto });
+    expect(offline.failures).toEqual([]);
+    expect(offline.receiptQcs).toBe('checked');
+    expect(offline.receiptsFullyChecked.length).toBe(1);
 
     // A receipt whose result item was altered fails the same check by name.
     const r = receipts[0]!;
