@@ -74,3 +74,65 @@ export async function probeMasking(page: Page, which: ProbeEngine, m: number, k:
     { which, m, k },
   );
 }
+
+/** What a tab's main thread did between `startGapProbe` and `stopGapProbe`. */
+export interface GapProbe {
+  /** Longest gap between consecutive setTimeout(0) ticks. */
+  maxGapMs: number;
+  /** When it ended, ms after the probe started (to tell which stage it fell in). */
+  maxGapAtMs: number;
+  /** Longest 'longtask' entry (0: none over 50 ms). */
+  longestTaskMs: number;
+  ticks: number;
+  ms: number;
+  /** Every gap over 20 ms: [when it ended (epoch ms, performance.timeOrigin + now), its length]. */
+  gaps: Array<[number, number]>;
+}
+
+interface ProbeState {
+  t0: number;
+  last: number;
+  maxGap: number;
+  maxGapAt: number;
+  ticks: number;
+  running: boolean;
+  tasks: number[];
+  gaps: Array<[number, number]>;
+  observer: PerformanceObserver;
+}
+
+/** Start watching the tab's main thread: a setTimeout(0) loop and a long-task observer. */
+export async function startGapProbe(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const w = window as unknown as { __gapProbe?: ProbeState };
+    const t0 = performance.now();
+    const observer = new PerformanceObserver((list) => state.tasks.push(...list.getEntries().map((e) => e.duration)));
+    const state: ProbeState = { t0, last: t0, maxGap: 0, maxGapAt: 0, ticks: 0, running: true, tasks: [], gaps: [], observer };
+    observer.observe({ type: 'longtask' });
+    const tick = (): void => {
+      const now = performance.now();
+      if (now - state.last > 20) state.gaps.push([performance.timeOrigin + now, now - state.last]);
+      if (now - state.last > state.maxGap) {
+        state.maxGap = now - state.last;
+        state.maxGapAt = now - state.t0;
+      }
+      state.last = now;
+      state.ticks++;
+      if (state.running) setTimeout(tick, 0);
+    };
+    setTimeout(tick, 0);
+    w.__gapProbe = state;
+  });
+}
+
+export async function stopGapProbe(page: Page): Promise<GapProbe> {
+  return page.evaluate(async () => {
+    const state = (window as unknown as { __gapProbe?: ProbeState }).__gapProbe;
+    if (!state) throw new Error('no gap probe running');
+    state.running = false;
+    const ms = performance.now() - state.t0;
+    await new Promise((r) => setTimeout(r, 50)); // long-task entries arrive asynchronously
+    state.observer.disconnect();
+    return { maxGapMs: state.maxGap, maxGapAtMs: state.maxGapAt, longestTaskMs: Math.max(0, ...state.tasks), ticks: state.ticks, ms, gaps: state.gaps };
+  });
+}
