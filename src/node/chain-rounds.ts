@@ -285,7 +285,7 @@ export class ChainRoundService {
       return this.refuse(`receipt: ${t.view.receiptDetail}`);
     }
     const validators = chain.validatorSet(c.height);
-    const proof = receiptBlockProof(block.value, r.roundId, validators);
+    const proof = receiptBlockProof(block.value, r.roundId, validators, this.o.node.id);
     if (proof === null) {
       t.view.receiptDetail = 'the block carries no result for the round: no receipt';
       return this.refuse(`receipt: ${t.view.receiptDetail}`);

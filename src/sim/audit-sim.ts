@@ -8,7 +8,7 @@
 // certificate), so the export carries genesis and certificates and every receipt's QC checks
 // offline through the light client. Used by `aegis sim audit`, tests and bench.
 import { genesisState } from '../core/consensus/app-state.ts';
-import { encodeResult, headerHash, type AggregationResult, type BlockHeader } from '../core/consensus/block.ts';
+import { compactResult, headerHash, resultLeaf, type AggregationResult, type BlockHeader } from '../core/consensus/block.ts';
 import { encodeGenesis, makeGenesis, type Genesis } from '../core/consensus/genesis.ts';
 import { merkleRoot } from '../core/consensus/hash-tree.ts';
 import { encodeCertificate, type SetChangeCertificate } from '../core/consensus/light-client.ts';
@@ -145,7 +145,9 @@ export async function simulateAuditLog(opts: AuditSimOptions): Promise<AuditSimR
         // Other rounds' results in the same block, ours at a seeded position.
         const others = events.int(3);
         const at = events.int(others + 1);
-        const results = Array.from({ length: others + 1 }, (_, i) => (i === at ? encodeResult(result) : events.bytes(64)));
+        const idTree = new MemoryTree();
+        for (const id of ids) idTree.append(leafHash(id));
+        const results = Array.from({ length: others + 1 }, (_, i) => (i === at ? resultLeaf(result) : events.bytes(64)));
         const resultTree = new MemoryTree();
         for (const x of results) resultTree.append(leafHash(x));
         // Every setChangeEvery-th receipt's block moves one validator's power: a set-change certificate.
@@ -180,7 +182,15 @@ export async function simulateAuditLog(opts: AuditSimOptions): Promise<AuditSimR
           height,
           blockHash,
           qc,
-          block: { header, result, resultIdx: at, resultCount: results.length, resultProof: resultTree.inclusionProof(at), validators: decidedBy.validators },
+          block: {
+            header,
+            result: compactResult(result),
+            resultIdx: at,
+            resultCount: results.length,
+            resultProof: resultTree.inclusionProof(at),
+            validators: decidedBy.validators,
+            contributorProof: idTree.inclusionProof(mine),
+          },
           transcript: { commitment, leafIdx: mine, treeSize: contributors + 1, root: tree.root(), proof: tree.inclusionProof(mine) },
         };
         height++;

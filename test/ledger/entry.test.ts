@@ -2,6 +2,8 @@
 // unknown version/kind/event, non-canonical values are refused, never thrown).
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ByteWriter } from '../../src/core/codec/index.ts';
+import { compactResult, encodeHeader, encodeResult } from '../../src/core/consensus/block.ts';
 import { decodeEntry, encodeEntry, ENTRY_VERSION, type LogEntry, type ReceiptEntry } from '../../src/core/ledger/entry.ts';
 import { sampleEntries } from './helpers.ts';
 
@@ -11,13 +13,14 @@ describe('entry codec', () => {
     expect(new Set(entries.map((e) => e.kind)).size).toBe(5);
     for (const e of entries) {
       const bytes = encodeEntry(e);
-      expect(bytes[0]).toBe(2);
+      expect(bytes[0]).toBe(ENTRY_VERSION);
+      expect(ENTRY_VERSION).toBe(3);
       const d = decodeEntry(bytes);
       expect(d).toEqual({ ok: true, value: e });
     }
   });
 
-  it('v2 receipts carry header, result item and path; v1 receipts (without them) still decode', async () => {
+  it('v3 receipts carry header, compact result item and paths; v1 receipts (without them) still decode', async () => {
     const r = (await sampleEntries()).find((e): e is ReceiptEntry => e.kind === 'receipt')!;
     const v2 = encodeEntry(r);
     // v1 layout: the same fields without the block part that follows the QC.
@@ -27,10 +30,39 @@ describe('entry codec', () => {
     const { block, ...legacy } = r;
     expect(block).toBeDefined();
     expect(decodeEntry(v1)).toEqual({ ok: true, value: legacy });
-    // Written entries are always v2: a receipt without its block is a programmer error.
+    // Written entries are always current: a receipt without its block is a programmer error.
     expect(() => encodeEntry(legacy)).toThrow(/"block" is required/);
-    // A v2 receipt cut right after the QC (the v1 layout under a v2 version byte) is refused.
+    // A current receipt cut right after the QC (the v1 layout under a newer version byte) is refused.
+    expect(decodeEntry(new Uint8Array([ENTRY_VERSION, ...v1.subarray(1)])).ok).toBe(false);
     expect(decodeEntry(new Uint8Array([2, ...v1.subarray(1)])).ok).toBe(false);
+  });
+
+  it('v3 receipts store a fixed-size result item whatever the contributor count', async () => {
+    const r = (await sampleEntries()).find((e): e is ReceiptEntry => e.kind === 'receipt')!;
+    const sizes = [1, 1000].map((n) => {
+      const full = { roundId: r.roundId, transcriptHash: r.transcript.root, sum: new Uint32Array(8), contributors: Array.from({ length: n }, (_, i) => new Uint8Array(16).fill(i & 0xff)), dropouts: [] };
+      return encodeEntry({ ...r, block: { ...r.block!, result: compactResult(full) } }).length;
+    });
+    expect(sizes[0]).toBe(sizes[1]);
+  });
+
+  it('v2 receipts (full result item, no contributor path) still decode, keeping the item', async () => {
+    const r = (await sampleEntries()).find((e): e is ReceiptEntry => e.kind === 'receipt')!;
+    const bp = r.block!;
+    const full = { roundId: r.roundId, transcriptHash: r.transcript.root, sum: Uint32Array.of(1, 2, 3), contributors: [new Uint8Array(16).fill(19)], dropouts: [] };
+    expect(compactResult(full)).toEqual(bp.result);
+    const v3 = encodeEntry(r);
+    const qcEnd = 1 + 1 + 8 + 16 + 8 + 32 + 4 + new DataView(v3.buffer, v3.byteOffset).getUint32(66);
+    const t = r.transcript;
+    const w = new ByteWriter().u8(2).bytes(v3.subarray(1, qcEnd));
+    w.varBytes(encodeHeader(bp.header)).varBytes(encodeResult(full)).u32(bp.resultIdx).u32(bp.resultCount).u8(bp.resultProof.length);
+    for (const p of bp.resultProof) w.bytes(p);
+    w.u16(bp.validators.length);
+    for (const v of bp.validators) w.bytes(v.publicKey).u64(v.power);
+    w.bytes(t.commitment).u64(t.leafIdx).u64(t.treeSize).bytes(t.root).u8(t.proof.length);
+    for (const p of t.proof) w.bytes(p);
+    const { contributorProof: _, ...withoutPath } = bp;
+    expect(decodeEntry(w.finish())).toEqual({ ok: true, value: { ...r, block: { ...withoutPath, legacyResult: full } } });
   });
 
   it('refuses every truncation and any trailing byte', async () => {
@@ -49,7 +81,7 @@ describe('entry codec', () => {
       x[at] = v;
       return x;
     };
-    expect(decodeEntry(patch(c, 0, 3)).ok).toBe(false); // version
+    expect(decodeEntry(patch(c, 0, ENTRY_VERSION + 1)).ok).toBe(false); // version
     expect(decodeEntry(patch(c, 0, 0)).ok).toBe(false);
     expect(decodeEntry(patch(c, 1, 0)).ok).toBe(false); // kind
     expect(decodeEntry(patch(c, 1, 6)).ok).toBe(false);

@@ -1,4 +1,5 @@
 // Shared fixtures for ledger tests: seeded signers, entries of every kind, a log over memory storage.
+import { compactResult } from '../../src/core/consensus/block.ts';
 import { nobleEd25519, type Signer } from '../../src/core/crypto/ed25519.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { VoteType } from '../../src/core/consensus/types.ts';
@@ -35,11 +36,12 @@ export function sampleBlockProof(roundId: Uint8Array, height: number, transcript
       evidenceRoot: h(17),
       proposer: h(18),
     },
-    result: { roundId, transcriptHash: transcriptRoot, sum: Uint32Array.of(1, 2, 3), contributors: [filled(16, 19)], dropouts: [] },
+    result: compactResult({ roundId, transcriptHash: transcriptRoot, sum: Uint32Array.of(1, 2, 3), contributors: [filled(16, 19)], dropouts: [] }),
     resultIdx: 1,
     resultCount: 3,
     resultProof: [h(20), h(21)],
     validators: [{ id: nodeIdFromPublicKey(h(22)), publicKey: h(22), power: 10 }],
+    contributorProof: [h(23)],
   };
 }
 

@@ -56,7 +56,7 @@ describe('auditing old receipts in tabs', () => {
 
     // A receipt whose result item was altered fails the same check by name.
     const r = receipts[0]!;
-    const altered = { ...r, block: { ...r.block!, result: { ...r.block!.result, sum: Uint32Array.from(r.block!.result.sum, (x) => x ^ 1) } } };
+    const altered = { ...r, block: { ...r.block!, result: { ...r.block!.result, sumHash: r.block!.result.sumHash.map((x) => x ^ 1) } } };
     expect(await check(altered, 0)).toMatchObject({ ok: false, error: expect.stringMatching(/results root/) });
   }, 120_000);
 });

@@ -38,7 +38,7 @@ async function committedRound() {
   const validators = net.chains[0]!.validatorSet(commit.height);
   const receiptOf = (id: string): ReceiptEntry | null => {
     const inc = contributorInclusion(tc.value, id);
-    const proof = receiptBlockProof(block.value, res.roundId, net.chains[0]!.validatorSet(commit.height))!;
+    const proof = receiptBlockProof(block.value, res.roundId, net.chains[0]!.validatorSet(commit.height), id)!;
     return inc && { kind: 'receipt', timeMs: 1, roundId: res.roundId, height: commit.height, blockHash: commit.hash, qc: commit.qc, block: proof, transcript: inc };
   };
   return { out, tc: tc.value, block: block.value, validators, receiptOf, genesis, net };
@@ -92,8 +92,20 @@ describe('checkReceipt', () => {
     const bp = r.block!;
     await fails({ ...r, block: { ...bp, header: { ...bp.header, timeMs: bp.header.timeMs + 1 } } }, {}, /header: not the receipt's block/);
     await fails({ ...r, block: { ...bp, header: { ...bp.header, resultsRoot: new Uint8Array(32) } } }, {}, /header: not the receipt's block/);
-    await fails({ ...r, block: { ...bp, result: { ...bp.result, sum: Uint32Array.from(bp.result.sum, (x) => x + 1) } } }, {}, /result: the item is not under the header's results root/);
-    await fails({ ...r, block: { ...bp, result: { ...bp.result, contributors: bp.result.contributors.slice(1) } } }, {}, /results root/);
+    // Every field of the compact item is committed by the results root.
+    const flip = (x: Uint8Array): Uint8Array => x.map((v, i) => (i === 0 ? v ^ 1 : v));
+    for (const field of ['transcriptHash', 'sumHash', 'contributorsRoot', 'dropoutsRoot'] as const)
+      await fails({ ...r, block: { ...bp, result: { ...bp.result, [field]: flip(bp.result[field]) } } }, {}, /result: the item is not under the header's results root/);
+    for (const field of ['dimension', 'contributorCount', 'dropoutCount'] as const)
+      await fails({ ...r, block: { ...bp, result: { ...bp.result, [field]: bp.result[field] + 1 } } }, {}, /result: the item is not under the header's results root/);
+    // The contributor path: tampered, missing, or another node's.
+    expect(bp.contributorProof?.length).toBeGreaterThan(0);
+    await fails({ ...r, block: { ...bp, contributorProof: bp.contributorProof!.map(flip) } }, { contributor: a }, /contributor: leaf .* is not .*contribution/);
+    const { contributorProof: _p, ...noPath } = bp;
+    await fails({ ...r, block: noPath }, { contributor: a }, /contributor: the receipt carries no path/);
+    expect(await checkReceipt({ ...r, block: noPath }, ctx)).toEqual({ ok: true, value: true });
+    expect(receiptBlockProof(block, r.roundId, validators, out.ids[2]!)!.contributorProof).toBeUndefined();
+    expect(receiptBlockProof(block, r.roundId, validators)!.contributorProof).toBeUndefined();
     await fails({ ...r, block: { ...bp, resultProof: [new Uint8Array(32)] } }, {}, /results root/);
     await fails({ ...r, block: { ...bp, resultCount: 2 } }, {}, /results root/);
     await fails({ ...r, block: { ...bp, result: { ...bp.result, roundId: new Uint8Array(16).fill(3) } } }, {}, /another round/);

@@ -11,8 +11,15 @@
 // result = 16 round id ‖ 32 transcript hash ‖ u32 m ‖ m × u32 ring word ‖
 //          u32 c ‖ c × 16 contributor node id ‖ u32 d ‖ d × 16 dropout node id
 // block  = header ‖ body
+// result leaf (fixed 156 bytes, what the results root commits to) =
+//          16 round id ‖ 32 transcript hash ‖ u32 m ‖ 32 sum hash ‖ u32 c ‖ 32 contributors root ‖
+//          u32 d ‖ 32 dropouts root      sum hash = SHA-256(tag ‖ m × u32 ring word); the roots are
+//          RFC 9162 over the 16-byte ids in list order (sorted like the transcript's leaves)
 //
-// Roots are RFC 9162 Merkle roots over each item's encoding (hash-tree.ts); the app state root is
+// Roots are RFC 9162 Merkle roots over each item's encoding (hash-tree.ts); results are committed in
+// their compact leaf form, so a receipt keeps 156 bytes per result instead of 16 B × contributors
+// (+ an O(log N) path proving its own id is listed), while validators recompute the leaf from the
+// body's full lists and sum (bodyMatchesHeader) and so check them. The app state root is
 // the root after applying this block (app-state.ts), the next validators hash names the set that
 // decides height + 1. Height 1 has no last commit and its last commit hash is 32 zero bytes.
 import { bytesEqual, concatBytes, utf8Decode, utf8ToBytes } from '../bytes.ts';
@@ -172,6 +179,75 @@ export function encodeResult(x: AggregationResult): Uint8Array {
   return w.finish();
 }
 
+/** The compact, fixed-size form of a result that the header's results root commits to. */
+export interface ResultCommitment {
+  readonly roundId: Uint8Array;
+  readonly transcriptHash: Hash;
+  /** Sum dimension m and SHA-256 over the ring words. */
+  readonly dimension: number;
+  readonly sumHash: Hash;
+  readonly contributorCount: number;
+  /** RFC 9162 root over the contributor ids in list order: a leaf path proves one id is listed. */
+  readonly contributorsRoot: Hash;
+  readonly dropoutCount: number;
+  readonly dropoutsRoot: Hash;
+}
+
+export const RESULT_COMMITMENT_BYTES = ROUND_ID_BYTES + 4 * HASH_BYTES + 3 * 4;
+const SUM_TAG = domainTag('aegis/result-sum/v1');
+
+export function resultSumHash(sum: Uint32Array): Hash {
+  const w = new ByteWriter(4 * sum.length + SUM_TAG.length).bytes(SUM_TAG);
+  for (const word of sum) w.u32(word);
+  return sha256(w.finish());
+}
+
+export function compactResult(x: AggregationResult): ResultCommitment {
+  return {
+    roundId: x.roundId,
+    transcriptHash: x.transcriptHash,
+    dimension: x.sum.length,
+    sumHash: resultSumHash(x.sum),
+    contributorCount: x.contributors.length,
+    contributorsRoot: merkleRoot(x.contributors),
+    dropoutCount: x.dropouts.length,
+    dropoutsRoot: merkleRoot(x.dropouts),
+  };
+}
+
+export function writeResultCommitment(w: ByteWriter, c: ResultCommitment): void {
+  if (c.roundId.length !== ROUND_ID_BYTES) throw new Error(`"roundId" must be ${ROUND_ID_BYTES} bytes`);
+  const hashes: [string, Hash][] = [['transcriptHash', c.transcriptHash], ['sumHash', c.sumHash], ['contributorsRoot', c.contributorsRoot], ['dropoutsRoot', c.dropoutsRoot]];
+  for (const [what, x] of hashes) if (x.length !== HASH_BYTES) throw new Error(`"${what}" must be ${HASH_BYTES} bytes`);
+  const counts: [string, number][] = [['dimension', c.dimension], ['contributorCount', c.contributorCount], ['dropoutCount', c.dropoutCount]];
+  for (const [what, n] of counts) if (!Number.isSafeInteger(n) || n < 0 || n > 0xffff_ffff) throw new Error(`"${what}" must be a u32`);
+  w.bytes(c.roundId).bytes(c.transcriptHash).u32(c.dimension).bytes(c.sumHash);
+  w.u32(c.contributorCount).bytes(c.contributorsRoot).u32(c.dropoutCount).bytes(c.dropoutsRoot);
+}
+
+export function readResultCommitment(r: ByteReader): ResultCommitment {
+  const roundId = r.bytes(ROUND_ID_BYTES, 'round id').slice();
+  const transcriptHash = r.bytes(HASH_BYTES, 'transcript hash').slice();
+  const dimension = r.u32('dimension');
+  const sumHash = r.bytes(HASH_BYTES, 'sum hash').slice();
+  const contributorCount = r.u32('contributor count');
+  const contributorsRoot = r.bytes(HASH_BYTES, 'contributors root').slice();
+  const dropoutCount = r.u32('dropout count');
+  const dropoutsRoot = r.bytes(HASH_BYTES, 'dropouts root').slice();
+  return { roundId, transcriptHash, dimension, sumHash, contributorCount, contributorsRoot, dropoutCount, dropoutsRoot };
+}
+
+export function encodeResultCommitment(c: ResultCommitment): Uint8Array {
+  const w = new ByteWriter(RESULT_COMMITMENT_BYTES);
+  writeResultCommitment(w, c);
+  return w.finish();
+}
+
+/** The results-root leaf data of a full result: its compact form's encoding. */
+export function resultLeaf(x: AggregationResult): Uint8Array {
+  return encodeResultCommitment(compactResult(x));
+}
+
 function writeList<T>(w: ByteWriter, items: readonly T[], encode: (v: T) => Uint8Array): void {
   w.u32(items.length);
   for (const it of items) w.varBytes(encode(it));
@@ -250,7 +326,7 @@ export function bodyRoots(body: BlockBody): { lastCommitHash: Hash; txRoot: Hash
   return {
     lastCommitHash: lastCommitHash(body.lastCommit),
     txRoot: merkleRoot(body.transactions.map(encodeTransaction)),
-    resultsRoot: merkleRoot(body.results.map(encodeResult)),
+    resultsRoot: merkleRoot(body.results.map(resultLeaf)),
     evidenceRoot: merkleRoot(body.evidence.map(encodeEvidence)),
   };
 }

@@ -2,7 +2,7 @@
 // the Merkle tree is exactly these bytes, so an entry's encoding must never change for a version;
 // a new layout gets a new version byte and the old decoder stays.
 //
-// entry        = u8 version(2; 1 still decodes) ‖ u8 kind ‖ u64 timeMs ‖ body
+// entry        = u8 version(3; 1 and 2 still decode) ‖ u8 kind ‖ u64 timeMs ‖ body
 // contribution = 16 round id ‖ 32 commitment to the masked input
 // vote         = u8 type (1 prevote | 2 precommit) ‖ u64 height ‖ u32 round ‖ u8 hasBlock(0|1) ‖ [32 block hash]
 // receipt      = 16 round id ‖ u64 block height ‖ 32 block hash ‖ u32 n ‖ n quorum-certificate bytes
@@ -13,11 +13,28 @@
 //                u32 resultIdx ‖ u32 resultCount ‖ u8 k ‖ k × 32 RFC 9162 path of the result under the
 //                header's results root ‖ u16 n ‖ n × (32 public key ‖ u64 power) the set that decided the
 //                header (hashes to its validatorsHash; the QC's indices point into it)
+//                v3 stores the result item in its compact leaf form (block.ts, 156 bytes) instead of the full
+//                item, and after the validator set: u8 hasPath(0|1) ‖ [u8 k ‖ k × 32 RFC 9162 path of this
+//                node's 16-byte id, at the transcript leaf index, under the item's contributors root]
+//                — so a receipt's size no longer grows with the round's contributor count
 // stake        = u8 event (1 stake | 2 unstake | 3 slash | 4 reputation | 5 jail | 6 unjail) ‖ u64 height ‖
 //                u8 sign(0 | 1 = negative) ‖ u64 |amount| ‖ u64 total
 // peer-head    = 32 peer public key ‖ u16 n ‖ n bytes of the peer's signed tree head (tree-head.ts)
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
-import { encodeHeader, encodeResult, MAX_ROUND_MEMBERS, NODE_ID_BYTES, readHeader, readResult, type AggregationResult, type BlockHeader } from '../consensus/block.ts';
+import {
+  compactResult,
+  encodeHeader,
+  encodeResultCommitment,
+  MAX_ROUND_MEMBERS,
+  NODE_ID_BYTES,
+  readHeader,
+  readResult,
+  readResultCommitment,
+  RESULT_COMMITMENT_BYTES,
+  type AggregationResult,
+  type BlockHeader,
+  type ResultCommitment,
+} from '../consensus/block.ts';
 import { MAX_CHAIN_ID_BYTES } from '../consensus/sign-bytes.ts';
 import { decodeQuorumCertificate, encodeQuorumCertificate, MAX_VALIDATORS } from '../consensus/vote-codec.ts';
 import type { QuorumCertificate, Validator, VoteType } from '../consensus/types.ts';
@@ -28,8 +45,11 @@ import { MAX_DIMENSION } from '../secagg/params.ts';
 import { ROUND_ID_BYTES } from '../secagg/messages.ts';
 import { HASH_BYTES, type Hash } from './merkle.ts';
 
-/** v2: receipts carry their block header and result item (self-contained); other kinds unchanged. */
-export const ENTRY_VERSION = 2;
+/**
+ * v2: receipts carry their block header and result item (self-contained); v3: the item in its
+ * compact leaf form plus this node's path under the contributors root. Other kinds unchanged.
+ */
+export const ENTRY_VERSION = 3;
 const OLDEST_ENTRY_VERSION = 1;
 /** Header = 1 + 2 + chain id + 2 × 8 + 8 × 32 + 32 bytes. */
 export const MAX_HEADER_BYTES = 3 + MAX_CHAIN_ID_BYTES + 16 + 9 * 32;
@@ -39,6 +59,8 @@ export const MAX_RESULT_PROOF = 32;
 /** A signed tree head is ~300 bytes; this bounds what a peer can make us store. */
 export const MAX_PEER_HEAD_BYTES = 1024;
 export const MAX_QC_BYTES = 1 + 8 + 4 + HASH_BYTES + 4 + MAX_VALIDATORS * (4 + ED25519_SIGNATURE_BYTES);
+/** A contributor list of up to 2^32 ids has at most 32 path hashes. */
+export const MAX_CONTRIBUTOR_PROOF = 32;
 /** A transcript of up to 2^64 contributors has at most 64 proof hashes. */
 export const MAX_TRANSCRIPT_PROOF = 64;
 
@@ -81,9 +103,14 @@ export interface TranscriptInclusion {
 export interface ReceiptBlockProof {
   /** The block's header: its hash is the receipt's block hash. */
   readonly header: BlockHeader;
-  /** The round's aggregation result item, as committed in the block's body. */
-  readonly result: AggregationResult;
-  /** RFC 9162 inclusion path of the result's encoding under header.resultsRoot. */
+  /** The round's aggregation result in the compact form the header's results root commits to. */
+  readonly result: ResultCommitment;
+  /**
+   * v2 entries only (decoded, never written): the full item they stored, whose own encoding was
+   * the results-root leaf of blocks before compact leaves.
+   */
+  readonly legacyResult?: AggregationResult;
+  /** RFC 9162 inclusion path of the result's leaf under header.resultsRoot. */
   readonly resultIdx: number;
   readonly resultCount: number;
   readonly resultProof: readonly Hash[];
@@ -92,6 +119,11 @@ export interface ReceiptBlockProof {
    * it, and a light client holding only a checkpoint set checks it by the skipping rule.
    */
   readonly validators: readonly Validator[];
+  /**
+   * RFC 9162 path of this node's id at the transcript leaf index under result.contributorsRoot
+   * (proves "my id is in the contributor list" in O(log N)); absent for a non-contributor.
+   */
+  readonly contributorProof?: readonly Hash[];
 }
 
 /** A finalized aggregation this node took part in: the block's QC and proof its input counted. */
@@ -177,7 +209,7 @@ export function encodeEntry(e: LogEntry): Uint8Array {
       if (b.resultProof.length > MAX_RESULT_PROOF) throw new Error(`"block.resultProof" has more than ${MAX_RESULT_PROOF} hashes`);
       b.resultProof.forEach((p, i) => assertBytes(p, HASH_BYTES, `block.resultProof[${i}]`));
       w.bytes(e.roundId).u64(e.height).bytes(e.blockHash).varBytes(encodeQuorumCertificate(e.qc));
-      w.varBytes(encodeHeader(b.header)).varBytes(encodeResult(b.result)).u32(b.resultIdx).u32(b.resultCount).u8(b.resultProof.length);
+      w.varBytes(encodeHeader(b.header)).bytes(encodeResultCommitment(b.result)).u32(b.resultIdx).u32(b.resultCount).u8(b.resultProof.length);
       for (const p of b.resultProof) w.bytes(p);
       if (b.validators.length > MAX_VALIDATORS) throw new Error(`"block.validators" has more than ${MAX_VALIDATORS}`);
       w.u16(b.validators.length);
@@ -186,6 +218,14 @@ export function encodeEntry(e: LogEntry): Uint8Array {
         assertUint(v.power, `block.validators[${i}].power`);
         w.bytes(v.publicKey).u64(v.power);
       });
+      const cp = b.contributorProof;
+      if (cp === undefined) w.u8(0);
+      else {
+        if (cp.length > MAX_CONTRIBUTOR_PROOF) throw new Error(`"block.contributorProof" has more than ${MAX_CONTRIBUTOR_PROOF} hashes`);
+        cp.forEach((p, i) => assertBytes(p, HASH_BYTES, `block.contributorProof[${i}]`));
+        w.u8(1).u8(cp.length);
+        for (const p of cp) w.bytes(p);
+      }
       w.bytes(t.commitment).u64(t.leafIdx).u64(t.treeSize).bytes(t.root).u8(t.proof.length);
       for (const p of t.proof) w.bytes(p);
       break;
@@ -237,7 +277,7 @@ function readEntry(r: ByteReader): LogEntry {
       const qcBytes = r.varBytes(MAX_QC_BYTES, 'qc');
       const qc = decodeQuorumCertificate(qcBytes);
       if (!qc.ok) throw new DecodeError(`qc: ${qc.error}`);
-      const block = version >= 2 ? readBlockProof(r) : undefined;
+      const block = version >= 2 ? readBlockProof(r, version) : undefined;
       const commitment = copy(r.bytes(HASH_BYTES, 'commitment'));
       const leafIdx = r.u64('leafIdx');
       const treeSize = r.u64('treeSize');
@@ -274,13 +314,18 @@ function readEntry(r: ByteReader): LogEntry {
   }
 }
 
-function readBlockProof(r: ByteReader): ReceiptBlockProof {
+function readBlockProof(r: ByteReader, version: number): ReceiptBlockProof {
   const hr = new ByteReader(r.varBytes(MAX_HEADER_BYTES, 'block header'));
   const header = readHeader(hr);
   hr.end('block header');
-  const rr = new ByteReader(r.varBytes(MAX_RESULT_BYTES, 'result item'));
-  const result = readResult(rr);
-  rr.end('result item');
+  let result: ResultCommitment;
+  let legacyResult: AggregationResult | undefined;
+  if (version === 2) {
+    const rr = new ByteReader(r.varBytes(MAX_RESULT_BYTES, 'result item'));
+    legacyResult = readResult(rr);
+    rr.end('result item');
+    result = compactResult(legacyResult);
+  } else result = readResultCommitment(new ByteReader(r.bytes(RESULT_COMMITMENT_BYTES, 'result item')));
   const resultIdx = r.u32('resultIdx');
   const resultCount = r.u32('resultCount');
   if (resultIdx >= resultCount) throw new DecodeError('resultIdx must be below resultCount');
@@ -295,7 +340,17 @@ function readBlockProof(r: ByteReader): ReceiptBlockProof {
     const publicKey = copy(r.bytes(ED25519_PUBLIC_KEY_BYTES, 'validator key'));
     validators.push({ id: nodeIdFromPublicKey(publicKey), publicKey, power: r.u64('validator power') });
   }
-  return { header, result, resultIdx, resultCount, resultProof, validators };
+  const proof = { header, result, resultIdx, resultCount, resultProof, validators };
+  if (legacyResult !== undefined) return { ...proof, legacyResult };
+  if (version < 3) return proof;
+  const has = r.u8('hasContributorPath');
+  if (has > 1) throw new DecodeError('hasContributorPath must be 0 or 1');
+  if (has === 0) return proof;
+  const c = r.u8('contributor proof length');
+  if (c > MAX_CONTRIBUTOR_PROOF) throw new DecodeError(`contributor proof has ${c} hashes, limit ${MAX_CONTRIBUTOR_PROOF}`);
+  const contributorProof: Hash[] = [];
+  for (let i = 0; i < c; i++) contributorProof.push(copy(r.bytes(HASH_BYTES, 'contributor proof hash')));
+  return { ...proof, contributorProof };
 }
 
 /** Strict decode of untrusted entry bytes (unknown versions/kinds, bad lengths, trailing bytes refused). */

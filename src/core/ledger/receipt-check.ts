@@ -8,17 +8,31 @@
 //      a v2 receipt carries that set (hashing to the header's validatorsHash), so a light client
 //      holding only a checkpoint set T below the height accepts it by CometBFT's skipping rule
 //      (the QC's signers in T hold more than 1/3 of T's power; light-client.ts);
-//   3. the result item is under the header's results root (v2; v1: the block's body matches its
+//   3. the result item is under the header's results root (v3: its compact leaf form, block.ts;
+//      v2: the full item, the leaf of blocks before compact leaves; v1: the block's body matches its
 //      header's roots and carries the item), and names the receipt's transcript root
 //      (secagg/transcript-root.ts);
 //   4. the commitment's RFC 9162 inclusion path verifies under that root, at a contributor's leaf
 //      (below treeSize − 1: the last leaf is the unmasking material), and the item's contributor
 //      count is that leaf count;
-//   5. optionally, the node whose log holds the receipt is listed among the item's contributors.
+//   5. optionally, the node whose log holds the receipt is listed among the item's contributors: at
+//      the transcript leaf's index, by the receipt's RFC 9162 path under the contributors root
+//      (O(log N); v1/v2: in the full list).
 // Untrusted input throws nothing: a Result names the first failed step.
 import { bytesEqual, hexToBytes } from '../bytes.ts';
 import { genesisState } from '../consensus/app-state.ts';
-import { bodyMatchesHeader, encodeResult, headerHash, type AggregationResult, type Block, type BlockHeader } from '../consensus/block.ts';
+import {
+  bodyMatchesHeader,
+  compactResult,
+  encodeResult,
+  encodeResultCommitment,
+  headerHash,
+  resultLeaf,
+  type AggregationResult,
+  type Block,
+  type BlockHeader,
+  type ResultCommitment,
+} from '../consensus/block.ts';
 import type { Genesis } from '../consensus/genesis.ts';
 import { trustedOverlapExceedsOneThird, verifySetChanges, type SetChangeCertificate } from '../consensus/light-client.ts';
 import { verifyQuorumCertificate } from '../consensus/qc.ts';
@@ -49,18 +63,33 @@ export interface ReceiptContext {
   readonly contributor?: NodeId;
 }
 
-/** The header, result item and its RFC 9162 path under the results root, for `roundId` in `block`, and the set that decided it. */
-export function receiptBlockProof(block: Block, roundId: Uint8Array, validators: ValidatorSet): ReceiptBlockProof | null {
+/**
+ * The header, compact result item and its RFC 9162 path under the results root, for `roundId` in
+ * `block`, and the set that decided it; with `contributor`, that node's path under the item's
+ * contributors root when it is listed (none for a non-contributor).
+ */
+export function receiptBlockProof(block: Block, roundId: Uint8Array, validators: ValidatorSet, contributor?: NodeId): ReceiptBlockProof | null {
   const idx = block.body.results.findIndex((x) => bytesEqual(x.roundId, roundId));
-  const result = block.body.results[idx];
-  if (result === undefined) return null;
+  const full = block.body.results[idx];
+  if (full === undefined) return null;
   const tree = new MemoryTree();
-  for (const x of block.body.results) tree.append(leafHash(encodeResult(x)));
-  return { header: block.header, result, resultIdx: idx, resultCount: block.body.results.length, resultProof: tree.inclusionProof(idx), validators: validators.validators };
+  for (const x of block.body.results) tree.append(leafHash(resultLeaf(x)));
+  const proof = { header: block.header, result: compactResult(full), resultIdx: idx, resultCount: block.body.results.length, resultProof: tree.inclusionProof(idx), validators: validators.validators };
+  const at = contributor === undefined ? -1 : full.contributors.findIndex((id) => bytesEqual(id, hexToBytes(contributor)));
+  if (at < 0) return proof;
+  const ids = new MemoryTree();
+  for (const id of full.contributors) ids.append(leafHash(id));
+  return { ...proof, contributorProof: ids.inclusionProof(at) };
+}
+
+/** The result facts a receipt is checked against: compact always, the full item when one is at hand (v1/v2). */
+interface ReceiptItem {
+  readonly compact: ResultCommitment;
+  readonly full?: AggregationResult;
 }
 
 /** The receipt's header and result item: from the receipt itself (v2), else from the given block (v1). */
-function headerAndItem(r: ReceiptEntry, block: Block | undefined): Result<{ header: BlockHeader; item: AggregationResult }> {
+function headerAndItem(r: ReceiptEntry, block: Block | undefined): Result<{ header: BlockHeader; item: ReceiptItem }> {
   if (block !== undefined) {
     if (!bodyMatchesHeader(block)) return err('block: body does not match the header roots');
     if (r.block !== undefined && !bytesEqual(headerHash(block.header), headerHash(r.block.header))) return err("header: not the given block's header");
@@ -69,9 +98,9 @@ function headerAndItem(r: ReceiptEntry, block: Block | undefined): Result<{ head
   if (b === undefined) {
     if (block === undefined) return err('receipt: a v1 receipt carries no header; its block is needed');
     const item = block.body.results.find((x) => bytesEqual(x.roundId, r.roundId));
-    return item === undefined ? err('block: carries no result for the round') : ok({ header: block.header, item });
+    return item === undefined ? err('block: carries no result for the round') : ok({ header: block.header, item: { compact: compactResult(item), full: item } });
   }
-  return ok({ header: b.header, item: b.result });
+  return ok({ header: b.header, item: b.legacyResult === undefined ? { compact: b.result } : { compact: b.result, full: b.legacyResult } });
 }
 
 export async function checkReceipt(r: ReceiptEntry, ctx: ReceiptContext): Promise<Result<true>> {
@@ -100,20 +129,30 @@ export async function checkReceipt(r: ReceiptEntry, ctx: ReceiptContext): Promis
     return err("qc: signed by 1/3 or less of the trusted validator set's power (skipping rule)");
   if (b !== undefined) {
     if (!bytesEqual(b.result.roundId, r.roundId)) return err("result: the item is for another round than the receipt's");
-    const path = verifyInclusion(b.resultIdx, b.resultCount, leafHash(encodeResult(b.result)), b.resultProof, header.resultsRoot);
+    // v2 entries carry the full item, whose encoding was the leaf before compact leaves.
+    const leaf = b.legacyResult === undefined ? encodeResultCommitment(b.result) : encodeResult(b.legacyResult);
+    const path = verifyInclusion(b.resultIdx, b.resultCount, leafHash(leaf), b.resultProof, header.resultsRoot);
     if (!path.ok) return err(`result: the item is not under the header's results root: ${path.error}`);
   }
   const t = r.transcript;
-  if (!bytesEqual(item.transcriptHash, t.root)) return err("result: the round's result names another transcript root");
-  if (t.treeSize !== item.contributors.length + 1) return err(`transcript: ${t.treeSize} leaves, the result has ${item.contributors.length} contributors + 1`);
+  const c = item.compact;
+  if (!bytesEqual(c.transcriptHash, t.root)) return err("result: the round's result names another transcript root");
+  if (t.treeSize !== c.contributorCount + 1) return err(`transcript: ${t.treeSize} leaves, the result has ${c.contributorCount} contributors + 1`);
   if (t.leafIdx >= t.treeSize - 1) return err('transcript: the leaf is the unmasking material, not a contribution');
   const inc = verifyInclusion(t.leafIdx, t.treeSize, leafHash(t.commitment), t.proof, t.root);
   if (!inc.ok) return err(`transcript: commitment not included: ${inc.error}`);
   if (ctx.contributor !== undefined) {
     const id = hexToBytes(ctx.contributor);
     // Contributors are sorted like the leaves, so the receipt's leaf is this node's.
-    const at = item.contributors[t.leafIdx];
-    if (at === undefined || !bytesEqual(at, id)) return err(`transcript: leaf ${t.leafIdx} is not ${ctx.contributor}'s contribution`);
+    if (item.full !== undefined) {
+      const at = item.full.contributors[t.leafIdx];
+      if (at === undefined || !bytesEqual(at, id)) return err(`transcript: leaf ${t.leafIdx} is not ${ctx.contributor}'s contribution`);
+    } else {
+      const cp = b?.contributorProof;
+      if (cp === undefined) return err(`contributor: the receipt carries no path for ${ctx.contributor} under the contributors root`);
+      const listed = verifyInclusion(t.leafIdx, c.contributorCount, leafHash(id), cp, c.contributorsRoot);
+      if (!listed.ok) return err(`contributor: leaf ${t.leafIdx} is not ${ctx.contributor}'s contribution: ${listed.error}`);
+    }
   }
   return ok(true);
 }
