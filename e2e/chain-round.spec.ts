@@ -97,6 +97,10 @@ test('a round opened from the dashboard through the chain: exact sum in every ta
     [2, 3],
   ] as const) {
     const auditor = pages[a]!;
+    // An audit reads what the peer's latest signed head covers: wait until it covers the receipt
+    // (heads are signed a moment after a batch of entries, LedgerService's head policy).
+    const receiptIndex = (await ledgerSnapshot(pages[b]!)).recent.find((e) => e.kind === 'receipt')?.index ?? -1;
+    await expect.poll(async () => (await ledgerSnapshot(pages[b]!)).head?.size ?? 0, { timeout: 15_000 }).toBeGreaterThan(receiptIndex);
     await auditor.getByTestId('audit-peer-select').selectOption(ids[b]!);
     await auditor.getByTestId('audit-run').click();
     const verdict = auditor.getByTestId('audit-verdict').first();
