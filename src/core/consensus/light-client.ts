@@ -105,14 +105,21 @@ export function decodeCertificate(bytes: Uint8Array): Result<SetChangeCertificat
 }
 
 async function checkCertified(header: BlockHeader, qc: QuorumCertificate, trusted: TrustedSet, chainId: string, verifier: Verifier): Promise<Result<true>> {
+  const started = startCertified(header, qc, trusted, chainId, verifier);
+  return started.ok ? started.value : started;
+}
+
+/**
+ * checkCertified in two parts: the header checks now (a failure returned at once), the QC's check
+ * started and returned as a promise, so a chain of certificates runs every QC's signatures together.
+ */
+function startCertified(header: BlockHeader, qc: QuorumCertificate, trusted: TrustedSet, chainId: string, verifier: Verifier): Result<Promise<Result<true>>> {
   if (header.chainId !== chainId) return err(`header of height ${header.height} is for chain ${header.chainId}`);
   if (header.height < trusted.fromHeight) return err(`height ${header.height} precedes the trusted set (from ${trusted.fromHeight})`);
   if (!bytesEqual(header.validatorsHash, trusted.set.hash)) return err(`height ${header.height}: validators hash is not the trusted set's`);
   if (qc.height !== header.height || !bytesEqual(qc.blockHash, headerHash(header)))
     return err(`height ${header.height}: the QC is not for this header`);
-  const v = await verifyQuorumCertificate(qc, trusted.set, chainId, verifier);
-  if (!v.ok) return err(`height ${header.height}: ${v.error}`);
-  return ok(true);
+  return ok(verifyQuorumCertificate(qc, trusted.set, chainId, verifier).then((v) => (v.ok ? ok(true as const) : err(`height ${header.height}: ${v.error}`))));
 }
 
 /**
@@ -130,16 +137,25 @@ export function trustedOverlapExceedsOneThird(trusted: ValidatorSet, signing: Va
   return exceedsOneThird(power, trusted.totalPower);
 }
 
-/** The set that decided a certificate's header, trusted directly (adjacent) or by skipping. */
-async function decidingSet(c: SetChangeCertificate, trusted: TrustedSet, chainId: string, verifier: Verifier): Promise<Result<ValidatorSet>> {
-  if (bytesEqual(c.header.validatorsHash, trusted.set.hash)) return ok(trusted.set);
+/**
+ * The set that decided a certificate's header, trusted directly (adjacent) or by skipping; the QC's
+ * check (started) is pushed to `qcChecks`.
+ */
+function decidingSet(c: SetChangeCertificate, trusted: TrustedSet, chainId: string, verifier: Verifier, qcChecks: Promise<Result<true>>[]): Result<ValidatorSet> {
+  if (bytesEqual(c.header.validatorsHash, trusted.set.hash)) {
+    const started = startCertified(c.header, c.qc, trusted, chainId, verifier);
+    if (!started.ok) return started;
+    qcChecks.push(started.value);
+    return ok(trusted.set);
+  }
   const h = c.header.height;
   if (c.validators === undefined) return err(`height ${h}: validators hash is not the trusted set's and the certificate carries no set to skip to`);
   const v = tryMakeValidatorSet(c.validators);
   if (!v.ok) return err(`height ${h}: validators: ${v.error}`);
   if (!bytesEqual(v.value.hash, c.header.validatorsHash)) return err(`height ${h}: validators do not match the header`);
-  const checked = await checkCertified(c.header, c.qc, { ...trusted, set: v.value }, chainId, verifier);
-  if (!checked.ok) return checked;
+  const started = startCertified(c.header, c.qc, { ...trusted, set: v.value }, chainId, verifier);
+  if (!started.ok) return started;
+  qcChecks.push(started.value);
   if (!trustedOverlapExceedsOneThird(trusted.set, v.value, c.qc))
     return err(`height ${h}: skip refused: signers hold 1/3 or less of the trusted set's power`);
   return ok(v.value);
@@ -147,26 +163,48 @@ async function decidingSet(c: SetChangeCertificate, trusted: TrustedSet, chainId
 
 /** Follows the certificates (ascending heights) from genesis; returns the current set. Never throws. */
 export async function verifySetChanges(g: Genesis, certs: readonly SetChangeCertificate[], verifier: Verifier): Promise<Result<TrustedSet>> {
+  const all = await followSetChanges(g, certs, verifier);
+  return all.ok ? ok(all.value[all.value.length - 1] as TrustedSet) : all;
+}
+
+/**
+ * verifySetChanges keeping every step: genesis's set, then the set each certificate installs.
+ * The chain of hashes and powers is followed first and every QC's signatures are checked together
+ * (the caller's verifier may batch them); the failure reported is the first in certificate order,
+ * as if each certificate were checked in full before the next.
+ */
+export async function followSetChanges(g: Genesis, certs: readonly SetChangeCertificate[], verifier: Verifier): Promise<Result<TrustedSet[]>> {
   let trusted: TrustedSet;
   try {
     trusted = { fromHeight: 1, set: genesisState(g).validators, installedBy: null };
   } catch (e) {
     return err(`genesis: ${String(e)}`);
   }
+  const steps: TrustedSet[] = [trusted];
+  // QC checks in certificate order; a failure of certificate k's own header or sets comes after
+  // its QC's check and those of every earlier certificate.
+  const qcChecks: Promise<Result<true>>[] = [];
+  let stop: Result<never> | null = null;
   for (const c of certs) {
-    const deciding = await decidingSet(c, trusted, g.chainId, verifier);
-    if (!deciding.ok) return deciding;
-    if (deciding.value === trusted.set) {
-      const checked = await checkCertified(c.header, c.qc, trusted, g.chainId, verifier);
-      if (!checked.ok) return checked;
+    const deciding = decidingSet(c, trusted, g.chainId, verifier, qcChecks);
+    if (!deciding.ok) {
+      stop = deciding;
+      break;
     }
     const next = tryMakeValidatorSet(c.nextValidators);
-    if (!next.ok) return err(`height ${c.header.height}: next validators: ${next.error}`);
-    if (!bytesEqual(next.value.hash, c.header.nextValidatorsHash))
-      return err(`height ${c.header.height}: next validators do not match the header`);
+    if (!next.ok) {
+      stop = err(`height ${c.header.height}: next validators: ${next.error}`);
+      break;
+    }
+    if (!bytesEqual(next.value.hash, c.header.nextValidatorsHash)) {
+      stop = err(`height ${c.header.height}: next validators do not match the header`);
+      break;
+    }
     trusted = { fromHeight: c.header.height + 1, set: next.value, installedBy: { headerHash: headerHash(c.header), previous: deciding.value } };
+    steps.push(trusted);
   }
-  return ok(trusted);
+  for (const checked of await Promise.all(qcChecks)) if (!checked.ok) return checked;
+  return stop ?? ok(steps);
 }
 
 /** Checks a snapshot against the trusted set and returns the state it certifies. */

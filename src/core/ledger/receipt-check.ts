@@ -38,6 +38,7 @@ import { trustedOverlapExceedsOneThird, verifySetChanges, type SetChangeCertific
 import { verifyQuorumCertificate } from '../consensus/qc.ts';
 import type { ValidatorSet } from '../consensus/types.ts';
 import { tryMakeValidatorSet } from '../consensus/validator-set.ts';
+import type { MakeValidatorSet } from '../consensus/validator-set-cache.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
 import type { NodeId } from '../crypto/node-id.ts';
 import { err, ok, type Result } from '../result.ts';
@@ -61,6 +62,8 @@ export interface ReceiptContext {
   readonly validators: ValidatorSet;
   /** When given, this node must be among the result's contributors. */
   readonly contributor?: NodeId;
+  /** Builds a receipt's deciding set (default tryMakeValidatorSet; a validatorSetCache when checking many). */
+  readonly makeSet?: MakeValidatorSet;
 }
 
 /**
@@ -115,7 +118,7 @@ export async function checkReceipt(r: ReceiptEntry, ctx: ReceiptContext): Promis
   // The deciding set: the receipt's own (v2, hashing to the header's) or the one given (v1).
   let deciding = ctx.validators;
   if (b !== undefined) {
-    const v = tryMakeValidatorSet(b.validators);
+    const v = (ctx.makeSet ?? tryMakeValidatorSet)(b.validators);
     if (!v.ok) return err(`validators: ${v.error}`);
     deciding = v.value;
   }

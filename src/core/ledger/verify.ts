@@ -7,9 +7,11 @@
 // A verdict lists what was checked and, on failure, exactly where (path of the JSON field, entry index).
 import { bytesEqual, bytesToHex, utf8ToBytes } from '../bytes.ts';
 import type { Verifier } from '../crypto/ed25519.ts';
+import { batchingVerifier } from '../crypto/signature-batch.ts';
 import type { Result } from '../result.ts';
 import { fromBase64 } from './base64.ts';
 import { decodeGenesis, genesisHash } from '../consensus/genesis.ts';
+import { validatorSetCache } from '../consensus/validator-set-cache.ts';
 import { decodeCertificate, type SetChangeCertificate } from '../consensus/light-client.ts';
 import { decodeEntry, type LogEntry, type ReceiptEntry } from './entry.ts';
 import { checkReceipt, validatorSetHistory } from './receipt-check.ts';
@@ -54,12 +56,51 @@ export interface VerifyOptions {
   maxFailures?: number;
 }
 
+/** Where a check writes failures (bounded) and what it checked. */
+interface Sink {
+  fail(where: string, reason: string, entryIndex?: number): void;
+  readonly checked: string[];
+}
+
+/**
+ * The failures and checked lines of a step that runs concurrently with the next ones, listed at
+ * the place the step has in the report (`Report.place`), so the verdict reads in the same order
+ * whichever finishes first.
+ */
+class Slot implements Sink {
+  readonly failures: Failure[] = [];
+  readonly checked: string[] = [];
+  dropped = 0;
+  failureAt = -1;
+  checkedAt = -1;
+  constructor(private readonly max: number) {}
+
+  fail(where: string, reason: string, entryIndex?: number): void {
+    if (this.failures.length >= this.max) this.dropped++;
+    else this.failures.push(entryIndex === undefined ? { where, reason } : { where, entryIndex, reason });
+  }
+}
+
 /** Collects failures (bounded) and what was checked. */
-class Report {
+class Report implements Sink {
   readonly failures: Failure[] = [];
   readonly checked: string[] = [];
   private dropped = 0;
+  private readonly slots: Slot[] = [];
   constructor(private readonly max: number) {}
+
+  /** A slot for a step not yet placed (see place). */
+  slot(): Slot {
+    return new Slot(this.max);
+  }
+
+  /** The slot's lines go here, after everything reported so far. */
+  place(s: Slot): Slot {
+    s.failureAt = this.failures.length;
+    s.checkedAt = this.checked.length;
+    this.slots.push(s);
+    return s;
+  }
 
   fail(where: string, reason: string, entryIndex?: number): void {
     if (this.failures.length >= this.max) {
@@ -70,16 +111,28 @@ class Report {
   }
 
   verdict(receiptQcs: Verdict['receiptQcs'], entries: number, heads: number, receiptsFullyChecked: number[] = []): Verdict {
-    const failures = this.failures.slice();
-    if (this.dropped > 0) failures.push({ where: 'file', reason: `${this.dropped} more failures not listed` });
-    return { ok: failures.length === 0, checked: this.checked, failures, receiptQcs, receiptsFullyChecked, entries, heads };
+    let failures = this.failures.slice();
+    const checked = this.checked.slice();
+    let dropped = this.dropped;
+    // Latest slot first, so earlier positions stay valid.
+    for (const s of [...this.slots].reverse()) {
+      failures.splice(s.failureAt, 0, ...s.failures);
+      checked.splice(s.checkedAt, 0, ...s.checked);
+      dropped += s.dropped;
+    }
+    if (failures.length > this.max) {
+      dropped += failures.length - this.max;
+      failures = failures.slice(0, this.max);
+    }
+    if (dropped > 0) failures.push({ where: 'file', reason: `${dropped} more failures not listed` });
+    return { ok: failures.length === 0, checked, failures, receiptQcs, receiptsFullyChecked, entries, heads };
   }
 }
 
 type Json = Record<string, unknown>;
 
 /** Exactly these keys, each of the given type; null (and failures) otherwise. */
-function shape(r: Report, v: unknown, where: string, spec: Record<string, 'string' | 'number' | 'array' | 'object'>, entryIndex?: number): Json | null {
+function shape(r: Sink, v: unknown, where: string, spec: Record<string, 'string' | 'number' | 'array' | 'object'>, entryIndex?: number): Json | null {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) {
     r.fail(where, 'must be an object', entryIndex);
     return null;
@@ -104,7 +157,7 @@ function shape(r: Report, v: unknown, where: string, spec: Record<string, 'strin
   return good ? o : null;
 }
 
-function hash(r: Report, v: unknown, where: string, entryIndex?: number): Hash | null {
+function hash(r: Sink, v: unknown, where: string, entryIndex?: number): Hash | null {
   const b = typeof v === 'string' ? fromBase64(v) : null;
   if (b === null || b.length !== HASH_BYTES) {
     r.fail(where, 'must be base64 of 32 bytes', entryIndex);
@@ -113,7 +166,7 @@ function hash(r: Report, v: unknown, where: string, entryIndex?: number): Hash |
   return b;
 }
 
-function hashList(r: Report, v: unknown, where: string, entryIndex?: number): Hash[] | null {
+function hashList(r: Sink, v: unknown, where: string, entryIndex?: number): Hash[] | null {
   if (!Array.isArray(v)) {
     r.fail(where, 'must be an array', entryIndex);
     return null;
@@ -129,7 +182,7 @@ function hashList(r: Report, v: unknown, where: string, entryIndex?: number): Ha
 
 const sameHash = (a: Hash, b: Hash): boolean => bytesEqual(a, b);
 
-async function verifyHeads(r: Report, list: unknown[], origin: string | null, verifier: Verifier): Promise<(SignedTreeHead | null)[]> {
+async function verifyHeads(r: Sink, list: unknown[], origin: string | null, verifier: Verifier): Promise<(SignedTreeHead | null)[]> {
   const parsed = await Promise.all(
     list.map(async (item, i) => {
       const o = shape(r, item, `heads[${i}]`, { note: 'string' });
@@ -183,11 +236,12 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
   }
   const top = shape(r, doc, 'log', { format: 'string', origin: 'string', heads: 'array', entries: 'array', consistency: 'array' });
   if (top === null) return r.verdict('no-receipts', 0, 0);
-  let checkReceiptQc = options.checkReceiptQc;
-  if (checkReceiptQc === undefined && chainDoc !== null) {
-    const check = await lightClientCheck(r, chainDoc, options.verifier);
-    if (check !== null) checkReceiptQc = check;
-  }
+  // Every signature of the job (heads, certificates' QCs, receipts' QCs, peer heads) goes through
+  // one batching verifier: concurrent in chunks, identical checks once (signature-batch.ts).
+  const verifier = batchingVerifier(options.verifier);
+  // The certificate chain's signatures run while the log's hashes are recomputed; its result is
+  // awaited before the receipts need it.
+  const lightClient = options.checkReceiptQc === undefined && chainDoc !== null ? lightClientCheck(r, chainDoc, verifier) : null;
   if (top['format'] !== EXPORT_FORMAT) r.fail('log.format', `must be "${EXPORT_FORMAT}"`);
   const origin = top['origin'] as string;
   if (!/^aegis\.log\/[0-9a-f]{64}$/.test(origin)) r.fail('log.origin', 'must be aegis.log/<64 lowercase hex>');
@@ -195,13 +249,17 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
   const entryList = top['entries'] as unknown[];
   const consistencyList = top['consistency'] as unknown[];
 
-  // Heads: signatures, chain, growth.
-  const heads = await verifyHeads(r, headList, origin, options.verifier);
-  r.checked.push(`${headList.length} signed tree heads: Ed25519 signature of the log's key, origin, previous-head chain, growing sizes`);
-  if (headList.length === 0) r.fail('log.heads', 'a log export needs at least one signed head');
-  const latest = heads[heads.length - 1] ?? null;
-  if (latest !== null && entryList.length !== latest.size)
-    r.fail('log.entries', `${entryList.length} entries, but the latest head covers ${latest.size}`);
+  // Heads: signatures, chain, growth (their signatures run while the entries are hashed).
+  const headSlot = r.place(r.slot());
+  const headsChecked = verifyHeads(headSlot, headList, origin, verifier).then((heads) => {
+    headSlot.checked.push(`${headList.length} signed tree heads: Ed25519 signature of the log's key, origin, previous-head chain, growing sizes`);
+    if (headList.length === 0) headSlot.fail('log.heads', 'a log export needs at least one signed head');
+    const last = heads[heads.length - 1] ?? null;
+    if (last !== null && entryList.length !== last.size)
+      headSlot.fail('log.entries', `${entryList.length} entries, but the latest head covers ${last.size}`);
+    return heads;
+  });
+  headsChecked.catch(() => undefined);
 
   // Entries: shape, index, leaf bytes, strict decode, summary fields; rebuild the tree.
   const tree = new MemoryTree();
@@ -230,6 +288,17 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
     inclusions.push(o === null ? null : (o['inclusion'] as Json));
   }
   r.checked.push(`${entryList.length} entries: position = index, leaf bytes decode (strict v1/v2 codec), kind and time match the leaf`);
+
+  // Receipts and peer heads (listed after the consistency proofs): started now, so their
+  // signatures run while the roots and proofs below are hashed.
+  const checkReceiptQc = options.checkReceiptQc ?? (lightClient === null ? null : await lightClient);
+  const full: number[] = [];
+  const contentsSlot = r.slot();
+  const contents = verifyEntryContents(contentsSlot, decoded, { ...options, verifier, ...(checkReceiptQc === null ? {} : { checkReceiptQc }) }, full);
+  // Awaited below; marked handled meanwhile so a rejection during the awaits between is not "unhandled".
+  contents.catch(() => undefined);
+  const heads = await headsChecked;
+  const latest = heads[heads.length - 1] ?? null;
 
   // Roots recomputed from the entries at every head's size.
   heads.forEach((h, i) => {
@@ -290,8 +359,8 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
   }
   r.checked.push(`${consistencyList.length} consistency proofs (RFC 9162 §2.1.4.2) between successive heads: the log only grew`);
 
-  const full: number[] = [];
-  const receiptQcs = await verifyEntryContents(r, decoded, { ...options, ...(checkReceiptQc === undefined ? {} : { checkReceiptQc }) }, full);
+  r.place(contentsSlot);
+  const receiptQcs = await contents;
   const verdict = r.verdict(receiptQcs, entryList.length, headList.length, full);
   const gBytes = typeof chainDoc?.genesis === 'string' ? fromBase64(chainDoc.genesis) : null;
   return gBytes === null ? verdict : { ...verdict, genesisHash: bytesToHex(genesisHash(gBytes)) };
@@ -324,23 +393,27 @@ async function lightClientCheck(r: Report, doc: { genesis: unknown; certificates
     }
     certs.push(c.value);
   }
+  // Decoding failures above are listed at once; the chain's verdict lands here when it finishes.
+  const slot = r.place(r.slot());
   const history = await validatorSetHistory(genesis.value, certs, verifier);
   if (!history.ok) {
-    r.fail('log.certificates', `do not chain from genesis: ${history.error}`);
+    slot.failures.push({ where: 'log.certificates', reason: `do not chain from genesis: ${history.error}` });
     return null;
   }
-  r.checked.push(
+  slot.checked.push(
     `genesis ${bytesToHex(genesisHash(gBytes)).slice(0, 16)}… (as given: compare with the network's) and ${certs.length} set-change certificates (light client): every height's validator set derived from genesis`,
   );
   const chainId = genesis.value.chainId;
+  // Receipts of many heights carry the same deciding set: each distinct one is built (hashed) once.
+  const makeSet = validatorSetCache();
   return async (receipt) => {
-    const c = await checkReceipt(receipt, { chainId, verifier, validators: history.value.setAt(receipt.height) });
+    const c = await checkReceipt(receipt, { chainId, verifier, validators: history.value.setAt(receipt.height), makeSet });
     return c.ok ? { ok: true, value: undefined } : c;
   };
 }
 
 /** What entries claim beyond their bytes: receipts and peer heads. */
-async function verifyEntryContents(r: Report, entries: readonly (LogEntry | null)[], options: VerifyOptions, full: number[]): Promise<Verdict['receiptQcs']> {
+async function verifyEntryContents(r: Sink, entries: readonly (LogEntry | null)[], options: VerifyOptions, full: number[]): Promise<Verdict['receiptQcs']> {
   const contributions = new Map<string, Hash[]>();
   const key = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   let receipts = 0;
