@@ -5,7 +5,7 @@
 // an identical (key, message, signature) triple once — a receipt whose block also installed a set
 // carries the very QC its set-change certificate does. Ed25519 verification is a pure function, so
 // sharing a verdict between identical triples is exact.
-import { bytesEqual, bytesToHex } from '../bytes.ts';
+import { bytesEqual } from '../bytes.ts';
 import type { Verifier } from './ed25519.ts';
 
 /** Checks running at once: enough to keep a thread pool busy, few enough to bound memory. */
@@ -28,7 +28,7 @@ interface Known {
 /** Wraps `verifier` for one verification job; drop it afterwards (it remembers every verdict). */
 export function batchingVerifier(verifier: Verifier, inFlight = DEFAULT_IN_FLIGHT): BatchingVerifier {
   if (!Number.isInteger(inFlight) || inFlight < 1) throw new Error('"inFlight" must be a positive integer');
-  const known = new Map<string, Known[]>();
+  const known = new Map<number, Known[]>();
   let queue: (() => void)[] = [];
   let next = 0;
   let running = 0;
@@ -64,8 +64,8 @@ export function batchingVerifier(verifier: Verifier, inFlight = DEFAULT_IN_FLIGH
     requested: () => requested,
     verify(publicKey, message, signature) {
       requested++;
-      // A signature's first 16 bytes (random-looking) pick the bucket; all three compared in full.
-      const k = bytesToHex(signature.subarray(0, 16));
+      // A signature's first 4 bytes (random-looking; R of RFC 8032) pick the bucket; all three compared in full.
+      const k = ((signature[0] ?? 0) | ((signature[1] ?? 0) << 8) | ((signature[2] ?? 0) << 16) | ((signature[3] ?? 0) << 24)) >>> 0;
       const bucket = known.get(k) ?? [];
       const same = bucket.find((x) => bytesEqual(x.signature, signature) && bytesEqual(x.publicKey, publicKey) && bytesEqual(x.message, message));
       if (same !== undefined) return same.verdict;

@@ -20,7 +20,6 @@
 //      (O(log N); v1/v2: in the full list).
 // Untrusted input throws nothing: a Result names the first failed step.
 import { bytesEqual, hexToBytes } from '../bytes.ts';
-import { genesisState } from '../consensus/app-state.ts';
 import {
   bodyMatchesHeader,
   compactResult,
@@ -34,7 +33,7 @@ import {
   type ResultCommitment,
 } from '../consensus/block.ts';
 import type { Genesis } from '../consensus/genesis.ts';
-import { trustedOverlapExceedsOneThird, verifySetChanges, type SetChangeCertificate } from '../consensus/light-client.ts';
+import { followSetChanges, trustedOverlapExceedsOneThird, verifySetChanges, type SetChangeCertificate, type TrustedSet } from '../consensus/light-client.ts';
 import { verifyQuorumCertificate } from '../consensus/qc.ts';
 import type { ValidatorSet } from '../consensus/types.ts';
 import { tryMakeValidatorSet } from '../consensus/validator-set.ts';
@@ -177,21 +176,22 @@ export interface SetHistory {
  * of hashes and is refused). Never throws on untrusted input.
  */
 export async function validatorSetHistory(genesis: Genesis, certificates: readonly SetChangeCertificate[], verifier: Verifier): Promise<Result<SetHistory>> {
-  const trusted = await verifySetChanges(genesis, certificates, verifier);
-  if (!trusted.ok) return trusted;
-  // Every step was verified above; the sets are rebuilt from the same lists.
-  const steps: { from: number; set: ValidatorSet }[] = [{ from: 1, set: genesisState(genesis).validators }];
-  for (const c of certificates) {
-    const next = tryMakeValidatorSet(c.nextValidators);
-    if (!next.ok) return next;
-    steps.push({ from: c.header.height + 1, set: next.value });
-  }
+  // Each step as the light client verified it (no set rebuilt); heights ascend strictly.
+  const steps = await followSetChanges(genesis, certificates, verifier);
+  if (!steps.ok) return steps;
+  const list = steps.value;
   return ok({
     certificates: certificates.length,
     setAt(height: number): ValidatorSet {
-      let set = (steps[0] as { set: ValidatorSet }).set;
-      for (const s of steps) if (s.from <= height) set = s.set;
-      return set;
+      // The last step from at or below `height` (the first one below height 1).
+      let lo = 0;
+      let hi = list.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if ((list[mid] as TrustedSet).fromHeight <= height) lo = mid;
+        else hi = mid - 1;
+      }
+      return (list[lo] as TrustedSet).set;
     },
   });
 }
