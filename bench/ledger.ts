@@ -37,7 +37,7 @@ const HEAD_EVERY = 100;
 /**
  * Validators of the simulated log's chain: a receipt's QC has ⌊2V/3⌋+1 signatures (11 here). The
  * simulator's default of 4 understates QC work; 16 keeps the quick run short on a shared machine
- * (100, genesis maxValidators, makes the run ~6× longer and the ratio only closer to raw).
+ * (100, genesis maxValidators, means ~6× as many signatures to sign and verify: not measured here).
  */
 const SIM_VALIDATORS = 16;
 const ROUNDS = 100;
