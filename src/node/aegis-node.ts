@@ -82,6 +82,16 @@ export interface NodeSnapshot {
 
 export type MessageHandler = (env: Envelope, from: NodeId) => void;
 
+/** A link authenticated or dropped, with the reason (the newest LINK_EVENTS_KEPT are kept). */
+export interface LinkEvent {
+  atMs: number;
+  peer: NodeId;
+  event: 'connected' | 'dropped';
+  detail: string;
+}
+
+const LINK_EVENTS_KEPT = 64;
+
 interface LinkState {
   link: PeerLink;
   status: 'connecting' | 'handshaking' | 'connected';
@@ -126,6 +136,7 @@ export class AegisNode {
   private lastRejection: NodeSnapshot['lastRejection'] = null;
   private running = false;
   private lastOverlay: { mode: 'full-mesh' | 'partial-mesh'; target: number } = { mode: 'full-mesh', target: 0 };
+  private readonly linkLog: LinkEvent[] = [];
 
   constructor(options: AegisNodeOptions) {
     this.opts = {
@@ -376,7 +387,16 @@ export class AegisNode {
     this.links.set(link.remoteId, st);
     link.attach({
       onOpen: (binding) => this.enqueue(() => this.onLinkOpen(st, binding)),
-      onMessage: (msg) => this.enqueue(() => this.onLinkMessage(st, msg)),
+      // Liveness is the peer's traffic as it arrives, not as the work queue reaches it: a queue busy
+      // for seconds (a 4 MB masked input verified and hashed, a worker round trip) must not make a
+      // live peer look silent and drop the link with the messages still queued.
+      onMessage: (msg) => {
+        st.lastSeenMs = this.opts.clock.now();
+        this.enqueue(() => this.onLinkMessage(st, msg));
+      },
+      onProgress: () => {
+        st.lastSeenMs = this.opts.clock.now();
+      },
       onClose: (reason) => this.enqueue(async () => this.onLinkClosed(st, reason)),
     });
     this.changed();
@@ -423,6 +443,7 @@ export class AegisNode {
     if (!st) return;
     this.links.delete(id);
     st.closed = true;
+    this.logLink(id, 'dropped', reason);
     if (how.polite && st.status === 'connected') this.sendFrame(st, { kind: 'bye', reason });
     st.link.close(reason);
     if (how.reconnect && this.members.has(id)) this.scheduleBackoff(id);
@@ -440,13 +461,15 @@ export class AegisNode {
   // ---- inbound frames ----------------------------------------------------------------------
 
   private async onLinkMessage(st: LinkState, msg: Uint8Array): Promise<void> {
-    if (st.closed) return;
+    // Gossip that arrived over an authenticated link before it closed is still delivered: each
+    // envelope carries its own signature, and dropping it would lose a message the peer sent whole.
+    if (st.closed && (st.connectedAtMs === null || !this.running)) return;
     const from = st.link.remoteId;
-    st.lastSeenMs = this.opts.clock.now();
     this.counters.bytesReceived += msg.length;
     const decoded = decodeLinkFrame(msg);
     if (!decoded.ok) return this.reject('malformed', from, decoded.error);
     const frame = decoded.value;
+    if (st.closed) return frame.kind === 'gossip' ? this.onGossip(from, frame.ttl, frame.envelope) : undefined;
     switch (frame.kind) {
       case 'hello':
         return this.onHello(st, frame.publicKey, frame.nonce);
@@ -492,6 +515,7 @@ export class AegisNode {
     st.connectedAtMs = this.opts.clock.now();
     this.knownKeys.set(id, st.remoteKey);
     this.backoff.delete(id);
+    this.logLink(id, 'connected', st.link.initiator ? 'we dialled' : 'they dialled');
     this.checkFormation();
     this.changed();
   }
@@ -565,6 +589,16 @@ export class AegisNode {
   }
 
   // ---- state for the dashboard ------------------------------------------------------------
+
+  private logLink(peer: NodeId, event: LinkEvent['event'], detail: string): void {
+    this.linkLog.push({ atMs: this.opts.clock.now(), peer, event, detail });
+    if (this.linkLog.length > LINK_EVENTS_KEPT) this.linkLog.shift();
+  }
+
+  /** Recent link connects and drops, oldest first (why a peer's message never arrived). */
+  linkEvents(): LinkEvent[] {
+    return this.linkLog.slice();
+  }
 
   private changed(): void {
     for (const l of this.listeners) l();

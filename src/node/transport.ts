@@ -12,6 +12,8 @@ export interface LinkHandlers {
   onOpen(binding: ChannelBinding): void;
   /** One whole message (the link reassembles chunks). Never before `onOpen`. */
   onMessage(message: Uint8Array): void;
+  /** Part of a message arrived (the link reassembles chunks): the peer is alive while a large one crosses. */
+  onProgress?(): void;
   onClose(reason: string): void;
 }
 

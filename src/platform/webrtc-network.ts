@@ -191,6 +191,7 @@ class WebRtcLink implements PeerLink {
     if (bytes.length > MAX_FRAME_BYTES) return this.finish('bad chunk: frame above 16 KiB');
     const r = this.reassembler.push(bytes);
     if (!r.ok) return this.finish(`bad chunk: ${r.error}`);
+    if (r.value === null && this.opened) this.emit((h) => h.onProgress?.());
     if (r.value) {
       const msg = r.value;
       if (!this.opened) {
