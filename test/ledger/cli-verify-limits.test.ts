@@ -5,20 +5,15 @@ import { spawn } from 'node:child_process';
 import { closeSync, mkdtempSync, openSync, rmSync, truncateSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { captureCliOutput } from '../cli-output.ts';
 import { MAX_VERIFY_FILE_BYTES, verifyFileSizeError } from '../../src/cli/verify-limit.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aegis-verify-limits-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let out: string[];
-beforeEach(() => {
-  out = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const out = captureCliOutput();
 
 describe('aegis verify limits', () => {
   it('a reader that closes stdout at once (| head): no EPIPE crash, the exit code is the verdict', async () => {

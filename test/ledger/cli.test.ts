@@ -3,19 +3,14 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { captureCliOutput } from '../cli-output.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'aegis-audit-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-let out: string[];
-beforeEach(() => {
-  out = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const out = captureCliOutput();
 
 describe('aegis sim audit / aegis verify', () => {
   it('writes a deterministic log that verifies; a tampered copy exits 1 with the reason', async () => {
@@ -29,7 +24,7 @@ describe('aegis sim audit / aegis verify', () => {
     expect(doc.entries).toHaveLength(30);
     expect(doc.heads).toHaveLength(8);
 
-    out = [];
+    out.length = 0;
     expect(await main(['verify', a])).toBe(0);
     expect(out[0]).toMatch(/^✓ valid audit log: 30 entries, 8 signed heads/);
     // The export carries genesis and certificates: every receipt is checked in full, offline.
@@ -37,13 +32,13 @@ describe('aegis sim audit / aegis verify', () => {
     const bare = join(dir, 'bare.json');
     const { genesis: _g, certificates: _c, ...rest } = JSON.parse(text) as Record<string, unknown>;
     writeFileSync(bare, JSON.stringify(rest));
-    out = [];
+    out.length = 0;
     expect(await main(['verify', bare])).toBe(0);
     expect(out.join('\n')).toMatch(/receipts: QCs not checked \(the export carries no genesis and set-change certificates\)/);
 
     const tampered = join(dir, 't.json');
     writeFileSync(tampered, text.replace(/"leafIdx": 7/, '"leafIdx": 8'));
-    out = [];
+    out.length = 0;
     expect(await main(['verify', tampered, '--json'])).toBe(1);
     const verdict = JSON.parse(out[0] as string) as { ok: boolean; failures: { where: string }[] };
     expect(verdict.ok).toBe(false);

@@ -1,16 +1,10 @@
 // `aegis sim secagg --quantization-range Q`: the ring is Z_2^32, so n × Q must stay below 2^32. The
 // refusal names the flag that fixes it, and the flag does: the same node count runs with a smaller Q.
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { main } from '../../src/cli/main.ts';
+import { captureCliOutput } from '../cli-output.ts';
 
-let out: string[];
-beforeEach(() => {
-  out = [];
-  vi.spyOn(console, 'log').mockImplementation((...a: unknown[]) => void out.push(a.join(' ')));
-  vi.spyOn(process.stdout, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-  vi.spyOn(process.stderr, 'write').mockImplementation((s: string | Uint8Array) => (out.push(String(s)), true));
-});
-afterEach(() => vi.restoreAllMocks());
+const out = captureCliOutput({ stdout: true });
 
 describe('aegis sim secagg --quantization-range', () => {
   it('refuses n × quantization_range ≥ 2^32 before the round, naming the flag', async () => {
