@@ -50,8 +50,9 @@ export interface SecAggDeps {
 export interface RoundResultView {
   contributors: NodeId[];
   dropped: NodeId[];
-  sum: number[];
-  mean: number[];
+  /** Decoded per coordinate; typed (a 1M-entry sum is 8 MB: never copied into a JS array on the page). */
+  sum: Float64Array;
+  mean: Float64Array;
   transcriptHash: string;
   /** true: recomputed from the transcript and equal; false: mismatch or a transcript withheld; null: not checked here (chain round, or too large to ship). */
   verified: boolean | null;
@@ -556,7 +557,7 @@ export class SecAggService {
       return this.log(round, 'result');
     }
     const contributors = m.value.contributors.map(bytesToHex);
-    const decoded = Array.from(decodeSum(m.value.sum, contributors.length, round.params));
+    const decoded = decodeSum(m.value.sum, contributors.length, round.params);
     const view: RoundResultView = {
       contributors,
       dropped: m.value.dropped.map(bytesToHex),

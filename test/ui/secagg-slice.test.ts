@@ -135,7 +135,7 @@ describe('roundProgress', () => {
     const v = view({
       participantStage: 'unmasked',
       stageLog: log('advertised', 'shared', 'masked', 'signed', 'unmasked', 'result'),
-      result: { contributors: ['a', 'b', 'c'], dropped: [], sum: [1, 2], mean: [1 / 3, 2 / 3], transcriptHash: '', verified: true, verifyDetail: '' },
+      result: { contributors: ['a', 'b', 'c'], dropped: [], sum: Float64Array.of(1, 2), mean: Float64Array.of(1 / 3, 2 / 3), transcriptHash: '', verified: true, verifyDetail: '' },
     });
     expect(roundProgress(v)).toMatchObject({ status: 'done', stage: 'result' });
     expect(states(v)).toBe('dddddd');

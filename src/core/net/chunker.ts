@@ -27,11 +27,16 @@ export function chunkMessage(messageId: number, message: Uint8Array, maxFrameByt
   return frames;
 }
 
-/** Reassembles one link's frames. `push` returns a whole message, null while incomplete, or an error. */
+/**
+ * Reassembles one link's frames. `push` returns a whole message, null while incomplete, or an error.
+ * Each frame's payload is copied once, straight into a buffer sized from the first frame's chunk
+ * count (capped at `maxMessageBytes`): a multi-MB message costs no final gather copy on the page.
+ */
 export class Reassembler {
   private id = -1;
   private count = 0;
-  private parts: Uint8Array[] = [];
+  private next = 0;
+  private buffer = new Uint8Array(0);
   private bytes = 0;
 
   constructor(private readonly maxMessageBytes: number) {}
@@ -45,33 +50,42 @@ export class Reassembler {
     const { id, index, count } = header.value;
     if (count === 0 || index >= count) return this.fail(`bad chunk ${index}/${count}`);
     if (index === 0) {
-      if (this.parts.length > 0) return this.fail('new message before the previous one finished');
+      if (this.next > 0) return this.fail('new message before the previous one finished');
       this.id = id;
       this.count = count;
-    } else if (id !== this.id || count !== this.count || index !== this.parts.length) {
+      // Every frame but the last is full in practice; a sender with smaller frames grows the buffer.
+      const estimate = Math.min(this.maxMessageBytes, count * Math.max(0, frame.length - CHUNK_HEADER_BYTES));
+      this.buffer = new Uint8Array(estimate);
+    } else if (id !== this.id || count !== this.count || index !== this.next) {
       return this.fail(`out-of-order chunk ${index}/${count}`);
     }
-    this.bytes += frame.length - CHUNK_HEADER_BYTES;
-    if (this.bytes > this.maxMessageBytes) return this.fail(`oversize: message exceeds ${this.maxMessageBytes} bytes`);
-    this.parts.push(frame.subarray(CHUNK_HEADER_BYTES));
-    if (this.parts.length < count) return { ok: true, value: null };
-    const out = new Uint8Array(this.bytes);
-    let o = 0;
-    for (const p of this.parts) {
-      out.set(p, o);
-      o += p.length;
+    const part = frame.subarray(CHUNK_HEADER_BYTES);
+    const end = this.bytes + part.length;
+    if (end > this.maxMessageBytes) return this.fail(`oversize: message exceeds ${this.maxMessageBytes} bytes`);
+    if (end > this.buffer.length) {
+      const grown = new Uint8Array(Math.min(this.maxMessageBytes, Math.max(end, 2 * this.buffer.length)));
+      grown.set(this.buffer.subarray(0, this.bytes));
+      this.buffer = grown;
     }
-    this.reset();
+    this.buffer.set(part, this.bytes);
+    this.bytes = end;
+    this.next++;
+    if (this.next < count) return { ok: true, value: null };
+    // The message keeps the buffer; the next message gets a fresh one.
+    const out = this.buffer.subarray(0, this.bytes);
+    this.buffer = new Uint8Array(0);
+    this.resetMessage();
     return { ok: true, value: out };
   }
 
   private fail(error: string): Result<never> {
-    this.reset();
+    this.buffer = new Uint8Array(0);
+    this.resetMessage();
     return { ok: false, error };
   }
 
-  private reset(): void {
-    this.parts = [];
+  private resetMessage(): void {
+    this.next = 0;
     this.bytes = 0;
     this.id = -1;
     this.count = 0;

@@ -157,7 +157,7 @@ export function RoundCard({
           </p>
           <p className="small">
             sum{' '}
-            <code data-testid="round-sum">{result.sum.map(num).join(', ')}</code>
+            <code data-testid="round-sum">{sumPreview(result.sum)}</code>
           </p>
           <VectorView sum={result.sum} mean={result.mean} labels={named} />
         </div>
@@ -177,4 +177,12 @@ export function RoundCard({
       )}
     </article>
   );
+}
+
+const SUM_PREVIEW = 64;
+
+/** The sum as text: every coordinate of a short vector, the first SUM_PREVIEW of a long one (a 1M-entry string would block the page). */
+function sumPreview(sum: Float64Array): string {
+  const shown = Array.from(sum.subarray(0, SUM_PREVIEW), num).join(', ');
+  return sum.length > SUM_PREVIEW ? `${shown}, … (${sum.length - SUM_PREVIEW} more)` : shown;
 }

@@ -23,8 +23,9 @@ const SHOWN = 24;
  * Per-coordinate sum and mean of a round's result, with a bar per coordinate that grows left for
  * negative sums and right for positive ones (scaled to the largest magnitude).
  */
-export function VectorView({ sum, mean, labels }: { sum: readonly number[]; mean: readonly number[]; labels: readonly string[] | null }) {
-  const max = Math.max(1e-12, ...sum.slice(0, SHOWN).map(Math.abs));
+export function VectorView({ sum: all, mean, labels }: { sum: ArrayLike<number>; mean: ArrayLike<number>; labels: readonly string[] | null }) {
+  const sum = Array.from({ length: Math.min(SHOWN, all.length) }, (_, i) => all[i] as number); // only the shown rows
+  const max = Math.max(1e-12, ...sum.map(Math.abs));
   return (
     <div className="table-scroll">
       <table className="vector-view">
@@ -56,7 +57,7 @@ export function VectorView({ sum, mean, labels }: { sum: readonly number[]; mean
           })}
         </tbody>
       </table>
-      {sum.length > SHOWN && <p className="muted small">… and {sum.length - SHOWN} more coordinates</p>}
+      {all.length > SHOWN && <p className="muted small">… and {all.length - SHOWN} more coordinates</p>}
     </div>
   );
 }
