@@ -828,7 +828,8 @@ export class ConsensusService {
     const round = snap?.round ?? 0;
     const proposer = set !== null && snap !== null && snap.height >= 0 ? proposerOf(set, round) : null;
     const me = this.node.publicKey;
-    const mine = state === null ? null : validatorRows(state, me).find((r) => r.self);
+    const rows = state === null ? [] : validatorRows(state, me);
+    const mine = rows.find((r) => r.self);
     const p = state?.params ?? null;
     return {
       phase: this.phase,
@@ -850,7 +851,7 @@ export class ConsensusService {
       prevotes: voteBars(votes?.prevotes(round) ?? null),
       precommits: voteBars(votes?.precommits(round) ?? null),
       commits: this.commits.slice(-60),
-      validators: state === null ? [] : validatorRows(state, me),
+      validators: rows,
       evidence: this.evidence.slice().reverse(),
       forks: this.forks.slice().reverse(),
       pendingTransactions: chain?.pending.transactions ?? 0,
