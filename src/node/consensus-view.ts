@@ -130,6 +130,7 @@ export function voteBars(set: VoteSet | null): VoteBar[] {
 
 export function validatorRows(state: AppState, self: Uint8Array): ValidatorRow[] {
   const set = state.validators;
+  const selfHex = bytesToHex(self);
   const rows: ValidatorRow[] = [];
   for (const c of state.candidates.values()) {
     const i = indexOfValidator(set, c.publicKey);
@@ -145,7 +146,7 @@ export function validatorRows(state: AppState, self: Uint8Array): ValidatorRow[]
       inSet: i >= 0,
       jailed: c.tombstoned || c.jailedUntil !== 0,
       tombstoned: c.tombstoned,
-      self: hex === bytesToHex(self),
+      self: hex === selfHex,
     });
   }
   return rows.sort((a, b) => b.power - a.power || b.stake - a.stake || (a.id < b.id ? -1 : 1));
