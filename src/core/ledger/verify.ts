@@ -415,7 +415,6 @@ async function lightClientCheck(r: Report, doc: { genesis: unknown; certificates
 /** What entries claim beyond their bytes: receipts and peer heads. */
 async function verifyEntryContents(r: Sink, entries: readonly (LogEntry | null)[], options: VerifyOptions, full: number[]): Promise<Verdict['receiptQcs']> {
   const contributions = new Map<string, Hash[]>();
-  const key = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
   let receipts = 0;
   const qcChecks: Promise<void>[] = [];
   const peerChecks: Promise<void>[] = [];
@@ -424,16 +423,17 @@ async function verifyEntryContents(r: Sink, entries: readonly (LogEntry | null)[
     if (e === null || e === undefined) continue;
     const w = `entries[${i}].leaf`;
     if (e.kind === 'contribution') {
-      const list = contributions.get(key(e.roundId)) ?? [];
+      const round = bytesToHex(e.roundId);
+      const list = contributions.get(round) ?? [];
       list.push(e.commitment);
-      contributions.set(key(e.roundId), list);
+      contributions.set(round, list);
     } else if (e.kind === 'receipt') {
       receipts++;
       const t = e.transcript;
       const inc = verifyInclusion(t.leafIdx, t.treeSize, leafHash(t.commitment), t.proof, t.root);
       if (!inc.ok) r.fail(`${w}.transcript`, `commitment not proven under the transcript root: ${inc.error}`, i);
       if (e.qc.height !== e.height || !sameHash(e.qc.blockHash, e.blockHash)) r.fail(`${w}.qc`, "certifies another block than the receipt's", i);
-      if (!(contributions.get(key(e.roundId)) ?? []).some((c) => sameHash(c, t.commitment)))
+      if (!(contributions.get(bytesToHex(e.roundId)) ?? []).some((c) => sameHash(c, t.commitment)))
         r.fail(`${w}.transcript.commitment`, 'no earlier contribution of this log to the round has this commitment', i);
       if (options.checkReceiptQc !== undefined) {
         const check = options.checkReceiptQc;
