@@ -33,6 +33,7 @@
 //    block's QC and the path of its commitment under the transcript root — checks it
 //    (ledger/receipt-check.ts) and hands it to the audit log. Reputation moves by the chain's rules.
 import { bytesEqual, bytesToHex, hexToBytes } from '../core/bytes.ts';
+import type { RoundRecord } from '../core/consensus/app-state.ts';
 import type { CommitInfo } from '../core/consensus/chain.ts';
 import { decodeBlock, encodeResult, type AggregationResult } from '../core/consensus/block.ts';
 import { decodeRoundClaim, encodeRoundClaim, MAX_CLAIM_TRANSCRIPT_BYTES } from '../core/consensus/round-claim.ts';
@@ -57,8 +58,8 @@ import type { Envelope } from '../core/net/envelope.ts';
 import { MessageType, messageTypes } from '../core/net/message-types.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import { ROUND_ID_BYTES } from '../core/secagg/messages.ts';
-import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
-import { recomputeFromTranscript, recomputeSampled, type ChunkOpening, type RecomputeDeps } from '../core/secagg/transcript.ts';
+import { DEFAULT_PARAMS, paramsEqual, validateParams, type SecAggParams } from '../core/secagg/params.ts';
+import { recomputeFromTranscript, recomputeSampled, type ChunkOpening, type RecomputeDeps, type AggregateResult } from '../core/secagg/transcript.ts';
 import { commitLightTranscript, commitTranscript, contributorInclusion, type TranscriptCommitment } from '../core/secagg/transcript-root.ts';
 import type { AegisNode } from './aegis-node.ts';
 import type { ConsensusService } from './consensus-service.ts';
@@ -125,8 +126,17 @@ const MAX_TRACKED = 50;
 const MAX_TRANSCRIPTS = 16;
 const MAX_VERDICTS = 256;
 
-const paramsEqual = (a: SecAggParams, b: SecAggParams): boolean => (Object.keys(a) as (keyof SecAggParams)[]).every((k) => a[k] === b[k]);
 const idsEqual = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean => a.length === b.length && a.every((x, i) => bytesEqual(x, b[i] as Uint8Array));
+
+/** What a recomputation (full or sampled) must agree on with the claimed result and the round the chain opened. */
+function sameRound(x: Pick<AggregateResult, 'roundId' | 'aggregator' | 'params' | 'contributors' | 'dropped'>, r: AggregationResult, round: RoundRecord): Result<true> {
+  if (!bytesEqual(x.roundId, r.roundId)) return err('transcript of another round');
+  if (x.aggregator !== nodeIdFromPublicKey(round.aggregator)) return err('transcript opened by another node than the designated aggregator');
+  if (!paramsEqual(x.params, round.params)) return err('transcript parameters differ from the committed ones');
+  if (!idsEqual(x.contributors.map(hexToBytes), r.contributors)) return err('contributors differ');
+  if (!idsEqual(x.dropped.map(hexToBytes), r.dropouts)) return err('dropouts differ');
+  return ok(true);
+}
 
 export class ChainRoundService {
   private readonly tracked = new Map<string, Tracked>();
@@ -483,11 +493,8 @@ export class ChainRoundService {
     const re = await recomputeSampled(claim.light, claim.chunks, claim.indices, this.o.deps);
     if (!re.ok) return err(`light transcript: ${re.error}`);
     const x = re.value;
-    if (!bytesEqual(x.roundId, r.roundId)) return err('transcript of another round');
-    if (x.aggregator !== nodeIdFromPublicKey(round.aggregator)) return err('transcript opened by another node than the designated aggregator');
-    if (!paramsEqual(x.params, round.params)) return err('transcript parameters differ from the committed ones');
-    if (!idsEqual(x.contributors.map(hexToBytes), r.contributors)) return err('contributors differ');
-    if (!idsEqual(x.dropped.map(hexToBytes), r.dropouts)) return err('dropouts differ');
+    const same = sameRound(x, r, round);
+    if (!same.ok) return same;
     if (r.sum.length !== x.params.dimension) return err('sum has the wrong dimension');
     for (let k = 0; k < x.indices.length; k++) {
       const got = chunkWords(r.sum, x.indices[k] as number);
@@ -504,11 +511,8 @@ export class ChainRoundService {
     const re = await recomputeFromTranscript(transcript, this.o.deps);
     if (!re.ok) return err(`transcript: ${re.error}`);
     const x = re.value;
-    if (!bytesEqual(x.roundId, r.roundId)) return err('transcript of another round');
-    if (x.aggregator !== nodeIdFromPublicKey(round.aggregator)) return err('transcript opened by another node than the designated aggregator');
-    if (!paramsEqual(x.params, round.params)) return err('transcript parameters differ from the committed ones');
-    if (!idsEqual(x.contributors.map(hexToBytes), r.contributors)) return err('contributors differ');
-    if (!idsEqual(x.dropped.map(hexToBytes), r.dropouts)) return err('dropouts differ');
+    const same = sameRound(x, r, round);
+    if (!same.ok) return same;
     if (x.sum.length !== r.sum.length || !x.sum.every((w, i) => w === r.sum[i])) return err('sum differs');
     return ok(true);
   }

@@ -32,7 +32,7 @@ import {
   encodeRoundResult,
   ROUND_ID_BYTES,
 } from '../core/secagg/messages.ts';
-import { DEFAULT_PARAMS, validateParams, type SecAggParams } from '../core/secagg/params.ts';
+import { DEFAULT_PARAMS, paramsEqual, validateParams, type SecAggParams } from '../core/secagg/params.ts';
 import { SecAggParticipant, type ParticipantStage, type ToAggregator } from '../core/secagg/participant.ts';
 import type { AdversaryModel } from '../core/secagg/threshold-rule.ts';
 import { recomputeFromTranscript, type AggregateResult } from '../core/secagg/transcript.ts';
@@ -367,7 +367,7 @@ export class SecAggService {
     if (!this.rounds.has(id)) {
       if (chain === undefined && this.announced.has(id)) return this.holdOpen(id, env, from);
       if (chain !== undefined && chain.aggregator !== from) return this.refuse('chain round opened by a node that is not its aggregator');
-      if (chain !== undefined && !sameParams(chain.params, m.value.params)) return this.refuse('chain round opened with other parameters than committed');
+      if (chain !== undefined && !paramsEqual(chain.params, m.value.params)) return this.refuse('chain round opened with other parameters than committed');
     }
     const round = this.rounds.get(id) ?? this.track(m.value.roundId, from, m.value.params, chain !== undefined);
     if (round.aggregatorId !== from) return this.refuse('round id reused by another aggregator');
@@ -599,8 +599,4 @@ export class SecAggService {
     round.watchdog = null;
     this.log(round, 'result');
   }
-}
-
-function sameParams(a: SecAggParams, b: SecAggParams): boolean {
-  return (Object.keys(a) as (keyof SecAggParams)[]).every((k) => a[k] === b[k]);
 }

@@ -40,6 +40,11 @@ export const DEFAULT_PARAMS: SecAggParams = {
 
 export const MAX_DIMENSION = 1 << 21;
 
+/** Field-by-field equality (params are flat numbers; a round is bound to exactly the committed ones). */
+export function paramsEqual(a: SecAggParams, b: SecAggParams): boolean {
+  return (Object.keys(a) as (keyof SecAggParams)[]).every((k) => a[k] === b[k]);
+}
+
 const isPositiveInt = (v: number): boolean => Number.isSafeInteger(v) && v > 0;
 
 /** Checks parameters on their own (a round with n participants also needs `checkRing`). */
