@@ -450,23 +450,11 @@ export class ConsensusDriver {
     if (!this.admitHeight(from, type, body, m.height)) return;
     const set = this.machine.validatorSet;
     if (set === null || this.machine.snapshot().decided) return;
-    let hash: Uint8Array;
-    try {
-      hash = this.o.app.blockHash(m.block);
-    } catch {
-      return this.count('malformed');
-    }
-    if (!bytesEqual(hash, m.qc.blockHash)) return this.count('bad-commit');
-    // Each distinct commit is checked once: a peer replaying one (good or forged) must not make this
-    // node verify its signatures again and again.
-    const key = `c${bytesToHex(sha256(body))}`;
-    if (!this.fresh(key)) return;
-    this.seen.add(key);
+    const checked = this.checkCommit(m, body, set);
+    if (checked === null) return;
     const h = m.height;
-    void this.timed(() => verifyQuorumCertificate(m.qc, set, this.o.chainId, this.o.verifier)).then((r) => {
-      this.verifyCount += m.qc.signatures.length;
-      if (!r.ok) return this.count('bad-commit');
-      if (this.stopped || this.machine.height !== h) return;
+    void checked.then((ok) => {
+      if (!ok || this.stopped || this.machine.height !== h) return;
       this.machine.onCommitCertificate(h, m.block, m.qc.blockHash, m.qc);
       this.pump();
     });
@@ -484,25 +472,42 @@ export class ConsensusDriver {
     if (ours === undefined || set === undefined || bytesEqual(ours.qc.blockHash, m.qc.blockHash)) return;
     const forkKey = `${m.height}/${bytesToHex(m.qc.blockHash)}`;
     if (this.forks.has(forkKey)) return;
-    let hash: Uint8Array;
-    try {
-      hash = this.o.app.blockHash(m.block);
-    } catch {
-      return this.count('malformed');
-    }
-    if (!bytesEqual(hash, m.qc.blockHash)) return this.count('bad-commit');
-    const key = `c${bytesToHex(sha256(body))}`;
-    if (!this.fresh(key)) return;
-    this.seen.add(key);
-    void this.timed(() => verifyQuorumCertificate(m.qc, set, this.o.chainId, this.o.verifier)).then((r) => {
-      this.verifyCount += m.qc.signatures.length;
-      if (!r.ok) return this.count('bad-commit');
-      if (this.stopped || this.forks.has(forkKey)) return;
+    const checked = this.checkCommit(m, body, set);
+    if (checked === null) return;
+    void checked.then((ok) => {
+      if (!ok || this.stopped || this.forks.has(forkKey)) return;
       this.forks.add(forkKey);
       this.count('fork');
       const { evidence, power } = evidenceFromConflictingCommits(set, ours.qc, m.qc);
       this.o.onFork?.({ height: m.height, ours: ours.qc, theirs: m.qc, from, evidence, doubleSignedPower: power, totalPower: set.totalPower });
       for (const e of evidence) this.acceptEvidence(e, `e${bytesToHex(e.voteA.signature)}${bytesToHex(e.voteB.signature)}`);
+    });
+  }
+
+  /**
+   * A commit's block must hash to what its QC names, and its QC must verify against `set`. Each
+   * distinct commit is checked once: a peer replaying one (good or forged) must not make this node
+   * verify its signatures again and again. Null: refused (counted) or already seen.
+   */
+  private checkCommit(m: CommitMessage, body: Uint8Array, set: ValidatorSet): Promise<boolean> | null {
+    let hash: Uint8Array;
+    try {
+      hash = this.o.app.blockHash(m.block);
+    } catch {
+      this.count('malformed');
+      return null;
+    }
+    if (!bytesEqual(hash, m.qc.blockHash)) {
+      this.count('bad-commit');
+      return null;
+    }
+    const key = `c${bytesToHex(sha256(body))}`;
+    if (!this.fresh(key)) return null;
+    this.seen.add(key);
+    return this.timed(() => verifyQuorumCertificate(m.qc, set, this.o.chainId, this.o.verifier)).then((r) => {
+      this.verifyCount += m.qc.signatures.length;
+      if (!r.ok) this.count('bad-commit');
+      return r.ok;
     });
   }
 
