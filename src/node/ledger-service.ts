@@ -69,7 +69,7 @@ import type { AegisNode } from './aegis-node.ts';
 import { auditPeer, TOO_LARGE, type AuditReport } from './ledger-audit.ts';
 import { forkedHead } from './ledger-fork.ts';
 import { PendingRequests } from './ledger-requests.ts';
-import { summarizeBytes, type EntrySummary } from './ledger-summary.ts';
+import { summarizeBytes, summarizeDecoded, type EntrySummary } from './ledger-summary.ts';
 
 export const HEAD_EVERY_ENTRIES = 16;
 export const HEAD_AFTER_MS = 2000;
@@ -313,7 +313,7 @@ export class LedgerService {
         const e = d.value;
         if (e.kind === 'peer-head') lastPeerHead.set(bytesToHex(e.peer), { peer: e.peer, head: e.head });
         else if (e.kind === 'contribution') this.contributions.set(bytesToHex(e.roundId), e.commitment);
-        if (from + j >= size - RECENT_KEPT) this.recent.unshift(summarizeBytes(from + j, bytes));
+        if (from + j >= size - RECENT_KEPT) this.recent.unshift(summarizeDecoded(from + j, e));
       });
     }
     for (const [key, { peer, head }] of lastPeerHead) {

@@ -34,5 +34,10 @@ export function summarizeEntry(e: LogEntry): string {
 export function summarizeBytes(index: number, bytes: Uint8Array): EntrySummary {
   const d = decodeEntry(bytes);
   if (!d.ok) return { index, kind: 'undecodable', timeMs: 0, summary: d.error };
-  return { index, kind: d.value.kind, timeMs: d.value.timeMs, summary: summarizeEntry(d.value) };
+  return summarizeDecoded(index, d.value);
+}
+
+/** The summary of an entry already decoded (no second decode of its bytes). */
+export function summarizeDecoded(index: number, e: LogEntry): EntrySummary {
+  return { index, kind: e.kind, timeMs: e.timeMs, summary: summarizeEntry(e) };
 }
