@@ -51,6 +51,17 @@ function version(r: ByteReader, what: string): void {
   if (r.u8('version') !== CHAIN_MESSAGE_VERSION) throw new DecodeError(`${what} version unsupported`);
 }
 
+/** A message from a peer: version byte, the body `read` takes, no trailing bytes. */
+function decodeMessage<T>(bytes: Uint8Array, what: string, read: (r: ByteReader) => T): Result<T> {
+  return safeDecode(() => {
+    const r = new ByteReader(bytes);
+    version(r, what);
+    const value = read(r);
+    r.end(what);
+    return value;
+  });
+}
+
 function hash(h: Hash, what: string): Hash {
   if (h.length !== HASH) throw new Error(`"${what}" must be ${HASH} bytes`);
   return h;
@@ -62,14 +73,11 @@ export function encodeHello(m: ChainHello): Uint8Array {
 }
 
 export function decodeHello(bytes: Uint8Array): Result<ChainHello> {
-  return safeDecode(() => {
-    const r = new ByteReader(bytes);
-    version(r, 'hello');
+  return decodeMessage(bytes, 'hello', (r) => {
     const h = r.bytes(HASH, 'genesis hash').slice();
     const genesisTimeMs = r.u64('genesis time');
     const height = r.u64('height');
     const startedAtMs = r.u64('started at');
-    r.end('hello');
     return { genesisHash: h.every((b) => b === 0) ? null : h, genesisTimeMs, height, startedAtMs };
   });
 }
@@ -79,13 +87,7 @@ export function encodeGenesisMessage(genesisBytes: Uint8Array): Uint8Array {
 }
 
 export function decodeGenesisMessage(bytes: Uint8Array): Result<Uint8Array> {
-  return safeDecode(() => {
-    const r = new ByteReader(bytes);
-    version(r, 'genesis message');
-    const g = r.varBytes(MAX_GENESIS_MESSAGE_BYTES, 'genesis').slice();
-    r.end('genesis message');
-    return g;
-  });
+  return decodeMessage(bytes, 'genesis message', (r) => r.varBytes(MAX_GENESIS_MESSAGE_BYTES, 'genesis').slice());
 }
 
 export function encodeSyncRequest(genesisHash: Hash): Uint8Array {
@@ -93,13 +95,7 @@ export function encodeSyncRequest(genesisHash: Hash): Uint8Array {
 }
 
 export function decodeSyncRequest(bytes: Uint8Array): Result<Hash> {
-  return safeDecode(() => {
-    const r = new ByteReader(bytes);
-    version(r, 'sync request');
-    const h = r.bytes(HASH, 'genesis hash').slice();
-    r.end('sync request');
-    return h;
-  });
+  return decodeMessage(bytes, 'sync request', (r) => r.bytes(HASH, 'genesis hash').slice());
 }
 
 function writeSnapshot(w: ByteWriter, s: CertifiedSnapshot): void {
@@ -127,13 +123,7 @@ export function encodeSnapshot(s: CertifiedSnapshot): Uint8Array {
 }
 
 export function decodeSnapshot(bytes: Uint8Array): Result<CertifiedSnapshot> {
-  return safeDecode(() => {
-    const r = new ByteReader(bytes);
-    version(r, 'snapshot');
-    const s = readSnapshot(r);
-    r.end('snapshot');
-    return s;
-  });
+  return decodeMessage(bytes, 'snapshot', readSnapshot);
 }
 
 export function encodeSyncResponse(m: SyncResponse): Uint8Array {
@@ -148,9 +138,7 @@ export function encodeSyncResponse(m: SyncResponse): Uint8Array {
 }
 
 export function decodeSyncResponse(bytes: Uint8Array): Result<SyncResponse> {
-  return safeDecode(() => {
-    const r = new ByteReader(bytes);
-    version(r, 'sync response');
+  return decodeMessage(bytes, 'sync response', (r) => {
     const genesisHash = r.bytes(HASH, 'genesis hash').slice();
     const n = r.u32('certificate count');
     if (n > MAX_CERTIFICATES || n * 4 > r.remaining) throw new DecodeError(`sync response: ${n} certificates do not fit`);
@@ -163,7 +151,6 @@ export function decodeSyncResponse(bytes: Uint8Array): Result<SyncResponse> {
     const has = r.u8('snapshot flag');
     if (has > 1) throw new DecodeError('snapshot flag must be 0 or 1');
     const snapshot = has === 1 ? readSnapshot(r) : null;
-    r.end('sync response');
     return { genesisHash, certificates, snapshot };
   });
 }
@@ -173,13 +160,7 @@ export function encodeTxMessage(tx: Uint8Array): Uint8Array {
 }
 
 export function decodeTxMessage(bytes: Uint8Array): Result<Uint8Array> {
-  return safeDecode(() => {
-    const r = new ByteReader(bytes);
-    version(r, 'transaction message');
-    const tx = r.varBytes(MAX_TX_BYTES, 'transaction').slice();
-    r.end('transaction message');
-    return tx;
-  });
+  return decodeMessage(bytes, 'transaction message', (r) => r.varBytes(MAX_TX_BYTES, 'transaction').slice());
 }
 
 export function encodeEvidenceMessage(e: Evidence): Uint8Array {
@@ -189,11 +170,5 @@ export function encodeEvidenceMessage(e: Evidence): Uint8Array {
 }
 
 export function decodeEvidenceMessage(bytes: Uint8Array): Result<Evidence> {
-  return safeDecode(() => {
-    const r = new ByteReader(bytes);
-    version(r, 'evidence message');
-    const e = readEvidence(r);
-    r.end('evidence message');
-    return e;
-  });
+  return decodeMessage(bytes, 'evidence message', readEvidence);
 }
