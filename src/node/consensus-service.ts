@@ -36,7 +36,7 @@
 // snapshot after re-checking it from genesis; a store that fails the check is cleared and the node
 // re-syncs from peers. A double-sign guard (sign-guard.ts) keeps a reloaded validator from signing a
 // second vote for a position it already signed.
-import { bytesEqual, bytesToHex, compareBytes, hexToBytes } from '../core/bytes.ts';
+import { bytesEqual, bytesToHex, compareBytes } from '../core/bytes.ts';
 import type { TimerHandle } from '../core/clock.ts';
 import type { Signer, Verifier } from '../core/crypto/ed25519.ts';
 import type { NodeId } from '../core/crypto/node-id.ts';
@@ -138,6 +138,8 @@ const MAX_COMMITS_KEPT = 120;
 const MAX_EVIDENCE_KEPT = 50;
 const SYNC_RETRY_MS = 3000;
 const TX_REGOSSIP_MS = 4000;
+/** How long a new tab waits for peers to offer a genesis before writing its own. */
+const DEFAULT_GENESIS_WAIT_MS = 2000;
 
 /** The tie-break between two genesis files: earliest time, then lowest hash. Negative: `a` wins. */
 export function compareGenesis(a: { timeMs: number; hash: Uint8Array }, b: { timeMs: number; hash: Uint8Array }): number {
@@ -323,7 +325,7 @@ export class ConsensusService {
   private waitForGenesis(): void {
     this.setPhase('waiting-for-genesis', this.pinned ? `waiting for a peer with genesis ${this.pinned.slice(0, 16)}…` : 'asking peers for the network\'s genesis');
     this.sendHello();
-    const wait = this.o.genesisWaitMs ?? 2000;
+    const wait = this.o.genesisWaitMs ?? DEFAULT_GENESIS_WAIT_MS;
     // Links may still be opening: ask again a few times during the wait.
     for (const f of [0.25, 0.5, 0.75]) this.after(wait * f, () => this.phase === 'waiting-for-genesis' && this.sendHello());
     this.after(wait, () => this.decideGenesis());
@@ -358,7 +360,7 @@ export class ConsensusService {
     const pendingOffer = this.announcedGenesis.size > 0 || (this.node.roomMembers().length > 0 && this.node.connectedPeers().length === 0);
     if (this.pinned !== null || ((earlier || pendingOffer) && this.waits < 5)) {
       this.sendHello();
-      this.after(this.o.genesisWaitMs ?? 2000, () => this.decideGenesis());
+      this.after(this.o.genesisWaitMs ?? DEFAULT_GENESIS_WAIT_MS, () => this.decideGenesis());
       if (this.pinned === null) this.detail = pendingOffer ? 'a peer has a genesis; waiting for its offer' : 'a peer that started earlier writes genesis; waiting for it';
       this.changed();
       return;
@@ -640,9 +642,9 @@ export class ConsensusService {
     this.driver.start(chain.height + 1);
     this.sendHello();
     // With the faucet off there is nothing to request: join as a candidate by ourselves.
-    if (!chain.state.params.faucetEnabled && stakeStatus(chain.state, this.node.publicKey, this.ownTxs.size) === 'observer')
-      void this.submitOwn([{ kind: 'join' }]);
-    else if (this.o.autoStake === true && canUseFaucet(chain.state, this.node.publicKey) && stakeStatus(chain.state, this.node.publicKey, this.ownTxs.size) === 'observer')
+    const observer = stakeStatus(chain.state, this.node.publicKey, this.ownTxs.size) === 'observer';
+    if (!chain.state.params.faucetEnabled && observer) void this.submitOwn([{ kind: 'join' }]);
+    else if (this.o.autoStake === true && observer && canUseFaucet(chain.state, this.node.publicKey))
       this.requestStake().catch(() => this.count('automatic stake request failed'));
   }
 
@@ -888,6 +890,6 @@ export class ConsensusService {
 
   /** The pinned or current genesis hash as bytes (for building links that pin it). */
   genesisHashBytes(): Uint8Array | null {
-    return this.held ? hexToBytes(this.held.hex) : null;
+    return this.held ? this.held.hash.slice() : null;
   }
 }
