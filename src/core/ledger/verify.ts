@@ -518,10 +518,10 @@ export async function verifyAppendOnly(
   if (c !== null && h1.ok && h2.ok) {
     const proof = hashList(r, c['proof'], 'consistency.proof');
     if (c['size1'] !== h1.value.size || c['size2'] !== h2.value.size) r.fail('consistency', "sizes are not the heads' sizes");
-    if (c['root1'] !== undefined && fromBase64(c['root1'] as string) !== null && !sameHash(fromBase64(c['root1'] as string) as Hash, h1.value.root))
-      r.fail('consistency.root1', "is not head1's root");
-    if (c['root2'] !== undefined && fromBase64(c['root2'] as string) !== null && !sameHash(fromBase64(c['root2'] as string) as Hash, h2.value.root))
-      r.fail('consistency.root2', "is not head2's root");
+    const root1 = c['root1'] === undefined ? null : fromBase64(c['root1'] as string);
+    const root2 = c['root2'] === undefined ? null : fromBase64(c['root2'] as string);
+    if (root1 !== null && !sameHash(root1, h1.value.root)) r.fail('consistency.root1', "is not head1's root");
+    if (root2 !== null && !sameHash(root2, h2.value.root)) r.fail('consistency.root2', "is not head2's root");
     if (proof !== null) {
       const v = verifyConsistency(h1.value.size, h2.value.size, proof, h1.value.root, h2.value.root);
       if (!v.ok) r.fail('consistency.proof', v.error);
