@@ -106,21 +106,15 @@ export function chacha20Keystream(key: Uint8Array, nonce: Uint8Array, length: nu
   return chacha20(key, nonce, out, out, counter);
 }
 
-const ZERO_COUNTER_BLOCK = new Uint8Array(AES_BLOCK_BYTES);
 const ZERO_NONCE = new Uint8Array(CHACHA20_NONCE_BYTES);
 
 /** aegis/prg/aes-ctr/v1 in JavaScript: the reference, and the fallback where WebCrypto is missing. */
 export const nobleAesCtrPrg: PrgBackend = {
   name: 'aes-ctr/noble',
   algorithm: PRG_AES_CTR_V1,
+  // The whole stream from counter 0 is the range starting at word 0.
   async expand(seed, words) {
-    assertPrgArgs(seed, words);
-    const key = prgKey(seed, PRG_AES_CTR_V1);
-    try {
-      return keystreamWords(aes256CtrKeystream(key, ZERO_COUNTER_BLOCK, words * 4));
-    } finally {
-      key.fill(0);
-    }
+    return prgRange(PRG_AES_CTR_V1, seed, 0, words);
   },
 };
 
@@ -129,13 +123,7 @@ export const nobleChaCha20Prg: PrgBackend = {
   name: 'chacha20/noble',
   algorithm: PRG_CHACHA20_V1,
   async expand(seed, words) {
-    assertPrgArgs(seed, words);
-    const key = prgKey(seed, PRG_CHACHA20_V1);
-    try {
-      return keystreamWords(chacha20Keystream(key, ZERO_NONCE, words * 4));
-    } finally {
-      key.fill(0);
-    }
+    return prgRange(PRG_CHACHA20_V1, seed, 0, words);
   },
 };
 
