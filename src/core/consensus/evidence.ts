@@ -144,6 +144,16 @@ export interface EvidenceContext {
   readonly splitView?: SplitViewChecker | undefined;
 }
 
+/** The offence is committed, not older than maxAgeBlocks, and signed by a member of that height's set. */
+function checkSigner(what: string, signer: Uint8Array, height: number, ctx: EvidenceContext): Result<true> {
+  if (height >= ctx.currentHeight) return err(`${what}: offence height not yet committed`);
+  if (ctx.currentHeight - height > ctx.maxAgeBlocks) return err(`${what}: older than ${ctx.maxAgeBlocks} blocks`);
+  const set = ctx.validatorSetAt(height);
+  if (set === null) return err(`${what}: validator set of height ${height} unknown`);
+  if (indexOfValidator(set, signer) < 0) return err(`${what}: signer not in the set of height ${height}`);
+  return ok(true);
+}
+
 async function verifyDuplicateVote(e: DuplicateVoteEvidence, ctx: EvidenceContext): Promise<Result<true>> {
   const { voteA: a, voteB: b } = e;
   if (!bytesEqual(a.validator, b.validator)) return err('duplicate vote: votes are from different validators');
@@ -151,11 +161,8 @@ async function verifyDuplicateVote(e: DuplicateVoteEvidence, ctx: EvidenceContex
     return err('duplicate vote: votes differ in height, round or type');
   const same = a.blockHash === null ? b.blockHash === null : b.blockHash !== null && bytesEqual(a.blockHash, b.blockHash);
   if (same) return err('duplicate vote: both votes name the same block');
-  if (a.height >= ctx.currentHeight) return err('duplicate vote: offence height not yet committed');
-  if (ctx.currentHeight - a.height > ctx.maxAgeBlocks) return err(`duplicate vote: older than ${ctx.maxAgeBlocks} blocks`);
-  const set = ctx.validatorSetAt(a.height);
-  if (set === null) return err(`duplicate vote: validator set of height ${a.height} unknown`);
-  if (indexOfValidator(set, a.validator) < 0) return err(`duplicate vote: signer not in the set of height ${a.height}`);
+  const signer = checkSigner('duplicate vote', a.validator, a.height, ctx);
+  if (!signer.ok) return signer;
   const [okA, okB] = await Promise.all([
     ctx.verifier.verify(a.validator, voteSignBytesOf(ctx.chainId, a), a.signature),
     ctx.verifier.verify(b.validator, voteSignBytesOf(ctx.chainId, b), b.signature),
@@ -169,11 +176,8 @@ async function verifyDuplicateProposal(e: DuplicateProposalEvidence, ctx: Eviden
   if (!bytesEqual(a.proposer, b.proposer)) return err('duplicate proposal: proposals are from different proposers');
   if (a.height !== b.height || a.round !== b.round) return err('duplicate proposal: proposals differ in height or round');
   if (bytesEqual(a.blockHash, b.blockHash)) return err('duplicate proposal: both proposals name the same block');
-  if (a.height >= ctx.currentHeight) return err('duplicate proposal: offence height not yet committed');
-  if (ctx.currentHeight - a.height > ctx.maxAgeBlocks) return err(`duplicate proposal: older than ${ctx.maxAgeBlocks} blocks`);
-  const set = ctx.validatorSetAt(a.height);
-  if (set === null) return err(`duplicate proposal: validator set of height ${a.height} unknown`);
-  if (indexOfValidator(set, a.proposer) < 0) return err(`duplicate proposal: signer not in the set of height ${a.height}`);
+  const signer = checkSigner('duplicate proposal', a.proposer, a.height, ctx);
+  if (!signer.ok) return signer;
   const [okA, okB] = await Promise.all([
     ctx.verifier.verify(a.proposer, proposalSignBytesOf(ctx.chainId, a), a.signature),
     ctx.verifier.verify(b.proposer, proposalSignBytesOf(ctx.chainId, b), b.signature),
