@@ -179,6 +179,17 @@ export function encodeResult(x: AggregationResult): Uint8Array {
   return w.finish();
 }
 
+/** Bound on a length-prefixed result inside a claim (round-claim.ts, sampled-claim.ts). */
+const MAX_CLAIM_RESULT_BYTES = 8 * 1024 * 1024 + 4 * 1024 * 1024;
+
+/** u32 len ‖ result (as encodeResult), the result filling exactly its length: how the claims carry it. */
+export function readPrefixedResult(r: ByteReader): AggregationResult {
+  const inner = new ByteReader(r.varBytes(MAX_CLAIM_RESULT_BYTES, 'result'));
+  const result = readResult(inner);
+  inner.end('result');
+  return result;
+}
+
 /** The compact, fixed-size form of a result that the header's results root commits to. */
 export interface ResultCommitment {
   readonly roundId: Uint8Array;

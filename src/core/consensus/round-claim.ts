@@ -8,14 +8,13 @@
 // n = 0: the transcript was over MAX_CLAIM_TRANSCRIPT_BYTES and is not shipped.
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
 import type { Result } from '../result.ts';
-import { encodeResult, readResult, type AggregationResult } from './block.ts';
+import { encodeResult, readPrefixedResult, type AggregationResult } from './block.ts';
 
 export const ROUND_CLAIM_VERSION = 1;
 /** Transcripts above this are not shipped (the whole message stays under the type's 8 MiB bound). */
 export const MAX_CLAIM_TRANSCRIPT_BYTES = 6 * 1024 * 1024;
 /** An envelope of the transcript: the largest is a masked input (8 MiB body bound, 2^21 words). */
 const MAX_ENVELOPE_BYTES = 8 * 1024 * 1024 + 1024;
-const MAX_RESULT_BYTES = 8 * 1024 * 1024 + 4 * 1024 * 1024;
 
 export interface RoundClaim {
   readonly result: AggregationResult;
@@ -36,9 +35,7 @@ export function decodeRoundClaim(bytes: Uint8Array): Result<RoundClaim> {
     const r = new ByteReader(bytes);
     const v = r.u8('version');
     if (v !== ROUND_CLAIM_VERSION) throw new DecodeError(`round claim version ${v} unsupported`);
-    const inner = new ByteReader(r.varBytes(MAX_RESULT_BYTES, 'result'));
-    const result = readResult(inner);
-    inner.end('result');
+    const result = readPrefixedResult(r);
     const n = r.u32('transcript count');
     if (n * 4 > r.remaining) throw new DecodeError(`transcript: ${n} envelopes do not fit`);
     const transcript: Uint8Array[] = [];

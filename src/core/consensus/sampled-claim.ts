@@ -14,10 +14,9 @@ import { readLightTranscript, encodeLightTranscript, type LightItem } from '../s
 import { CHUNK_WORDS } from '../secagg/masked-chunks.ts';
 import { MAX_IDS, readU32Vector, writeU32Vector } from '../secagg/messages.ts';
 import type { ChunkOpening } from '../secagg/transcript.ts';
-import { encodeResult, readResult, type AggregationResult } from './block.ts';
+import { encodeResult, readPrefixedResult, type AggregationResult } from './block.ts';
 
 export const SAMPLED_CLAIM_VERSION = 1;
-const MAX_RESULT_BYTES = 8 * 1024 * 1024 + 4 * 1024 * 1024;
 const MAX_SAMPLES = 256;
 /** A path in a tree of at most 2^21 / CHUNK_WORDS leaves is far shorter; 64 bounds any RFC 9162 path. */
 const MAX_PROOF = 64;
@@ -52,9 +51,7 @@ export function decodeSampledClaim(bytes: Uint8Array): Result<SampledClaim> {
     const r = new ByteReader(bytes);
     const v = r.u8('version');
     if (v !== SAMPLED_CLAIM_VERSION) throw new DecodeError(`sampled claim version ${v} unsupported`);
-    const inner = new ByteReader(r.varBytes(MAX_RESULT_BYTES, 'result'));
-    const result = readResult(inner);
-    inner.end('result');
+    const result = readPrefixedResult(r);
     const light = readLightTranscript(r);
     const s = r.u32('sample count');
     if (s > MAX_SAMPLES) throw new DecodeError(`${s} sampled chunks`);
