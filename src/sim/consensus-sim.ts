@@ -17,11 +17,10 @@
 //               the real one arrives past the cap there
 // All async work (noble Ed25519, the app) resolves in microtasks, so after each timer one macrotask
 // drains it and runs are reproducible from the seed.
-import { bytesToHex, utf8ToBytes } from '../core/bytes.ts';
+import { bytesEqual, bytesToHex, concatBytes, utf8ToBytes } from '../core/bytes.ts';
 import type { Clock } from '../core/clock.ts';
 import { nobleEd25519, type Signer, type Verifier } from '../core/crypto/ed25519.ts';
 import { domainTag, sha256 } from '../core/crypto/hash.ts';
-import { concatBytes } from '../core/bytes.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import { MessageType } from '../core/net/message-types.ts';
 import {
@@ -177,10 +176,7 @@ export class FastSignatures implements Verifier {
 
   async verify(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): Promise<boolean> {
     const secret = this.secrets.get(bytesToHex(publicKey));
-    if (secret === undefined || signature.length !== 64) return false;
-    const want = this.mac(secret, message);
-    for (let i = 0; i < 64; i++) if (want[i] !== signature[i]) return false;
-    return true;
+    return secret !== undefined && bytesEqual(this.mac(secret, message), signature);
   }
 }
 
