@@ -82,13 +82,14 @@ export function slashAmount(amount: number, fractionMicros: number): number {
 }
 
 function slashStake<T extends SlashableRecord>(rec: T, fractionMicros: number): { record: T; burned: number } {
-  let burned = slashAmount(rec.stake, fractionMicros);
+  const stakeCut = slashAmount(rec.stake, fractionMicros);
+  let burned = stakeCut;
   const unbonding = rec.unbonding.map((u) => {
     const cut = slashAmount(u.amount, fractionMicros);
     burned += cut;
     return { amount: u.amount - cut, releaseHeight: u.releaseHeight };
   });
-  return { record: { ...rec, stake: rec.stake - slashAmount(rec.stake, fractionMicros), unbonding }, burned };
+  return { record: { ...rec, stake: rec.stake - stakeCut, unbonding }, burned };
 }
 
 /** Double sign (or split view) proven at `height`. */
