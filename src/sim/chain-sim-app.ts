@@ -12,6 +12,7 @@ import { nodeIdFromPublicKey } from '../core/crypto/node-id.ts';
 import { Chain } from '../core/consensus/chain.ts';
 import { makeGenesis, MICROS, type ConsensusParams, type Genesis } from '../core/consensus/genesis.ts';
 import type { EngineEvidence, Hash, QuorumCertificate, ValidatorSet } from '../core/consensus/types.ts';
+import { isJailed } from '../core/consensus/slashing.ts';
 import { indexOfValidator } from '../core/consensus/validator-set.ts';
 import type { SimAppContext, SimChainApp } from './consensus-sim.ts';
 
@@ -92,7 +93,7 @@ export class ChainSimApp implements SimChainApp {
           power: i < 0 ? 0 : (s.validators.validators[i]?.power ?? 0),
           stake: c.stake,
           reputation: c.reputationMicros / MICROS,
-          jailed: c.tombstoned || c.jailedUntil !== 0,
+          jailed: isJailed(c),
         };
       })
       .sort((a, b) => (a.id < b.id ? -1 : 1));

@@ -29,7 +29,7 @@ import { merkleRoot } from './hash-tree.ts';
 import { computeValidatorPowers } from './power.ts';
 import { advanceValidatorSet } from './proposer-selection.ts';
 import { afterCommit, afterRound } from './reputation.ts';
-import { checkUnjail, emptyWindow, isDown, punishDoubleSign, punishDowntime, recordCommit, type SlashableRecord } from './slashing.ts';
+import { checkUnjail, emptyWindow, isDown, isJailed, punishDoubleSign, punishDowntime, recordCommit, type SlashableRecord } from './slashing.ts';
 import { readRoundParams, writeRoundParams, type Transaction } from './transactions.ts';
 import { makeValidatorSet, tryMakeValidatorSet } from './validator-set.ts';
 import type { Evidence, Hash, QuorumCertificate, Validator, ValidatorSet } from './types.ts';
@@ -119,8 +119,7 @@ function candidatePowers(candidates: ReadonlyMap<string, Candidate>, params: Con
     publicKey: c.publicKey,
     stake: c.stake,
     reputationMicros: c.reputationMicros,
-    // Jailed until released by an unjail transaction (jailedUntil stays set until then).
-    jailed: c.tombstoned || c.jailedUntil !== 0,
+    jailed: isJailed(c),
   }));
   return toValidators(computeValidatorPowers(list, params));
 }
@@ -239,7 +238,7 @@ export class BlockExecutor {
     set.validators.forEach((v, i) => {
       const key = hex(v.publicKey);
       let c = this.candidates.get(key);
-      if (c === undefined || c.jailedUntil !== 0 || c.tombstoned) return;
+      if (c === undefined || isJailed(c)) return;
       const missed = !signed.has(i);
       c = this.setReputation(key, c, afterCommit(c.reputationMicros, !missed, p));
       c = { ...c, window: recordCommit(c.window, missed, p.downtimeWindowBlocks) };

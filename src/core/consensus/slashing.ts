@@ -36,6 +36,11 @@ export interface SlashableRecord {
   readonly window: MissedWindow;
 }
 
+/** Jailed until released by an unjail transaction (jailedUntil stays set until then), or tombstoned for good. */
+export function isJailed(rec: SlashableRecord): boolean {
+  return rec.tombstoned || rec.jailedUntil !== 0;
+}
+
 export interface SlashingParams {
   readonly doubleSignSlashMicros: number;
   readonly doubleSignTombstone: boolean;
