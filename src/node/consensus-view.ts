@@ -7,6 +7,7 @@ import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import type { AppState } from '../core/consensus/app-state.ts';
 import type { ConsensusDriver } from '../core/consensus/consensus-driver.ts';
 import { MICROS } from '../core/consensus/genesis.ts';
+import { isJailed } from '../core/consensus/slashing.ts';
 import { indexOfValidator } from '../core/consensus/validator-set.ts';
 import type { VoteSet } from '../core/consensus/vote-set.ts';
 import type { Misbehaviour } from './misbehave.ts';
@@ -144,7 +145,7 @@ export function validatorRows(state: AppState, self: Uint8Array): ValidatorRow[]
       power,
       share: set.totalPower > 0 ? power / set.totalPower : 0,
       inSet: i >= 0,
-      jailed: c.tombstoned || c.jailedUntil !== 0,
+      jailed: isJailed(c),
       tombstoned: c.tombstoned,
       self: hex === selfHex,
     });
@@ -156,7 +157,7 @@ export function validatorRows(state: AppState, self: Uint8Array): ValidatorRow[]
 export function stakeStatus(state: AppState, self: Uint8Array, pendingOwnTxs: number): StakeStatus {
   const hex = bytesToHex(self);
   const c = state.candidates.get(hex);
-  if (c !== undefined && (c.tombstoned || c.jailedUntil !== 0)) return 'jailed';
+  if (c !== undefined && isJailed(c)) return 'jailed';
   if (indexOfValidator(state.validators, self) >= 0) return 'validator';
   if (c !== undefined && c.stake > 0) return 'bonded';
   if (pendingOwnTxs > 0) return 'requested';
