@@ -135,6 +135,7 @@ const MAX_ANNOUNCED = 256;
 
 const TO_AGGREGATOR = new Set<number>([
   MessageType.SecAggAdvertise,
+  MessageType.SecAggSeedReveal,
   MessageType.SecAggShareKeys,
   MessageType.SecAggMaskedInput,
   MessageType.SecAggConsistency,
@@ -173,6 +174,7 @@ export class SecAggService {
     on(MessageType.SecAggOpen, (env, from) => this.onOpen(env, from));
     for (const t of TO_AGGREGATOR) on(t, (env) => this.onForAggregator(env));
     on(MessageType.SecAggAdvertiseBundle, (env, from) => this.onFromAggregator(env, from));
+    on(MessageType.SecAggRevealBundle, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggShares, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggSurvivors, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggConsistencyBundle, (env, from) => this.onFromAggregator(env, from));
@@ -434,6 +436,11 @@ export class SecAggService {
       case MessageType.SecAggAdvertiseBundle: {
         const b = decodeBundle(env.body);
         reply = b.ok ? await p.onAdvertiseBundle(b.value.envelopes) : null;
+        break;
+      }
+      case MessageType.SecAggRevealBundle: {
+        const b = decodeBundle(env.body);
+        reply = b.ok ? await p.onRevealBundle(b.value.envelopes) : null;
         break;
       }
       case MessageType.SecAggShares: {

@@ -43,9 +43,13 @@ import { detectPrgBackend } from '../platform/webcrypto-prg.ts';
 import { detectX25519Backend } from '../platform/webcrypto-x25519.ts';
 import { SeededRandom } from './seeded-random.ts';
 
-/** The stage a participant is about to send its message of (AdvertiseKeys … Unmasking). */
-export type SecAggStage = 'advertise' | 'share' | 'mask' | 'consistency' | 'unmask';
-export const SECAGG_STAGES: readonly SecAggStage[] = ['advertise', 'share', 'mask', 'consistency', 'unmask'];
+/**
+ * The stage a participant is about to send its message of (AdvertiseKeys … Unmasking). 'reveal' is
+ * the graph-seed reveal of a sparse round (graph-seed.ts); a complete-graph round has none, and a
+ * participant silenced at 'reveal' there goes silent before ShareKeys.
+ */
+export type SecAggStage = 'advertise' | 'reveal' | 'share' | 'mask' | 'consistency' | 'unmask';
+export const SECAGG_STAGES: readonly SecAggStage[] = ['advertise', 'reveal', 'share', 'mask', 'consistency', 'unmask'];
 
 export interface SecAggBackends {
   x25519: X25519Backend;
@@ -206,6 +210,8 @@ export interface SecAggRoundOutcome {
   participantAborts: Array<string | null>;
   /** Indices whose masked input reached the aggregator: the inputs the sum must equal. */
   maskedInputFrom: number[];
+  /** Messages the aggregator's own checks refused (only under `tamper`: an honest run has none). */
+  refusedByAggregator: Array<{ index: number; error: string }>;
   /** The stage before which each silenced participant went silent. */
   silencedAt: Map<number, SecAggStage>;
   timing: {
@@ -219,32 +225,37 @@ export interface SecAggRoundOutcome {
   recordings: ParticipantRecording[];
 }
 
-const zeroByStage = (): Record<SecAggStage, number> => ({ advertise: 0, share: 0, mask: 0, consistency: 0, unmask: 0 });
+const zeroByStage = (): Record<SecAggStage, number> => ({ advertise: 0, reveal: 0, share: 0, mask: 0, consistency: 0, unmask: 0 });
 
 function decoded<T>(r: Result<T>): T {
   if (!r.ok) throw new Error(r.error);
   return r.value;
 }
 
-/** The participant stage in which it expects the aggregator's message for `stage`. */
-const WAITING_IN: Record<Exclude<SecAggStage, 'advertise'>, ParticipantStage> = {
-  share: 'advertised',
-  mask: 'shared',
-  consistency: 'masked',
-  unmask: 'signed',
+/** The participant stage in which it takes each message of the aggregator. */
+const WAITING_IN: Record<number, ParticipantStage> = {
+  [MessageType.SecAggAdvertiseBundle]: 'advertised',
+  [MessageType.SecAggRevealBundle]: 'revealed',
+  [MessageType.SecAggShares]: 'shared',
+  [MessageType.SecAggSurvivors]: 'masked',
+  [MessageType.SecAggConsistencyBundle]: 'signed',
 };
 
-/** Hand participant `p` the aggregator's message body for `stage`; its answer, or null. */
-function answer(p: SecAggParticipant, stage: Exclude<SecAggStage, 'advertise'>, body: Uint8Array): Promise<ToAggregator | null> {
-  switch (stage) {
-    case 'share':
+/** Hand participant `p` the aggregator's message body for the stage it waits in; its answer, or null. */
+function answer(p: SecAggParticipant, body: Uint8Array): Promise<ToAggregator | null> {
+  switch (p.stage) {
+    case 'advertised':
       return p.onAdvertiseBundle(decoded(decodeBundle(body)).envelopes);
-    case 'mask':
+    case 'revealed':
+      return p.onRevealBundle(decoded(decodeBundle(body)).envelopes);
+    case 'shared':
       return p.onShares(decoded(decodeShareKeys(body)).shares);
-    case 'consistency':
+    case 'masked':
       return Promise.resolve(p.onSurvivors(decoded(decodeIdList(body)).ids.map(bytesToHex)));
-    case 'unmask':
+    case 'signed':
       return p.onConsistencyBundle(decoded(decodeBundle(body)).envelopes);
+    default:
+      return Promise.resolve(null);
   }
 }
 
@@ -325,6 +336,7 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
   const silencedAt = new Map<number, SecAggStage>();
   const sent: Envelope[] = [];
   const maskedInputFrom: number[] = [];
+  const refusedByAggregator: SecAggRoundOutcome['refusedByAggregator'] = [];
   const roundStart = performance.now();
 
   /** Serve participant i one stage, time it, and hand its answer to the aggregator. */
@@ -339,7 +351,8 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
     stats.sentBytes += env.bytes.length;
     recordings.get(i)?.sent.push(env.bytes);
     const r = agg.accept(env);
-    if (!r.ok) throw new Error(`aggregator refused participant ${i}: ${r.error}`);
+    // An honest participant refused: a tampering aggregator showed it something else (e.g. another advertisement list).
+    if (!r.ok) return void refusedByAggregator.push({ index: i, error: r.error });
     if (env.type === MessageType.SecAggMaskedInput) maskedInputFrom.push(i);
   };
   /** Every participant in `who` acts on `stage`, `concurrency` at a time; sends are logged in index order. */
@@ -365,12 +378,13 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
    * The aggregator's messages for `stage` to the participants still in it: the (possibly tampered)
    * body each receives, counted as a sealed envelope. Sealed in index order, before anyone acts.
    */
-  const deliver = async (stage: Exclude<SecAggStage, 'advertise'>, messageFor: (i: number) => Outgoing): Promise<Map<number, Uint8Array>> => {
+  const deliver = async (stage: Exclude<SecAggStage, 'advertise'>, messageFor: (i: number) => Outgoing | undefined): Promise<Map<number, Uint8Array>> => {
     const sealed = new Map<Outgoing, Envelope>();
     const bodies = new Map<number, Uint8Array>();
     for (const [i, p] of participants.entries()) {
-      if (silencedAt.has(i) || p.stage !== WAITING_IN[stage]) continue;
+      if (silencedAt.has(i)) continue;
       const m = messageFor(i);
+      if (!m || p.stage !== WAITING_IN[m.type]) continue; // aborted, or (shares) none for it
       const body = setup.tamper ? setup.tamper(stage, i, m.body, ids) : m.body;
       let env = body === m.body ? sealed.get(m) : undefined;
       if (!env) {
@@ -416,15 +430,16 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
     stageMs.advertise = performance.now() - t0;
     // ShareKeys (from the advertise bundle), MaskedInputCollection (from the relayed shares),
     // ConsistencyCheck (sign the survivor list), Unmasking (check the signatures, reveal shares).
-    for (const stage of ['share', 'mask', 'consistency', 'unmask'] as const) {
+    for (const stage of ['reveal', 'share', 'mask', 'consistency', 'unmask'] as const) {
       if (!msgs) return;
       t0 = performance.now();
       silence(stage);
+      if (stage === 'reveal' && agg.stage !== 'reveal') continue; // complete graph: no seed to reveal
       // One broadcast, or (the relayed shares) one message per recipient.
       const broadcast = msgs.find((m) => m.to === null);
       const byRecipient = new Map(msgs.map((m) => [m.to, m]));
-      const bodies = await deliver(stage, (i) => broadcast ?? (byRecipient.get(ids[i] as NodeId) as Outgoing));
-      await actAll(stage, [...bodies.keys()], (i) => answer(participants[i] as SecAggParticipant, stage, bodies.get(i) as Uint8Array));
+      const bodies = await deliver(stage, (i) => broadcast ?? byRecipient.get(ids[i] as NodeId));
+      await actAll(stage, [...bodies.keys()], (i) => answer(participants[i] as SecAggParticipant, bodies.get(i) as Uint8Array));
       msgs = await close(stage);
       stageMs[stage] = performance.now() - t0;
     }
@@ -444,6 +459,7 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
     sentByParticipants: sent,
     participantAborts: participants.map((p) => p.abortReason),
     maskedInputFrom: maskedInputFrom.sort((a, b) => a - b),
+    refusedByAggregator,
     silencedAt,
     timing: { stageMs, aggregatorMs, totalMs: performance.now() - roundStart },
     clients,
@@ -514,11 +530,15 @@ export async function replayParticipant(setup: SecAggRoundSetup, recording: Part
     participant = joined.participant;
     return joined.send;
   });
-  for (const stage of ['share', 'mask', 'consistency', 'unmask'] as const) {
+  for (const stage of ['reveal', 'share', 'mask', 'consistency', 'unmask'] as const) {
     const body = recording.received[stage];
-    if (!body || !participant) break;
+    if (!participant) break;
+    if (!body) {
+      if (stage === 'reveal') continue; // a complete-graph round has no reveal stage
+      break;
+    }
     const p: SecAggParticipant = participant;
-    await step(stage, () => answer(p, stage, body));
+    await step(stage, () => answer(p, body));
   }
   if (sentCount !== recording.sent.length) stats.identical = false;
   return stats;

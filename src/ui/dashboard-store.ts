@@ -147,8 +147,9 @@ export interface RoundProgress {
 // ("shared": the advertise stage closed, share is in progress). Aggregator entries name the stage it
 // entered (or "<stage>: received"). A node that aggregates shows the aggregator's view: its own
 // participant runs ahead of the round while the aggregator still waits for the others.
-const PARTICIPANT_DONE: Record<string, number> = { observed: -1, advertised: -1, shared: 0, masked: 1, signed: 2, unmasked: 3 };
-const AGGREGATOR_DONE: Record<string, number> = { opened: -1, advertise: -1, share: 0, mask: 1, consistency: 2, unmask: 3, done: 4 };
+// A sparse round's graph-seed reveal (graph-seed.ts) is shown as part of "share": it fixes whom to share with.
+const PARTICIPANT_DONE: Record<string, number> = { observed: -1, advertised: -1, revealed: 0, shared: 0, masked: 1, signed: 2, unmasked: 3 };
+const AGGREGATOR_DONE: Record<string, number> = { opened: -1, advertise: -1, reveal: 0, share: 0, mask: 1, consistency: 2, unmask: 3, done: 4 };
 
 const COUNT_OF: Record<RoundStageName, keyof NonNullable<RoundView['aggregatorCounts']> | null> = {
   advertise: 'advertised',

@@ -12,7 +12,7 @@ import { deps } from './round-harness.ts';
 const rng = SeededRandom.fromSeed(17);
 const roundId = rng.bytes(16);
 function advertisement(sender: Uint8Array): Envelope {
-  const body = encodeAdvertiseKeys({ roundId, encryptionKey: rng.bytes(32), maskKey: rng.bytes(32), selfSeedCommitment: rng.bytes(32) });
+  const body = encodeAdvertiseKeys({ roundId, encryptionKey: rng.bytes(32), maskKey: rng.bytes(32), selfSeedCommitment: rng.bytes(32), graphSeedCommitment: rng.bytes(32) });
   const none = new Uint8Array(0);
   return { version: 1, type: MessageType.SecAggAdvertise, sender, sequence: 0, body, signature: new Uint8Array(64), signedBytes: none, bytes: none };
 }

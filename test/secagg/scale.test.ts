@@ -8,13 +8,14 @@ import { bytesToHex } from '../../src/core/bytes.ts';
 import type { NodeId } from '../../src/core/crypto/node-id.ts';
 import type { PrgBackend } from '../../src/core/crypto/prg.ts';
 import type { X25519Backend } from '../../src/core/crypto/x25519.ts';
-import { decodeEnvelope } from '../../src/core/net/envelope.ts';
+import { decodeEnvelope, type Envelope } from '../../src/core/net/envelope.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { decodeSum, quantizationStep } from '../../src/core/secagg/encoding.ts';
 import { decodeBundle, decodeConsistencySig, decodeIdList, encodeBundle, encodeIdList } from '../../src/core/secagg/messages.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
 import { holdersOf, roundGraph, survivorListHash, type RoundGraph } from '../../src/core/secagg/transcript.ts';
-import { decodeAdvertiseKeys, type AdvertiseKeys } from '../../src/core/secagg/messages.ts';
+import { decodeAdvertiseKeys, decodeSeedReveal } from '../../src/core/secagg/messages.ts';
+import { advertisementListHash, graphSeed } from '../../src/core/secagg/graph-seed.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { runSimSecagg, type SimSecaggReport } from '../../src/cli/sim-secagg.ts';
 import { SecAggService } from '../../src/node/secagg-service.ts';
@@ -49,39 +50,50 @@ function decoded(o: SecAggRoundOutcome): number[] {
 
 /** Who went silent at or before the mask stage, or aborted on its own: not in the sum. */
 function expectedContributors(n: number, dropouts: Partial<Record<SecAggStage, number[]>>): number[] {
-  const early = new Set([...(dropouts.advertise ?? []), ...(dropouts.share ?? []), ...(dropouts.mask ?? [])]);
+  const early = new Set([...(dropouts.advertise ?? []), ...(dropouts.reveal ?? []), ...(dropouts.share ?? []), ...(dropouts.mask ?? [])]);
   return Array.from({ length: n }, (_, i) => i).filter((i) => !early.has(i));
 }
 
-/** The round's neighbour graph, rebuilt from the advertisements the participants sent. */
-function graphOf(o: SecAggRoundOutcome): RoundGraph {
-  const advertised = new Map<NodeId, AdvertiseKeys>();
+/** The neighbour graph from advertisement and (sparse rounds) reveal envelopes, as anyone who saw them can rebuild it. */
+function graphFrom(advertisements: readonly Envelope[], reveals: readonly Envelope[]): RoundGraph {
+  const bodies = new Map<NodeId, Uint8Array>();
   let roundId: Uint8Array | null = null;
-  for (const env of o.sentByParticipants) {
-    if (env.type !== MessageType.SecAggAdvertise) continue;
+  for (const env of advertisements) {
     const a = decodeAdvertiseKeys(env.body);
     if (!a.ok) throw new Error(a.error);
     roundId = a.value.roundId;
-    advertised.set(nodeIdFromPublicKey(env.sender), a.value);
+    bodies.set(nodeIdFromPublicKey(env.sender), env.body);
   }
   if (!roundId) throw new Error('nobody advertised');
-  return roundGraph(roundId, o.params, advertised);
+  const params = { ...DEFAULT_PARAMS, dimension: 2 }; // the graph depends on n and the graph parameters only
+  if (reveals.length === 0) return roundGraph(params, bodies.keys(), null);
+  const opened = new Map<NodeId, Uint8Array>();
+  for (const env of reveals) {
+    const r = decodeSeedReveal(env.body);
+    if (!r.ok) throw new Error(r.error);
+    opened.set(nodeIdFromPublicKey(env.sender), r.value.reveal);
+  }
+  return roundGraph(params, bodies.keys(), graphSeed(advertisementListHash(roundId, bodies), opened));
 }
 
-/** The graph of a dimension-2 round, rebuilt from the advertise bundle the aggregator sends out (it is public). */
-function graphOfBundle(body: Uint8Array): RoundGraph {
-  const b = decodeBundle(body);
-  if (!b.ok) throw new Error(b.error);
-  const advertised = new Map<NodeId, AdvertiseKeys>();
-  let roundId: Uint8Array = new Uint8Array(0);
-  for (const e of b.value.envelopes) {
-    const d = decodeEnvelope(e);
-    const a = d.ok ? decodeAdvertiseKeys(d.value.body) : null;
-    if (!d.ok || !a?.ok) throw new Error('bad advertise bundle');
-    advertised.set(nodeIdFromPublicKey(d.value.sender), a.value);
-    roundId = a.value.roundId;
-  }
-  return roundGraph(roundId, { ...DEFAULT_PARAMS, dimension: 2 }, advertised);
+/** The round's neighbour graph, rebuilt from what the participants sent. */
+function graphOf(o: SecAggRoundOutcome): RoundGraph {
+  const sent = (type: number): Envelope[] => o.sentByParticipants.filter((e) => e.type === type);
+  return graphFrom(sent(MessageType.SecAggAdvertise), sent(MessageType.SecAggSeedReveal));
+}
+
+/** The graph of a sparse round, from the advertise and reveal bundles the aggregator sends out (they are public). */
+function graphOfBundles(advertiseBundle: Uint8Array, revealBundle: Uint8Array): RoundGraph {
+  const envelopes = (body: Uint8Array): Envelope[] => {
+    const b = decodeBundle(body);
+    if (!b.ok) throw new Error(b.error);
+    return b.value.envelopes.map((e) => {
+      const d = decodeEnvelope(e);
+      if (!d.ok) throw new Error(d.error);
+      return d.value;
+    });
+  };
+  return graphFrom(envelopes(advertiseBundle), envelopes(revealBundle));
 }
 
 /** No honest holder reveals both kinds for one owner, and no owner has both secrets rebuildable. */
@@ -120,7 +132,10 @@ describe('secure aggregation at scale (in-memory driver, sparse graph)', () => {
           const rng = SeededRandom.fromSeed(seed).fork('dropouts');
           const pool = Array.from({ length: n }, (_, i) => i);
           const dropouts: Partial<Record<SecAggStage, number[]>> = {};
-          SECAGG_STAGES.forEach((stage, k) => (dropouts[stage] = Array.from({ length: counts[k] as number }, () => pool.splice(rng.int(pool.length), 1)[0] as number)));
+          // Every stage but the graph-seed reveal, which a sparse round needs from every advertiser (tested below).
+          SECAGG_STAGES.filter((stage) => stage !== 'reveal').forEach(
+            (stage, k) => (dropouts[stage] = Array.from({ length: counts[k] as number }, () => pool.splice(rng.int(pool.length), 1)[0] as number)),
+          );
           const inputs = gridInputs(seed, n, 3);
           const started = performance.now();
           const o = await runSecAggRound({ inputs, dropouts, seed, backends, concurrency: 4 });
@@ -143,6 +158,25 @@ describe('secure aggregation at scale (in-memory driver, sparse graph)', () => {
     );
     expect(exact + aborted).toBe(4);
     expect(exact).toBeGreaterThan(0);
+  });
+
+  it('an advertiser silent at the graph-seed reveal aborts a sparse round before any share leaves; a complete-graph round just leaves it out', async () => {
+    const sparse = await runSecAggRound({ inputs: gridInputs(6, 80, 2), dropouts: { reveal: [17] }, seed: 6, backends, concurrency: 4 });
+    expect(sparse.shape?.complete).toBe(false);
+    expect(sparse.result).toBeNull();
+    expect(sparse.abortedIn).toBe('reveal');
+    expect(sparse.abortReason).toBe(`1 advertiser did not reveal a graph-seed share (${sparse.ids[17]}): a sparse round needs every one`);
+    // Nobody shared: reveals and advertisements are all that left the honest participants.
+    expect(new Set(sparse.sentByParticipants.map((e) => e.type))).toEqual(new Set([MessageType.SecAggAdvertise, MessageType.SecAggSeedReveal]));
+    expect(sparse.sentByParticipants.filter((e) => e.type === MessageType.SecAggSeedReveal)).toHaveLength(79);
+
+    const inputs = gridInputs(6, 20, 2);
+    const complete = await runSecAggRound({ inputs, dropouts: { reveal: [3] }, seed: 6, backends });
+    expect(complete.shape?.complete).toBe(true);
+    expect(complete.sentByParticipants.filter((e) => e.type === MessageType.SecAggSeedReveal)).toEqual([]);
+    const counted = expectedContributors(20, { reveal: [3] });
+    expect(complete.result?.contributors).toEqual(counted.map((i) => complete.ids[i]).sort());
+    expect(decoded(complete)).toEqual(plainSum(inputs, counted));
   });
 
   it('beyond the threshold (40 of 100 silent before unmasking) the round aborts with a reason and releases nothing', async () => {
@@ -192,6 +226,7 @@ describe('a malicious aggregator at n = 96 with the sparse graph', () => {
     const x = 10;
     let groupA = new Set<number>();
     let graph: RoundGraph | null = null;
+    let advertiseBundle: Uint8Array | null = null;
     const listShown = new Map<number, Uint8Array>();
     const o = await runSecAggRound({
       inputs,
@@ -199,9 +234,10 @@ describe('a malicious aggregator at n = 96 with the sparse graph', () => {
       backends,
       concurrency: 4,
       tamper: (stage, to, body, ids) => {
-        if (stage === 'share' && graph === null) {
-          // The neighbour graph is public: rebuild it from the advertise bundle, as the aggregator can.
-          graph = graphOfBundle(body);
+        if (stage === 'reveal') advertiseBundle ??= body;
+        if (stage === 'share' && graph === null && advertiseBundle) {
+          // Once every reveal is in, the neighbour graph is public: rebuild it, as the aggregator can.
+          graph = graphOfBundles(advertiseBundle, body);
           const xNeighbours = [...(graph.neighbours.get(ids[x] as NodeId) ?? [])].sort().map((id) => ids.indexOf(id));
           const others = ids.map((_, i) => i).filter((i) => i !== x && !xNeighbours.includes(i));
           groupA = new Set([...xNeighbours.filter((_, k) => k % 2 === 0), ...others.slice(0, extraA)]);
@@ -357,8 +393,10 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
     return encodeBundle({ roundId: b.value.roundId, envelopes });
   };
 
-  it('a forged entry it never uses is ignored; a forged neighbour key or holder signature is refused', async () => {
-    let graph: RoundGraph | null = null;
+  it('a forged entry it never uses is ignored; a forged neighbour key, neighbour reveal or holder signature is refused', async () => {
+    // The graph is fixed only once every reveal is out, so learn it from an untampered run of the
+    // same seed: forging a signature changes no body, so the tampered run has the same graph.
+    const g = graphOf(await runSecAggRound({ inputs, seed: 31, backends, concurrency: 4 }));
     // Who each tampered participant gets a forged entry from, and whether it relies on that entry.
     const victims = new Map<number, NodeId>();
     const o = await runSecAggRound({
@@ -367,19 +405,22 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
       backends,
       concurrency: 4,
       tamper: (stage, to, body, ids) => {
-        if (stage === 'share') {
-          graph ??= graphOfBundle(body);
-          const g = graph;
-          const neighbours = (i: number): Set<NodeId> => g.neighbours.get(ids[i] as NodeId) ?? new Set();
-          // Participant 0: a non-neighbour's advertisement (only ever hashed into the graph seed).
-          if (to === 0) victims.set(0, ids.find((id) => id !== ids[0] && !neighbours(0).has(id)) as NodeId);
-          // Participant 1: a neighbour's advertisement (its keys encrypt shares and derive masks).
-          if (to === 1) victims.set(1, [...neighbours(1)].sort()[0] as NodeId);
-          const v = victims.get(to);
-          return v ? forge(body, v) : body;
+        const neighbours = (i: number): Set<NodeId> => g.neighbours.get(ids[i] as NodeId) ?? new Set();
+        const nonNeighbour = (i: number): NodeId => ids.find((id) => id !== ids[i] && !neighbours(i).has(id)) as NodeId;
+        const neighbour = (i: number): NodeId => [...neighbours(i)].sort()[0] as NodeId;
+        // The advertise bundle (before the reveal): participant 0 gets a non-neighbour's advertisement
+        // forged (only hashed into the seed), participant 1 a neighbour's (its keys encrypt shares and
+        // derive masks). The reveal bundle: participant 4 a non-neighbour's reveal, 5 a neighbour's.
+        const forgedFor: Partial<Record<SecAggStage, Record<number, (i: number) => NodeId>>> = {
+          reveal: { 0: nonNeighbour, 1: neighbour },
+          share: { 4: nonNeighbour, 5: neighbour },
+        };
+        const pick = forgedFor[stage]?.[to];
+        if (pick) {
+          victims.set(to, pick(to));
+          return forge(body, pick(to));
         }
-        if (stage === 'unmask' && graph && (to === 2 || to === 3)) {
-          const g = graph;
+        if (stage === 'unmask' && (to === 2 || to === 3)) {
           const relevant = new Set<NodeId>();
           for (const owner of [...(g.neighbours.get(ids[to] as NodeId) ?? []), ids[to] as NodeId])
             for (const h of holdersOf(owner, g)) relevant.add(h);
@@ -387,8 +428,8 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
           // Participant 3: a holder of one of them.
           const v =
             to === 2
-              ? ids.find((id, i) => i > 3 && !relevant.has(id))
-              : [...(g.neighbours.get(ids[3] as NodeId) ?? [])].sort().find((id) => ids.indexOf(id) > 3);
+              ? ids.find((id, i) => i > 5 && !relevant.has(id))
+              : [...(g.neighbours.get(ids[3] as NodeId) ?? [])].sort().find((id) => ids.indexOf(id) > 5);
           if (!v) throw new Error(`no victim for participant ${to}`);
           victims.set(to, v);
           return forge(body, v);
@@ -397,13 +438,15 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
       },
     });
     expect(o.shape).toMatchObject({ complete: false, degree: 52 });
-    expect(victims.size).toBe(4);
+    expect(victims.size).toBe(6);
     expect(o.participantAborts[0]).toBeNull();
-    expect(o.participantAborts[1]).toMatch(/advertise bundle holds a forged signature/);
+    expect(o.participantAborts[1]).toMatch(/advertise or reveal bundle holds a forged signature/);
     expect(o.participantAborts[2]).toBeNull();
     expect(o.participantAborts[3]).toMatch(/consistency bundle holds a forged signature/);
-    // 1 refused before sharing (a dropout before ShareKeys); 3 refused after its masked input (counted).
-    const counted = Array.from({ length: n }, (_, i) => i).filter((i) => i !== 1);
+    expect(o.participantAborts[4]).toBeNull();
+    expect(o.participantAborts[5]).toMatch(/advertise or reveal bundle holds a forged signature/);
+    // 1 and 5 refused before sharing (dropouts before ShareKeys); 3 refused after its masked input (counted).
+    const counted = Array.from({ length: n }, (_, i) => i).filter((i) => i !== 1 && i !== 5);
     expect(o.result?.contributors).toEqual(counted.map((i) => o.ids[i]).sort());
     expect(decoded(o)).toEqual(plainSum(inputs, counted));
   });

@@ -112,7 +112,7 @@ describe('roundProgress', () => {
   it('an aggregator that also participates shows the round (not its own participant, which runs ahead), with counts', () => {
     const v = view({
       aggregatorStage: 'mask',
-      aggregatorCounts: { advertised: 5, shared: 5, masked: 2, signed: 0, unmasked: 0 },
+      aggregatorCounts: { advertised: 5, revealed: 0, shared: 5, masked: 2, signed: 0, unmasked: 0 },
       participantStage: 'masked',
       stageLog: log('opened', 'advertised', 'advertise: received', 'share', 'shared', 'share: received', 'mask', 'masked', 'mask: received'),
     });

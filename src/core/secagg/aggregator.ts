@@ -17,6 +17,7 @@ import {
   decodeAdvertiseKeys,
   decodeConsistencySig,
   decodeMaskedInput,
+  decodeSeedReveal,
   decodeShareKeys,
   decodeUnmaskShares,
   encodeBundle,
@@ -28,9 +29,11 @@ import {
 import { ringCapacity, validateParams, type SecAggParams } from './params.ts';
 import { maskedInputParts } from './contribution-commitment.ts';
 import { chunkRoot, verifyStatement } from './masked-chunks.ts';
+import { advertisementListHash, missingReveals, missingRevealsReason, revealError } from './graph-seed.ts';
+import { graphShape } from './neighbour-graph.ts';
 import { recomputeFromTranscript, type AggregateResult, type RecomputeDeps } from './transcript.ts';
 
-export type AggregatorStage = 'advertise' | 'share' | 'mask' | 'consistency' | 'unmask' | 'done' | 'aborted';
+export type AggregatorStage = 'advertise' | 'reveal' | 'share' | 'mask' | 'consistency' | 'unmask' | 'done' | 'aborted';
 
 export interface Outgoing {
   /** null: broadcast to the room. */
@@ -55,6 +58,9 @@ export class SecAggAggregator {
   result: AggregateResult | null = null;
   private openEnvelope: Uint8Array | null = null;
   private readonly advertise = new Map<NodeId, Envelope>();
+  /** Sparse rounds: each advertiser's graph-seed reveal (graph-seed.ts), checked against the list we relayed. */
+  private readonly reveal = new Map<NodeId, Envelope>();
+  private advertisementsHash: Uint8Array | null = null;
   private readonly shareKeys = new Map<NodeId, EncryptedShare[]>();
   private readonly masked = new Map<NodeId, Envelope>();
   private readonly consistency = new Map<NodeId, Envelope>();
@@ -98,9 +104,10 @@ export class SecAggAggregator {
     this.stageStartedAt.set('advertise', nowMs);
   }
 
-  get counts(): Record<'advertised' | 'shared' | 'masked' | 'signed' | 'unmasked', number> {
+  get counts(): Record<'advertised' | 'revealed' | 'shared' | 'masked' | 'signed' | 'unmasked', number> {
     return {
       advertised: this.advertise.size,
+      revealed: this.reveal.size,
       shared: this.shareKeys.size,
       masked: this.masked.size,
       signed: this.consistency.size,
@@ -130,6 +137,20 @@ export class SecAggAggregator {
         if (this.admitted && !this.admitted.has(sender)) return refuse('advertisement from outside the expected participants');
         if (this.advertise.size >= this.maxParticipants) return refuse(`advertisement beyond max_participants (${this.maxParticipants})`);
         this.advertise.set(sender, env);
+        return { ok: true, value: 'accepted' };
+      }
+      case MessageType.SecAggSeedReveal: {
+        if (this.stage !== 'reveal' || !this.advertisementsHash) return reject('graph-seed reveal outside the reveal stage');
+        const advertised = this.advertise.get(sender);
+        if (!advertised) return reject('graph-seed reveal from a non-participant');
+        const m = decodeSeedReveal(env.body);
+        const a = decodeAdvertiseKeys(advertised.body);
+        if (!m.ok || !a.ok) return reject('malformed graph-seed reveal');
+        // A reveal that does not fit would sink the transcript: refuse it here.
+        const why = revealError(m.value, a.value, this.roundId, this.advertisementsHash);
+        if (why) return reject(`graph-seed reveal ${why}`);
+        if (this.reveal.has(sender)) return reject('duplicate graph-seed reveal');
+        this.reveal.set(sender, env);
         return { ok: true, value: 'accepted' };
       }
       case MessageType.SecAggShareKeys: {
@@ -188,6 +209,8 @@ export class SecAggAggregator {
     switch (this.stage) {
       case 'advertise':
         return this.advertise;
+      case 'reveal':
+        return this.reveal;
       case 'share':
         return this.shareKeys;
       case 'mask':
@@ -220,9 +243,17 @@ export class SecAggAggregator {
       case 'advertise': {
         if (this.advertise.size < p.min_contributors)
           return this.abort(`only ${this.advertise.size} participants advertised, min_contributors is ${p.min_contributors}`);
+        const sparse = !graphShape(this.advertise.size, p).complete;
+        this.enter(sparse ? 'reveal' : 'share', this.advertise.keys(), nowMs);
+        if (sparse) this.advertisementsHash = advertisementListHash(this.roundId, new Map([...this.advertise].map(([id, env]) => [id, env.body])));
+        return { kind: 'send', messages: [this.bundle(MessageType.SecAggAdvertiseBundle, this.advertise)] };
+      }
+      case 'reveal': {
+        // Every advertiser or none: relaying a subset would let us pick the graph seed.
+        const missing = missingReveals(this.advertise.keys(), this.reveal);
+        if (missing.length > 0) return this.abort(missingRevealsReason(missing));
         this.enter('share', this.advertise.keys(), nowMs);
-        const envelopes = [...this.advertise.keys()].sort().map((id) => (this.advertise.get(id) as Envelope).bytes);
-        return { kind: 'send', messages: [{ to: null, type: MessageType.SecAggAdvertiseBundle, body: encodeBundle({ roundId: this.roundId, envelopes }) }] };
+        return { kind: 'send', messages: [this.bundle(MessageType.SecAggRevealBundle, this.reveal)] };
       }
       case 'share': {
         if (this.shareKeys.size < p.min_contributors)
@@ -256,12 +287,8 @@ export class SecAggAggregator {
         };
       }
       case 'consistency': {
-        const envelopes = [...this.consistency.keys()].sort().map((id) => (this.consistency.get(id) as Envelope).bytes);
         this.enter('unmask', this.consistency.keys(), nowMs);
-        return {
-          kind: 'send',
-          messages: [{ to: null, type: MessageType.SecAggConsistencyBundle, body: encodeBundle({ roundId: this.roundId, envelopes }) }],
-        };
+        return { kind: 'send', messages: [this.bundle(MessageType.SecAggConsistencyBundle, this.consistency)] };
       }
       case 'unmask': {
         const transcript = this.transcript();
@@ -276,10 +303,19 @@ export class SecAggAggregator {
     }
   }
 
+  /** A broadcast relaying `collected` verbatim, in node-id order. */
+  private bundle(type: number, collected: ReadonlyMap<NodeId, Envelope>): Outgoing {
+    return { to: null, type, body: encodeBundle({ roundId: this.roundId, envelopes: sortedBytes(collected) }) };
+  }
+
   /** The envelopes the result is a function of, in the order recomputeFromTranscript expects. */
   transcript(): Uint8Array[] {
     if (!this.openEnvelope) throw new Error('round was never opened');
-    const sorted = (m: Map<NodeId, Envelope>): Uint8Array[] => [...m.keys()].sort().map((id) => (m.get(id) as Envelope).bytes);
-    return [this.openEnvelope, ...sorted(this.advertise), ...sorted(this.masked), ...sorted(this.consistency), ...sorted(this.unmask)];
+    const stages = [this.advertise, this.reveal, this.masked, this.consistency, this.unmask];
+    return [this.openEnvelope, ...stages.flatMap(sortedBytes)];
   }
+}
+
+function sortedBytes(m: ReadonlyMap<NodeId, Envelope>): Uint8Array[] {
+  return [...m.keys()].sort().map((id) => (m.get(id) as Envelope).bytes);
 }

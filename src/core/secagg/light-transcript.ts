@@ -5,7 +5,7 @@
 // is too large, and it has the same transcript root (transcript-root.ts commits to statements).
 //
 // Encoding (big-endian, strict): u32 n ‖ n × item, item = u8 kind ‖
-//   kind 1: u32 len ‖ envelope bytes            (open, advertise, consistency, unmask — verbatim)
+//   kind 1: u32 len ‖ envelope bytes            (open, advertise, reveal, consistency, unmask — verbatim)
 //   kind 2: sender key(32) ‖ round id(16) ‖ u32 m ‖ m × id(16) ‖ u32 words ‖ chunk root(32) ‖ signature(64)
 import { ByteReader, ByteWriter, DecodeError, safeDecode } from '../codec/index.ts';
 import { decodeEnvelope } from '../net/envelope.ts';
@@ -13,7 +13,7 @@ import { MessageType } from '../net/message-types.ts';
 import { err, ok, type Result } from '../result.ts';
 import { maskedInputParts } from './contribution-commitment.ts';
 import type { MaskedStatement } from './masked-chunks.ts';
-import { MAX_IDS, MAX_VECTOR, readIds, ROUND_ID_BYTES, writeIds } from './messages.ts';
+import { MAX_IDS, MAX_TRANSCRIPT_ENVELOPES, MAX_VECTOR, readIds, ROUND_ID_BYTES, writeIds } from './messages.ts';
 
 export type LightItem =
   | { readonly kind: 'envelope'; readonly bytes: Uint8Array }
@@ -21,7 +21,7 @@ export type LightItem =
 
 /** Envelopes of the small stages are at most 1 MiB (message-types.ts). */
 const MAX_LIGHT_ENVELOPE_BYTES = 1024 * 1024 + 1024;
-const MAX_ITEMS = 4 * MAX_IDS + 8;
+const MAX_ITEMS = MAX_TRANSCRIPT_ENVELOPES;
 
 /** The light form of a transcript (untrusted bytes: an error names the first undecodable envelope). */
 export function lightTranscript(envelopes: readonly Uint8Array[]): Result<LightItem[]> {

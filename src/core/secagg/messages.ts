@@ -23,6 +23,19 @@ export interface AdvertiseKeys {
   maskKey: Uint8Array;
   /** SHA-256 commitment to the self-mask seed b_u, so its reconstruction can be checked. */
   selfSeedCommitment: Uint8Array;
+  /** SHA-256 commitment to this participant's share r_u of the graph seed (graph-seed.ts), revealed once the advertisement list is fixed. */
+  graphSeedCommitment: Uint8Array;
+}
+
+/**
+ * A participant's graph-seed share r_u, revealed after it saw the advertisement list (sparse rounds
+ * only): it names that list by hash, so one participant's reveal cannot serve another list.
+ */
+export interface SeedReveal {
+  roundId: Uint8Array;
+  /** advertisementListHash of the advertisements this participant was shown. */
+  advertisementsHash: Uint8Array;
+  reveal: Uint8Array;
 }
 
 /** One ciphertext from `from` to `to`: AEAD(shares of from's self-seed and mask key). */
@@ -152,6 +165,8 @@ export function readU32Vector(r: ByteReader, max: number): Uint32Array {
 
 export const MAX_IDS = 4096;
 export const MAX_VECTOR = 1 << 21;
+/** Open + five per-participant stages (advertise, reveal, masked input, consistency, unmask) + slack. */
+export const MAX_TRANSCRIPT_ENVELOPES = 5 * MAX_IDS + 8;
 
 export const encodeRoundOpen = (m: RoundOpen): Uint8Array => {
   const w = new ByteWriter().bytes(m.roundId);
@@ -167,7 +182,7 @@ export const decodeRoundOpen = (b: Uint8Array): Result<RoundOpen> =>
   });
 
 export const encodeAdvertiseKeys = (m: AdvertiseKeys): Uint8Array =>
-  new ByteWriter().bytes(m.roundId).bytes(m.encryptionKey).bytes(m.maskKey).bytes(m.selfSeedCommitment).finish();
+  new ByteWriter().bytes(m.roundId).bytes(m.encryptionKey).bytes(m.maskKey).bytes(m.selfSeedCommitment).bytes(m.graphSeedCommitment).finish();
 export const decodeAdvertiseKeys = (b: Uint8Array): Result<AdvertiseKeys> =>
   safeDecode(() => {
     const r = new ByteReader(b);
@@ -176,6 +191,21 @@ export const decodeAdvertiseKeys = (b: Uint8Array): Result<AdvertiseKeys> =>
       encryptionKey: r.bytes(KEY_BYTES, 'encryption key'),
       maskKey: r.bytes(KEY_BYTES, 'mask key'),
       selfSeedCommitment: r.bytes(32, 'self-seed commitment'),
+      graphSeedCommitment: r.bytes(32, 'graph-seed commitment'),
+    };
+    r.end();
+    return m;
+  });
+
+export const encodeSeedReveal = (m: SeedReveal): Uint8Array =>
+  new ByteWriter().bytes(m.roundId).bytes(m.advertisementsHash).bytes(m.reveal).finish();
+export const decodeSeedReveal = (b: Uint8Array): Result<SeedReveal> =>
+  safeDecode(() => {
+    const r = new ByteReader(b);
+    const m = {
+      roundId: r.bytes(ROUND_ID_BYTES, 'round id'),
+      advertisementsHash: r.bytes(32, 'advertisements hash'),
+      reveal: r.bytes(32, 'graph-seed reveal'),
     };
     r.end();
     return m;
@@ -306,7 +336,7 @@ export const decodeRoundResult = (b: Uint8Array): Result<RoundResultBody> =>
     const sum = readU32Vector(r, MAX_VECTOR);
     const transcriptHash = r.bytes(32, 'transcript hash');
     const n = r.u32('transcript length');
-    if (n > 4 * MAX_IDS + 8) throw new Error(`transcript of ${n} envelopes`);
+    if (n > MAX_TRANSCRIPT_ENVELOPES) throw new Error(`transcript of ${n} envelopes`);
     const transcript: Uint8Array[] = [];
     for (let i = 0; i < n; i++) transcript.push(r.varBytes(b.length, 'transcript envelope'));
     r.end();

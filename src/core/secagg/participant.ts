@@ -6,12 +6,14 @@
 // self-seed share or the mask-key share — never both.
 //
 // What a participant checks (O(k) signatures, k = O(log n), not the 2n of the relayed bundles):
-//   - AdvertiseKeys bundle: every entry is decoded and hashed into the public graph seed, but only
-//     its neighbours' signatures are checked: their keys are the only ones it uses (to encrypt shares,
-//     to derive masks). A forged non-neighbour entry can only change this participant's graph seed,
-//     which the aggregator can do as well by leaving any validly signed advertisement out of the
-//     bundle it relays to this one participant; a graph that differs from its neighbours' shows up as
-//     shares they refuse, masks that do not cancel, or a transcript that does not verify.
+//   - AdvertiseKeys bundle (and, in a sparse round, the reveal bundle that fixes the graph seed by
+//     commit-reveal, graph-seed.ts): every entry is decoded, each reveal must open its advertised
+//     commitment and name the list this participant was shown, and every advertiser must have
+//     revealed. Only its neighbours' signatures are checked: their keys are the only ones it uses (to
+//     encrypt shares, to derive masks). A forged non-neighbour entry is one the aggregator chose before
+//     seeing our reveal, no better for it than a key of its own; a graph that differs from its
+//     neighbours' shows up as shares they refuse, masks that do not cancel, or a transcript that does
+//     not verify (every reveal names the list its sender saw).
 //   - ConsistencyCheck bundle: only signatures from the holders of the secrets it would reveal a share
 //     of (its neighbours' neighbours, ≤ 2k + 1 nodes) are checked; for each such secret, at least t
 //     of ITS holders must have signed exactly our survivor list, and any checked signature on another
@@ -39,9 +41,11 @@ import { signStatement } from './masked-chunks.ts';
 import {
   decodeAdvertiseKeys,
   decodeConsistencySig,
+  decodeSeedReveal,
   encodeAdvertiseKeys,
   encodeConsistencySig,
   encodeMaskedInput,
+  encodeSeedReveal,
   encodeShareKeys,
   encodeUnmaskShares,
   type AdvertiseKeys,
@@ -53,6 +57,15 @@ import { checkRing, type SecAggParams } from './params.ts';
 import { thresholdRefusal, type AdversaryModel } from './threshold-rule.ts';
 import { decryptSharePair, encryptSharePair, maskSign, pairwiseSeed, shareKey, type SharePair } from './round-keys.ts';
 import { commitSelfSeed, holdersOf, roundGraph, survivorListHash, type RoundGraph } from './transcript.ts';
+import {
+  advertisementListHash,
+  commitGraphSeedShare,
+  graphSeed,
+  GRAPH_SEED_REVEAL_BYTES,
+  missingReveals,
+  missingRevealsReason,
+  revealError,
+} from './graph-seed.ts';
 
 export interface SecAggCrypto {
   x25519: X25519Backend;
@@ -73,6 +86,8 @@ export interface ToAggregator {
 
 export type ParticipantStage =
   | 'advertised'
+  /** Sparse rounds: our graph-seed share is out, waiting for everyone's. */
+  | 'revealed'
   | 'shared'
   | 'masked'
   | 'signed'
@@ -92,7 +107,12 @@ export class SecAggParticipant {
   private encryptionKeys!: X25519KeyPair;
   private maskKeys!: X25519KeyPair;
   private selfSeed!: Uint8Array;
+  /** r_u, our share of a sparse graph's seed (graph-seed.ts); public once the advertisement list is fixed. */
+  private graphSeedShare!: Uint8Array;
   private advertised = new Map<NodeId, AdvertiseKeys>();
+  /** The advertisement envelopes we were shown, by sender (neighbours' signatures are checked once the graph is known). */
+  private advertisements = new Map<NodeId, Envelope>();
+  private advertisementsHash: Uint8Array | null = null;
   private graph: RoundGraph | null = null;
   /** Shares we hold, by owner (including our own), once delivered. */
   private held = new Map<NodeId, SharePair>();
@@ -138,11 +158,13 @@ export class SecAggParticipant {
     p.encryptionKeys = await crypto.x25519.generateKeyPair(crypto.random);
     p.maskKeys = await crypto.x25519.generateKeyPair(crypto.random);
     p.selfSeed = crypto.random.bytes(32);
+    p.graphSeedShare = crypto.random.bytes(GRAPH_SEED_REVEAL_BYTES);
     const body = encodeAdvertiseKeys({
       roundId,
       encryptionKey: p.encryptionKeys.publicKey,
       maskKey: p.maskKeys.publicKey,
       selfSeedCommitment: commitSelfSeed(p.selfSeed),
+      graphSeedCommitment: commitGraphSeedShare(p.graphSeedShare),
     });
     return { participant: p, send: { type: MessageType.SecAggAdvertise, body } };
   }
@@ -181,7 +203,10 @@ export class SecAggParticipant {
     return valid.every(Boolean) ? null : `${what} holds a forged signature`;
   }
 
-  /** Step 2, ShareKeys: check every advertisement, then share b_u and s_u^SK among our holders. */
+  /**
+   * Step 2, ShareKeys: check every advertisement, then share b_u and s_u^SK among our holders. A
+   * sparse round first fixes its graph seed: we answer with our reveal and share at `onRevealBundle`.
+   */
   async onAdvertiseBundle(envelopes: readonly Uint8Array[]): Promise<ToAggregator | null> {
     if (this.stage !== 'advertised') return this.abort(`advertise bundle in stage ${this.stage}`);
     const advertised = new Map<NodeId, AdvertiseKeys>();
@@ -197,20 +222,67 @@ export class SecAggParticipant {
       envelopeOf.set(id, env);
     }
     const mine = advertised.get(this.self);
-    if (!mine || !bytesEqual(mine.maskKey, this.maskKeys.publicKey) || !bytesEqual(mine.encryptionKey, this.encryptionKeys.publicKey))
+    if (
+      !mine ||
+      !bytesEqual(mine.maskKey, this.maskKeys.publicKey) ||
+      !bytesEqual(mine.encryptionKey, this.encryptionKeys.publicKey) ||
+      !bytesEqual(mine.graphSeedCommitment, commitGraphSeedShare(this.graphSeedShare))
+    )
       return this.abort('the aggregator left out or altered our advertised keys');
     if (advertised.size < this.params.min_contributors)
       return this.abort(`only ${advertised.size} participants advertised, min_contributors is ${this.params.min_contributors}`);
     const ring = checkRing(this.params, advertised.size);
     if (!ring.ok) return this.abort(ring.error);
-    const graph = roundGraph(this.roundId, this.params, advertised);
-    const refusal = thresholdRefusal(graph.shape, this.model);
+    const shape = graphShape(advertised.size, this.params);
+    const refusal = thresholdRefusal(shape, this.model);
     if (refusal) return this.abort(refusal);
-    // Only our neighbours' keys are used (to encrypt shares, to derive masks): check only theirs.
-    const neighbourEnvelopes = [...(graph.neighbours.get(this.self) ?? [])].map((v) => envelopeOf.get(v) as Envelope);
-    const forged = await this.checkSigned(neighbourEnvelopes, 'advertise bundle');
-    if (forged) return this.abort(forged);
     this.advertised = advertised;
+    this.advertisements = envelopeOf;
+    if (shape.complete) return this.shareKeys(roundGraph(this.params, advertised.keys(), null), []);
+    // Sparse: the list, and every commitment in it, is fixed now; reveal r_u for it (once).
+    const listHash = advertisementListHash(this.roundId, new Map([...envelopeOf].map(([id, env]) => [id, env.body])));
+    this.advertisementsHash = listHash;
+    this.stage = 'revealed';
+    return {
+      type: MessageType.SecAggSeedReveal,
+      body: encodeSeedReveal({ roundId: this.roundId, advertisementsHash: listHash, reveal: this.graphSeedShare }),
+    };
+  }
+
+  /** Step 2 of a sparse round: every advertiser's reveal fixes the graph seed; then ShareKeys. */
+  async onRevealBundle(envelopes: readonly Uint8Array[]): Promise<ToAggregator | null> {
+    const listHash = this.advertisementsHash;
+    if (this.stage !== 'revealed' || !listHash) return this.abort(`reveal bundle in stage ${this.stage}`);
+    const opened = this.decodeBundle(envelopes, MessageType.SecAggSeedReveal, 'reveal bundle');
+    if (typeof opened === 'string') return this.abort(opened);
+    const reveals = new Map<NodeId, Uint8Array>();
+    const revealOf = new Map<NodeId, Envelope>();
+    for (const env of opened) {
+      const id = nodeIdFromPublicKey(env.sender);
+      const advertised = this.advertised.get(id);
+      if (!advertised) return this.abort(`reveal bundle holds a reveal from ${id}, who did not advertise`);
+      if (reveals.has(id)) return this.abort(`reveal bundle lists ${id} twice`);
+      const r = decodeSeedReveal(env.body);
+      if (!r.ok) return this.abort(`reveal bundle holds a malformed reveal from ${id}`);
+      const why = revealError(r.value, advertised, this.roundId, listHash);
+      if (why) return this.abort(`the graph-seed reveal from ${id} ${why}`);
+      reveals.set(id, r.value.reveal);
+      revealOf.set(id, env);
+    }
+    const missing = missingReveals(this.advertised.keys(), reveals);
+    if (missing.length > 0) return this.abort(missingRevealsReason(missing));
+    const graph = roundGraph(this.params, this.advertised.keys(), graphSeed(listHash, reveals));
+    const neighbours = [...(graph.neighbours.get(this.self) ?? [])];
+    return this.shareKeys(graph, neighbours.map((v) => revealOf.get(v) as Envelope));
+  }
+
+  /** Check our neighbours' advertisements (and `alsoCheck`) are signed, then share among our holders. */
+  private async shareKeys(graph: RoundGraph, alsoCheck: readonly Envelope[]): Promise<ToAggregator | null> {
+    const advertised = this.advertised;
+    // Only our neighbours' keys are used (to encrypt shares, to derive masks): check only theirs.
+    const neighbourEnvelopes = [...(graph.neighbours.get(this.self) ?? [])].map((v) => this.advertisements.get(v) as Envelope);
+    const forged = await this.checkSigned([...neighbourEnvelopes, ...alsoCheck], 'advertise or reveal bundle');
+    if (forged) return this.abort(forged);
     this.graph = graph;
     const holders = holdersOf(this.self, this.graph);
     const t = this.graph.shape.threshold;

@@ -1,7 +1,8 @@
 // recomputeFromTranscript: the aggregate as a deterministic function of signed envelopes, so any
 // node can check an aggregator's claim. The transcript is, in order:
-//   the aggregator's SecAggOpen, every SecAggAdvertise (U1), every SecAggMaskedInput (U3),
-//   every SecAggConsistency (U4) and every SecAggUnmask (U5) envelope — exactly as signed.
+//   the aggregator's SecAggOpen, every SecAggAdvertise (U1), in a sparse round every advertiser's
+//   SecAggSeedReveal (graph-seed.ts), every SecAggMaskedInput (U3), every SecAggConsistency (U4)
+//   and every SecAggUnmask (U5) envelope — exactly as signed.
 // A masked input counts only with its sender's signed statement (masked-chunks.ts) and a vector
 // that matches the statement's chunk root; recomputeSampled checks the same round from the light
 // transcript (statements instead of vectors) and sums only sampled chunks.
@@ -30,9 +31,12 @@ import {
   decodeConsistencySig,
   decodeMaskedInput,
   decodeRoundOpen,
+  decodeSeedReveal,
   decodeUnmaskShares,
   type AdvertiseKeys,
+  type SeedReveal,
 } from './messages.ts';
+import { advertisementListHash, graphSeed, missingReveals, missingRevealsReason, revealError } from './graph-seed.ts';
 import { graphShape, neighbourGraph, type GraphShape } from './neighbour-graph.ts';
 import { checkRing, type SecAggParams } from './params.ts';
 import { maskSign, pairwiseSeed } from './round-keys.ts';
@@ -64,25 +68,17 @@ export function commitSelfSeed(seed: Uint8Array): Uint8Array {
   return sha256(concatBytes(SEED_COMMIT_TAG, seed));
 }
 
-/** The public seed of the neighbour graph: fixed by the round id and every advertised key. */
-export function graphSeed(roundId: Uint8Array, advertised: ReadonlyMap<NodeId, AdvertiseKeys>): Uint8Array {
-  const parts: Uint8Array[] = [utf8ToBytes('aegis/secagg/graph-seed/v1'), roundId];
-  for (const id of [...advertised.keys()].sort()) {
-    const a = advertised.get(id) as AdvertiseKeys;
-    parts.push(hexToBytes(id), a.encryptionKey, a.maskKey, a.selfSeedCommitment);
-  }
-  return sha256(concatBytes(...parts));
-}
-
 export interface RoundGraph {
   shape: GraphShape;
   neighbours: Map<NodeId, Set<NodeId>>;
 }
 
-export function roundGraph(roundId: Uint8Array, params: SecAggParams, advertised: ReadonlyMap<NodeId, AdvertiseKeys>): RoundGraph {
-  const ids = [...advertised.keys()].sort();
-  const shape = graphShape(ids.length, params);
-  return { shape, neighbours: neighbourGraph(ids, graphSeed(roundId, advertised), shape) };
+/** The round's neighbour graph over `ids`; `seed` (graph-seed.ts) is required unless the graph is complete. */
+export function roundGraph(params: SecAggParams, ids: Iterable<NodeId>, seed: Uint8Array | null): RoundGraph {
+  const sorted = [...ids].sort();
+  const shape = graphShape(sorted.length, params);
+  if (!shape.complete && seed === null) throw new Error('a sparse neighbour graph needs its graph seed');
+  return { shape, neighbours: neighbourGraph(sorted, seed ?? new Uint8Array(32), shape) };
 }
 
 /** Sorted share holders of `owner`: its neighbours and itself. Share x = index + 1. */
@@ -242,13 +238,15 @@ async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps):
   };
 
   const advertised = new Map<NodeId, AdvertiseKeys>();
+  const advertisements = new Map<NodeId, Uint8Array>();
+  const reveals = new Map<NodeId, SeedReveal>();
   const statements = new Map<NodeId, MaskedStatement>();
   const vectors = new Map<NodeId, Uint32Array>();
   const maskedWith = new Map<NodeId, Set<NodeId>>();
   const consistency = new Map<NodeId, Uint8Array>();
   const revealed: Array<{ holder: NodeId; owner: NodeId; kind: 'self-seed' | 'mask-key'; share: Share }> = [];
   const unmaskers = new Set<NodeId>();
-  const order = [MessageType.SecAggAdvertise, MessageType.SecAggMaskedInput, MessageType.SecAggConsistency, MessageType.SecAggUnmask];
+  const order = [MessageType.SecAggAdvertise, MessageType.SecAggSeedReveal, MessageType.SecAggMaskedInput, MessageType.SecAggConsistency, MessageType.SecAggUnmask];
   let stageIndex = 0;
   const inStage = (type: number, i: number): void => {
     while (stageIndex < order.length && order[stageIndex] !== type) stageIndex++;
@@ -295,6 +293,15 @@ async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps):
         sameRound(m.roundId, 'advertise');
         if (advertised.has(sender)) fail(`two advertisements from ${sender}`);
         advertised.set(sender, m);
+        advertisements.set(sender, env.body);
+        break;
+      }
+      case MessageType.SecAggSeedReveal: {
+        const m = body(decodeSeedReveal(env.body), `graph-seed reveal from ${sender}`);
+        sameRound(m.roundId, 'graph-seed reveal');
+        if (!advertised.has(sender)) fail(`graph-seed reveal from ${sender}, who did not advertise`);
+        if (reveals.has(sender)) fail(`two graph-seed reveals from ${sender}`);
+        reveals.set(sender, m);
         break;
       }
       case MessageType.SecAggMaskedInput: {
@@ -332,7 +339,7 @@ async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps):
     fail(`only ${contributors.length} contributors, min_contributors is ${params.min_contributors}`);
   const ring = checkRing(params, advertised.size);
   if (!ring.ok) fail(ring.error);
-  const graph = roundGraph(roundId, params, advertised);
+  const graph = roundGraph(params, advertised.keys(), checkedGraphSeed(roundId, params, advertised, advertisements, reveals));
   const t = graph.shape.threshold;
   const pairedWith = (u: NodeId): Set<NodeId> => maskedWith.get(u) ?? new Set();
   for (const u of contributors) {
@@ -408,6 +415,33 @@ async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps):
     throw e;
   }
   return { roundId, aggregator, params, contributors, dropped, statements, vectors, terms, engine };
+}
+
+/**
+ * A sparse round's graph seed from the transcript's reveals: one from every advertiser, each naming
+ * the advertisement list the transcript holds and opening its commitment. A complete graph needs none.
+ */
+function checkedGraphSeed(
+  roundId: Uint8Array,
+  params: SecAggParams,
+  advertised: ReadonlyMap<NodeId, AdvertiseKeys>,
+  advertisements: ReadonlyMap<NodeId, Uint8Array>,
+  reveals: ReadonlyMap<NodeId, SeedReveal>,
+): Uint8Array | null {
+  if (graphShape(advertised.size, params).complete) {
+    if (reveals.size > 0) fail('graph-seed reveals in a complete-graph round');
+    return null;
+  }
+  const missing = missingReveals(advertised.keys(), reveals);
+  if (missing.length > 0) fail(missingRevealsReason(missing));
+  const listHash = advertisementListHash(roundId, advertisements);
+  const opened = new Map<NodeId, Uint8Array>();
+  for (const [id, r] of reveals) {
+    const why = revealError(r, advertised.get(id) as AdvertiseKeys, roundId, listHash);
+    if (why) fail(`graph-seed reveal from ${id} ${why}`);
+    opened.set(id, r.reveal);
+  }
+  return graphSeed(listHash, opened);
 }
 
 /** What each survivor signs in the consistency check. */
