@@ -1,7 +1,7 @@
 // `aegis verify FILE [--json]`: check an exported audit log offline. Exit 0 when every check passes,
 // 1 with the failures otherwise (the caller maps a missing or unreadable file to a usage error).
 import { readFileSync } from 'node:fs';
-import { verifyExportedLog, type Verdict } from '../core/ledger/verify.ts';
+import { abbreviatedList, verifyExportedLog, type Verdict } from '../core/ledger/verify.ts';
 import { detectEd25519Backend } from '../platform/webcrypto-ed25519.ts';
 
 export interface VerifyArgs {
@@ -46,6 +46,5 @@ function receiptsLine(r: Verdict): string {
   if (r.receiptQcs === 'no-receipts') return 'receipts: none in the log';
   if (r.receiptQcs === 'not-checked') return "receipts: QCs not checked (the export carries no genesis and set-change certificates)";
   const n = r.receiptsFullyChecked.length;
-  const list = r.receiptsFullyChecked.slice(0, 20).join(', ') + (n > 20 ? `, … (${n - 20} more)` : '');
-  return `receipts: ${n} fully checked offline through genesis ${r.genesisHash?.slice(0, 16) ?? '?'}… and its certificates${n > 0 ? ` (entries ${list})` : ''}`;
+  return `receipts: ${n} fully checked offline through genesis ${r.genesisHash?.slice(0, 16) ?? '?'}… and its certificates${n > 0 ? ` (entries ${abbreviatedList(r.receiptsFullyChecked)})` : ''}`;
 }

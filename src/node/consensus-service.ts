@@ -141,8 +141,14 @@ const TX_REGOSSIP_MS = 4000;
 /** How long a new tab waits for peers to offer a genesis before writing its own. */
 const DEFAULT_GENESIS_WAIT_MS = 2000;
 
+/** What the tie-break between two genesis files compares. */
+export interface GenesisKey {
+  timeMs: number;
+  hash: Uint8Array;
+}
+
 /** The tie-break between two genesis files: earliest time, then lowest hash. Negative: `a` wins. */
-export function compareGenesis(a: { timeMs: number; hash: Uint8Array }, b: { timeMs: number; hash: Uint8Array }): number {
+export function compareGenesis(a: GenesisKey, b: GenesisKey): number {
   return a.timeMs - b.timeMs || compareBytes(a.hash, b.hash);
 }
 
@@ -152,6 +158,9 @@ interface HeldGenesis {
   hash: Uint8Array;
   hex: string;
 }
+
+/** A held genesis's tie-break key (a hello carries the same two fields). */
+const genesisKey = (h: HeldGenesis): GenesisKey => ({ timeMs: h.genesis.timeMs, hash: h.hash });
 
 function holdGenesis(bytes: Uint8Array): HeldGenesis | null {
   const g = decodeGenesis(bytes);
@@ -343,9 +352,7 @@ export class ConsensusService {
         if (distinct.size > 1) this.conflicts += distinct.size - 1;
         // Most offering peers first: one peer's genesis dated earlier must not pull every newcomer away.
         const peersOf = (g: HeldGenesis): number => offered.filter((o) => o.hex === g.hex).length;
-        choice = [...distinct.values()].sort(
-          (a, b) => peersOf(b) - peersOf(a) || compareGenesis({ timeMs: a.genesis.timeMs, hash: a.hash }, { timeMs: b.genesis.timeMs, hash: b.hash }),
-        )[0];
+        choice = [...distinct.values()].sort((a, b) => peersOf(b) - peersOf(a) || compareGenesis(genesisKey(a), genesisKey(b)))[0];
       }
       if (choice !== undefined) {
         const c = choice;
@@ -415,7 +422,7 @@ export class ConsensusService {
     }
     if (this.held === null || this.phase !== 'running' || bytesEqual(h.genesisHash, this.held.hash)) return;
     // Theirs loses: tell them about ours (they switch). Theirs wins: they tell us.
-    if (compareGenesis({ timeMs: this.held.genesis.timeMs, hash: this.held.hash }, { timeMs: h.genesisTimeMs, hash: h.genesisHash }) < 0) {
+    if (compareGenesis(genesisKey(this.held), { timeMs: h.genesisTimeMs, hash: h.genesisHash }) < 0) {
       this.conflicts++;
       this.sendGenesisTo(from);
       this.changed();
@@ -441,8 +448,7 @@ export class ConsensusService {
       return;
     }
     this.conflicts++;
-    const mine = { timeMs: this.held.genesis.timeMs, hash: this.held.hash };
-    if (this.pinned !== null || compareGenesis({ timeMs: held.genesis.timeMs, hash: held.hash }, mine) >= 0) {
+    if (this.pinned !== null || compareGenesis(genesisKey(held), genesisKey(this.held)) >= 0) {
       this.count('losing genesis offered');
       this.changed();
       return;
@@ -520,8 +526,7 @@ export class ConsensusService {
     if (!bytesEqual(d.value.genesisHash, held.hash)) return this.count('sync response for another genesis');
     const { certificates, snapshot } = d.value;
     if (snapshot === null) {
-      if (certificates.length > 0) return this.count('sync response: certificates without a snapshot');
-      await this.startChain(new Chain(this.chainOptions(held.genesis)), held);
+      if (!(await this.startAtGenesis(held, certificates))) this.count('sync response: certificates without a snapshot');
       return;
     }
     const ok = await this.resumeFrom(held, certificates, snapshot);
@@ -537,14 +542,20 @@ export class ConsensusService {
   /** A stored chain: re-check it from genesis and go on from its snapshot. */
   private async resume(held: HeldGenesis, certs: readonly SetChangeCertificate[], snapshot: CertifiedSnapshot | null): Promise<boolean> {
     this.held = held;
-    if (snapshot === null) {
-      if (certs.length > 0) return false;
-      await this.startChain(new Chain(this.chainOptions(held.genesis)), held);
-      return true;
-    }
+    if (snapshot === null) return this.startAtGenesis(held, certs);
     const ok = await this.resumeFrom(held, certs, snapshot);
     if (!ok) this.held = null;
     return ok;
+  }
+
+  /**
+   * No snapshot (a stored chain or a peer's chain that has not committed one yet): start at genesis.
+   * False, starting nothing, when set-change certificates came with it (they need a snapshot).
+   */
+  private async startAtGenesis(held: HeldGenesis, certs: readonly SetChangeCertificate[]): Promise<boolean> {
+    if (certs.length > 0) return false;
+    await this.startChain(new Chain(this.chainOptions(held.genesis)), held);
+    return true;
   }
 
   private async resumeFrom(held: HeldGenesis, certs: readonly SetChangeCertificate[], snapshot: CertifiedSnapshot): Promise<boolean> {

@@ -32,7 +32,7 @@ import type { Signer, Verifier } from '../core/crypto/ed25519.ts';
 import { sha256 } from '../core/crypto/hash.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../core/crypto/node-id.ts';
 import { AuditLog } from '../core/ledger/audit-log.ts';
-import { decodeEntry, encodeEntry, type LogEntry, type ReceiptBlockProof, type StakeEventKind, type TranscriptInclusion } from '../core/ledger/entry.ts';
+import { encodeEntry, type LogEntry, type ReceiptBlockProof, type StakeEventKind, type TranscriptInclusion } from '../core/ledger/entry.ts';
 import { exportLog, type ExportChain, type ExportedLog } from '../core/ledger/export.ts';
 import {
   decodeConsistencyRequest,
@@ -185,6 +185,34 @@ export interface LedgerSnapshot {
 
 const headView = (h: SignedTreeHead): HeadView => ({ size: h.size, rootHex: bytesToHex(h.root), timeMs: h.timeMs });
 
+/**
+ * What start-up keeps of the stored log, gathered while AuditLog.open checks it, so each stored
+ * entry is read and decoded once. Applied (loadState) only once the log has passed its check.
+ */
+class StoredState {
+  /** The last head written of each peer, in first-written order. */
+  readonly lastPeerHead = new Map<string, { peer: Uint8Array; head: Uint8Array }>();
+  /** This node's commitment per round (hex round id). */
+  readonly contributions = new Map<string, Hash>();
+  /** The latest RECENT_KEPT entries: entry i at i % RECENT_KEPT. */
+  private readonly tail: LogEntry[] = [];
+  private size = 0;
+
+  readonly add = (index: number, e: LogEntry): void => {
+    if (e.kind === 'peer-head') this.lastPeerHead.set(bytesToHex(e.peer), { peer: e.peer, head: e.head });
+    else if (e.kind === 'contribution') this.contributions.set(bytesToHex(e.roundId), e.commitment);
+    this.tail[index % RECENT_KEPT] = e;
+    this.size = index + 1;
+  };
+
+  /** Summaries of the latest RECENT_KEPT entries, newest first. */
+  recent(): EntrySummary[] {
+    const out: EntrySummary[] = [];
+    for (let i = this.size - 1; i >= Math.max(0, this.size - RECENT_KEPT); i--) out.push(summarizeDecoded(i, this.tail[i % RECENT_KEPT] as LogEntry));
+    return out;
+  }
+}
+
 interface PeerHeadQueue {
   running: boolean;
   next: Uint8Array | null;
@@ -270,9 +298,10 @@ export class LedgerService {
 
   private async open(): Promise<void> {
     const { node } = this.opts;
+    const stored = new StoredState();
     let opened: Result<AuditLog>;
     try {
-      opened = await AuditLog.open({ storage: this.opts.storage, signer: this.opts.signer, verifier: this.opts.verifier, clock: node.clock });
+      opened = await AuditLog.open({ storage: this.opts.storage, signer: this.opts.signer, verifier: this.opts.verifier, clock: node.clock }, stored.add);
     } catch (e) {
       opened = err(`storage: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -284,7 +313,7 @@ export class LedgerService {
     }
     const log = opened.value;
     this.log = log;
-    await this.loadState(log);
+    await this.loadState(stored);
     if (log.head === null) await log.signHead(); // the first head, so peers have something to compare with
     this.status = 'ready';
     const on = (type: number, fn: (env: Envelope, from: NodeId) => Promise<void> | void): void => {
@@ -302,21 +331,10 @@ export class LedgerService {
   }
 
   /** Recent summaries, peer heads already written (the split-view monitor resumes from them), contributions. */
-  private async loadState(log: AuditLog): Promise<void> {
-    const size = log.size;
-    const lastPeerHead = new Map<string, { peer: Uint8Array; head: Uint8Array }>();
-    for (let from = 0; from < size; from += 1000) {
-      const chunk = await log.entryBytes(from, Math.min(size, from + 1000));
-      chunk.forEach((bytes, j) => {
-        const d = decodeEntry(bytes);
-        if (!d.ok) return;
-        const e = d.value;
-        if (e.kind === 'peer-head') lastPeerHead.set(bytesToHex(e.peer), { peer: e.peer, head: e.head });
-        else if (e.kind === 'contribution') this.contributions.set(bytesToHex(e.roundId), e.commitment);
-        if (from + j >= size - RECENT_KEPT) this.recent.unshift(summarizeDecoded(from + j, e));
-      });
-    }
-    for (const [key, { peer, head }] of lastPeerHead) {
+  private async loadState(stored: StoredState): Promise<void> {
+    for (const [key, commitment] of stored.contributions) this.contributions.set(key, commitment);
+    this.recent = stored.recent();
+    for (const [key, { peer, head }] of stored.lastPeerHead) {
       const o = await this.monitor.observe(peer, head);
       if (o.kind === 'recorded') this.recordedPeerHeads.set(key, { hex: bytesToHex(head), atMs: -Infinity });
     }
@@ -399,7 +417,8 @@ export class LedgerService {
         const first = await log.appendMany(batch.map((b) => b.entry));
         batch.forEach((b, i) => {
           b.resolve(ok(first + i));
-          this.recent.unshift(summarizeBytes(first + i, encodeEntry(b.entry)));
+          // Only the newest RECENT_KEPT are kept: older entries of a large batch are not summarised.
+          if (i >= batch.length - RECENT_KEPT) this.recent.unshift(summarizeDecoded(first + i, b.entry));
           if (!b.passive) this.unsignedActive++;
         });
         if (this.recent.length > RECENT_KEPT) this.recent.length = RECENT_KEPT;

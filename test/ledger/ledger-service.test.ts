@@ -123,6 +123,7 @@ describe('LedgerService over MemoryLogStorage', () => {
     const snap = again.svc.snapshot();
     expect(snap.status).toBe('failed');
     expect(snap.error).toMatch(/start-up check/);
+    expect(snap.recent).toEqual([]);
     const r = await again.svc.recordVote(vote(2));
     expect(r).toMatchObject({ ok: false, error: expect.stringMatching(/start-up check/) });
     expect(commit).not.toHaveBeenCalled();
@@ -181,6 +182,18 @@ describe('LedgerService over MemoryLogStorage', () => {
     expect(snap.head?.rootHex).toBe(Buffer.from(head!.root).toString('hex'));
     expect(snap.recent.map((e) => e.kind)).toEqual(['vote', 'vote', 'vote', 'vote', 'vote']);
     expect(await again.svc.entriesPage(1, 3)).toHaveLength(2);
+  });
+
+  it('recent keeps the newest 200 summaries, after a batch larger than that and after reopening', async () => {
+    const { svc, storage } = await setup();
+    const stake = (i: number) => ({ event: 'reputation' as const, height: i, amount: i % 2 === 0 ? i : -i, total: 500 + i });
+    await Promise.all(Array.from({ length: 250 }, (_, i) => (i % 3 === 0 ? svc.recordStakeEvent(stake(i)) : svc.recordVote(vote(i)))));
+    await Promise.all(Array.from({ length: 30 }, (_, i) => svc.recordVote(vote(250 + i))));
+    const stored = (await svc.entriesPage(80, 280)).reverse();
+    expect(stored.map((e) => e.index)).toEqual(Array.from({ length: 200 }, (_, i) => 279 - i));
+    expect(svc.snapshot().recent).toEqual(stored);
+    const again = await setup(storage);
+    expect(again.svc.snapshot().recent).toEqual(stored);
   });
 
   it('fork my log: a second head of the same size, same previous head, different root; the stored log is unchanged', async () => {

@@ -9,7 +9,7 @@ import { decodeCertificate, encodeCertificate, type SetChangeCertificate } from 
 import { fromBase64, toBase64 } from '../../src/core/ledger/base64.ts';
 import { decodeEntry, encodeEntry } from '../../src/core/ledger/entry.ts';
 import type { ExportedLog } from '../../src/core/ledger/export.ts';
-import { verifyAppendOnly, verifyEntryProof, verifyExportedLog, type Verdict } from '../../src/core/ledger/verify.ts';
+import { abbreviatedList, verifyAppendOnly, verifyEntryProof, verifyExportedLog, type Verdict } from '../../src/core/ledger/verify.ts';
 import { simulateAuditLog, type AuditSimResult } from '../../src/sim/audit-sim.ts';
 import { cachingVerifier } from '../../src/sim/secagg-round.ts';
 import { fieldCoveringPositions, jsonFieldSpans } from './json-fields.ts';
@@ -209,5 +209,15 @@ describe('verifyEntryProof and verifyAppendOnly', () => {
     const v = await verifyAppendOnly({ head1: d.heads[1]!.note, head2: d.heads[3]!.note, consistency: c }, { verifier });
     expect(v.ok).toBe(false);
     expect(why(v)).toMatch(/consistency/);
+  });
+});
+
+describe('abbreviatedList', () => {
+  it('lists up to 20 indices, then counts the rest', () => {
+    expect(abbreviatedList([])).toBe('');
+    expect(abbreviatedList([3, 5, 8])).toBe('3, 5, 8');
+    const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+    expect(abbreviatedList(range(20))).toBe(range(20).join(', '));
+    expect(abbreviatedList(range(25))).toBe(`${range(20).join(', ')}, … (5 more)`);
   });
 });

@@ -37,6 +37,13 @@ export interface AuditLogOptions {
 /** Entries read per storage call during the start-up check. */
 const CHECK_CHUNK = 1000;
 
+/**
+ * Handed each stored entry as the start-up check decodes it, in index order, so a caller that
+ * wants the stored entries (LedgerService's start-up state) need not read and decode the log again.
+ * It sees entries of a log that may still fail a later check: keep what it gathers until `open` succeeds.
+ */
+export type StoredEntryVisitor = (index: number, entry: LogEntry) => void;
+
 export class AuditLog {
   private queue: Promise<unknown> = Promise.resolve();
 
@@ -50,8 +57,9 @@ export class AuditLog {
    * Open the log and check it: every entry decodes, the root recomputed from the stored entries
    * matches each head at its size, heads chain by previous-hash and never shrink, the last head is
    * signed by this node, and the stored right edge of the tree matches the recomputed one.
+   * `onEntry`, if given, is handed every decoded entry (see StoredEntryVisitor).
    */
-  static async open(opts: AuditLogOptions): Promise<Result<AuditLog>> {
+  static async open(opts: AuditLogOptions, onEntry?: StoredEntryVisitor): Promise<Result<AuditLog>> {
     const { storage } = opts;
     const size = await storage.size();
     const headBytes = await storage.heads();
@@ -88,7 +96,9 @@ export class AuditLog {
       const chunk = await storage.entries(from, Math.min(size, from + CHECK_CHUNK));
       for (let j = 0; j < chunk.length; j++) {
         const bytes = chunk[j] as Uint8Array;
-        if (!decodeEntry(bytes).ok) return err(`stored entry ${from + j} does not decode`);
+        const entry = decodeEntry(bytes);
+        if (!entry.ok) return err(`stored entry ${from + j} does not decode`);
+        onEntry?.(from + j, entry.value);
         range = appendLeaf(range, leafHash(bytes)).range;
         checked = checkHeadsAt(range.size);
         if (!checked.ok) return checked;

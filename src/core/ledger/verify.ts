@@ -62,18 +62,12 @@ interface Sink {
   readonly checked: string[];
 }
 
-/**
- * The failures and checked lines of a step that runs concurrently with the next ones, listed at
- * the place the step has in the report (`Report.place`), so the verdict reads in the same order
- * whichever finishes first.
- */
-class Slot implements Sink {
+/** Failures (the first `max` listed, the rest counted) and what was checked. */
+abstract class Lines implements Sink {
   readonly failures: Failure[] = [];
   readonly checked: string[] = [];
   dropped = 0;
-  failureAt = -1;
-  checkedAt = -1;
-  constructor(private readonly max: number) {}
+  constructor(protected readonly max: number) {}
 
   fail(where: string, reason: string, entryIndex?: number): void {
     if (this.failures.length >= this.max) this.dropped++;
@@ -81,13 +75,19 @@ class Slot implements Sink {
   }
 }
 
+/**
+ * The failures and checked lines of a step that runs concurrently with the next ones, listed at
+ * the place the step has in the report (`Report.place`), so the verdict reads in the same order
+ * whichever finishes first.
+ */
+class Slot extends Lines {
+  failureAt = -1;
+  checkedAt = -1;
+}
+
 /** Collects failures (bounded) and what was checked. */
-class Report implements Sink {
-  readonly failures: Failure[] = [];
-  readonly checked: string[] = [];
-  private dropped = 0;
+class Report extends Lines {
   private readonly slots: Slot[] = [];
-  constructor(private readonly max: number) {}
 
   /** A slot for a step not yet placed (see place). */
   slot(): Slot {
@@ -100,14 +100,6 @@ class Report implements Sink {
     s.checkedAt = this.checked.length;
     this.slots.push(s);
     return s;
-  }
-
-  fail(where: string, reason: string, entryIndex?: number): void {
-    if (this.failures.length >= this.max) {
-      this.dropped++;
-      return;
-    }
-    this.failures.push(entryIndex === undefined ? { where, reason } : { where, entryIndex, reason });
   }
 
   verdict(receiptQcs: Verdict['receiptQcs'], entries: number, heads: number, receiptsFullyChecked: number[] = []): Verdict {
@@ -130,6 +122,11 @@ class Report implements Sink {
 }
 
 type Json = Record<string, unknown>;
+
+/** Entry indices as a line: the first 20, then how many more (`1, 2, …, 20, … (5 more)`). */
+export function abbreviatedList(indices: readonly number[]): string {
+  return indices.slice(0, 20).join(', ') + (indices.length > 20 ? `, … (${indices.length - 20} more)` : '');
+}
 
 /** Exactly these keys, each of the given type; null (and failures) otherwise. */
 function shape(r: Sink, v: unknown, where: string, spec: Record<string, 'string' | 'number' | 'array' | 'object'>, entryIndex?: number): Json | null {
@@ -239,9 +236,12 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
   // Every signature of the job (heads, certificates' QCs, receipts' QCs, peer heads) goes through
   // one batching verifier: concurrent in chunks, identical checks once (signature-batch.ts).
   const verifier = batchingVerifier(options.verifier);
+  // The genesis as given, read from base64 and hashed once: the light client and the verdict both name it.
+  const gBytes = typeof chainDoc?.genesis === 'string' ? fromBase64(chainDoc.genesis) : null;
+  const genesis = gBytes === null ? null : { bytes: gBytes, hashHex: bytesToHex(genesisHash(gBytes)) };
   // The certificate chain's signatures run while the log's hashes are recomputed; its result is
   // awaited before the receipts need it.
-  const lightClient = options.checkReceiptQc === undefined && chainDoc !== null ? lightClientCheck(r, chainDoc, verifier) : null;
+  const lightClient = options.checkReceiptQc === undefined && chainDoc !== null ? lightClientCheck(r, genesis, chainDoc.certificates, verifier) : null;
   if (top['format'] !== EXPORT_FORMAT) r.fail('log.format', `must be "${EXPORT_FORMAT}"`);
   const origin = top['origin'] as string;
   if (!/^aegis\.log\/[0-9a-f]{64}$/.test(origin)) r.fail('log.origin', 'must be aegis.log/<64 lowercase hex>');
@@ -362,29 +362,32 @@ export async function verifyExportedLog(input: string | unknown, options: Verify
   r.place(contentsSlot);
   const receiptQcs = await contents;
   const verdict = r.verdict(receiptQcs, entryList.length, headList.length, full);
-  const gBytes = typeof chainDoc?.genesis === 'string' ? fromBase64(chainDoc.genesis) : null;
-  return gBytes === null ? verdict : { ...verdict, genesisHash: bytesToHex(genesisHash(gBytes)) };
+  return genesis === null ? verdict : { ...verdict, genesisHash: genesis.hashHex };
 }
 
 /**
- * The export's genesis and set-change certificates, verified once (light client): a receipt check
- * against every height's set. Null (and failures under log.genesis / log.certificates) when they
- * do not decode or do not chain from genesis.
+ * The export's genesis (its bytes and hash, null unless base64) and set-change certificates,
+ * verified once (light client): a receipt check against every height's set. Null (and failures
+ * under log.genesis / log.certificates) when they do not decode or do not chain from genesis.
  */
-async function lightClientCheck(r: Report, doc: { genesis: unknown; certificates: unknown }, verifier: Verifier): Promise<ReceiptQcCheck | null> {
-  const gBytes = typeof doc.genesis === 'string' ? fromBase64(doc.genesis) : null;
-  const genesis = gBytes === null ? null : decodeGenesis(gBytes);
-  if (gBytes === null || genesis === null || !genesis.ok) {
+async function lightClientCheck(
+  r: Report,
+  given: { bytes: Uint8Array; hashHex: string } | null,
+  certificates: unknown,
+  verifier: Verifier,
+): Promise<ReceiptQcCheck | null> {
+  const genesis = given === null ? null : decodeGenesis(given.bytes);
+  if (given === null || genesis === null || !genesis.ok) {
     r.fail('log.genesis', genesis === null || genesis.ok ? 'must be base64 genesis bytes' : `does not decode: ${genesis.error}`);
     return null;
   }
-  if (!Array.isArray(doc.certificates)) {
+  if (!Array.isArray(certificates)) {
     r.fail('log.certificates', 'must be an array (with genesis)');
     return null;
   }
   const certs: SetChangeCertificate[] = [];
-  for (let i = 0; i < doc.certificates.length; i++) {
-    const x: unknown = doc.certificates[i];
+  for (let i = 0; i < certificates.length; i++) {
+    const x: unknown = certificates[i];
     const b = typeof x === 'string' ? fromBase64(x) : null;
     const c = b === null ? null : decodeCertificate(b);
     if (c === null || !c.ok) {
@@ -401,7 +404,7 @@ async function lightClientCheck(r: Report, doc: { genesis: unknown; certificates
     return null;
   }
   slot.checked.push(
-    `genesis ${bytesToHex(genesisHash(gBytes)).slice(0, 16)}… (as given: compare with the network's) and ${certs.length} set-change certificates (light client): every height's validator set derived from genesis`,
+    `genesis ${given.hashHex.slice(0, 16)}… (as given: compare with the network's) and ${certs.length} set-change certificates (light client): every height's validator set derived from genesis`,
   );
   const chainId = genesis.value.chainId;
   // Receipts of many heights carry the same deciding set: each distinct one is built (hashed) once.
@@ -471,7 +474,7 @@ async function verifyEntryContents(r: Sink, entries: readonly (LogEntry | null)[
   full.sort((a, b) => a - b);
   r.checked.push(`${receipts} receipts' quorum certificates checked against their validator sets`);
   r.checked.push(
-    `${full.length} of ${receipts} receipts checked in full (header hash = QC's block, result item under the header's results root, commitment under the transcript root, QC > 2/3 of the height's set)${full.length > 0 ? `: entries ${full.slice(0, 20).join(', ')}${full.length > 20 ? `, … (${full.length - 20} more)` : ''}` : ''}`,
+    `${full.length} of ${receipts} receipts checked in full (header hash = QC's block, result item under the header's results root, commitment under the transcript root, QC > 2/3 of the height's set)${full.length > 0 ? `: entries ${abbreviatedList(full)}` : ''}`,
   );
   return 'checked';
 }

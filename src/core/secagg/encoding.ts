@@ -1,7 +1,6 @@
 // Fixed-point encoding of real vectors into the ring Z_2^32 and back.
 // x is clipped to [-c, c], mapped affinely to [0, Q] and rounded stochastically (unbiased:
 // E[encode(x)] = the exact scaled value), so sums of many encodings stay unbiased.
-import type { Random } from '../clock.ts';
 import type { SecAggParams } from './params.ts';
 
 export type Encoding = Pick<SecAggParams, 'clipping_range' | 'quantization_range'>;
@@ -11,23 +10,10 @@ export function clip(x: number, c: number): number {
   return x < -c ? -c : x > c ? c : x;
 }
 
-export function encodeVector(input: ArrayLike<number>, p: Encoding, random: Random): Uint32Array {
-  const c = p.clipping_range;
-  const scale = p.quantization_range / (2 * c);
-  const out = new Uint32Array(input.length);
-  for (let i = 0; i < input.length; i++) {
-    const v = (clip(input[i] as number, c) + c) * scale;
-    const floor = Math.floor(v);
-    const q = floor + (random.float() < v - floor ? 1 : 0);
-    out[i] = Math.min(q, p.quantization_range);
-  }
-  return out;
-}
-
 /**
- * `encodeVector` with the rounding coins given as words: coordinate i rounds up when
- * uniform[i] / 2^32 < its fractional part (still unbiased). The engine expands the words from a seed
- * with the round's PRG, so the page, its worker and Node encode alike, off the main thread.
+ * Encode with the rounding coins given as words: coordinate i rounds up when uniform[i] / 2^32 <
+ * its fractional part (unbiased). The engine expands the words from a seed with the round's PRG,
+ * so the page, its worker and Node encode alike, off the main thread.
  */
 export function encodeVectorWithCoins(input: ArrayLike<number>, p: Encoding, uniform: Uint32Array): Uint32Array {
   if (uniform.length !== input.length) throw new Error(`"uniform" must have ${input.length} words, got ${uniform.length}`);
