@@ -298,7 +298,7 @@ describe('a malicious aggregator at n = 96 with the sparse graph', () => {
 });
 
 describe('SecAggService over the network simulator', () => {
-  it('30 nodes: a node that crashes after ShareKeys is left out, every other node gets the exact, verified sum', async () => {
+  it('30 nodes, sparse graph (num_shares 11): the reveal stage runs over the network, a node that crashes after ShareKeys is left out, every other node gets the exact, verified sum', async () => {
     const started = performance.now();
     const sim = await Simulator.create({ nodes: 30, seed: 12 });
     await sim.runUntilFormed({ maxVirtualMs: 60_000 });
@@ -319,7 +319,7 @@ describe('SecAggService over the network simulator', () => {
     // which in a partial mesh (here 8 of 29 peers) would close the advertise stage without the rest.
     const everyone = sim.nodes.map((s) => s.id);
     sim.at(0, async () => {
-      roundId = await (services[0] as SecAggService).startRound({ dimension: 4, timeout: 3000 }, everyone);
+      roundId = await (services[0] as SecAggService).startRound({ dimension: 4, timeout: 3000, num_shares: 11 }, everyone);
     });
     const crashed = 29;
     let didCrash = false;
@@ -342,7 +342,9 @@ describe('SecAggService over the network simulator', () => {
       expect(v?.result?.verified).toBe(true);
       expect(v?.result?.contributors.length).toBe(crashed);
       expect(Array.from(v?.result?.sum ?? [])).toEqual(want);
+      expect(v?.stageLog.some((e) => e.stage === 'revealed' || e.stage.startsWith('reveal'))).toBe(true);
     }
+    expect(services[0]?.views()[0]?.aggregatorCounts).toMatchObject({ advertised: 30, revealed: 30, masked: crashed });
     expect(performance.now() - started).toBeLessThan(30_000);
   });
 });
