@@ -542,8 +542,8 @@ export class ConsensusService {
   /** A stored chain: re-check it from genesis and go on from its snapshot. */
   private async resume(held: HeldGenesis, certs: readonly SetChangeCertificate[], snapshot: CertifiedSnapshot | null): Promise<boolean> {
     this.held = held;
-    if (snapshot === null) return this.startAtGenesis(held, certs);
-    const ok = await this.resumeFrom(held, certs, snapshot);
+    const ok = snapshot === null ? await this.startAtGenesis(held, certs) : await this.resumeFrom(held, certs, snapshot);
+    // A stored chain that does not check out is dropped either way: hellos must not name its genesis.
     if (!ok) this.held = null;
     return ok;
   }
