@@ -27,6 +27,7 @@ import {
   decodeIdList,
   decodeMaskedInput,
   decodeRoundOpen,
+  decodeRevealRequest,
   decodeRoundResult,
   decodeShareKeys,
   encodeRoundResult,
@@ -175,6 +176,7 @@ export class SecAggService {
     for (const t of TO_AGGREGATOR) on(t, (env) => this.onForAggregator(env));
     on(MessageType.SecAggAdvertiseBundle, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggRevealBundle, (env, from) => this.onFromAggregator(env, from));
+    on(MessageType.SecAggRevealRequest, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggShares, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggSurvivors, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggConsistencyBundle, (env, from) => this.onFromAggregator(env, from));
@@ -410,7 +412,8 @@ export class SecAggService {
   }
 
   private async toAggregator(round: Round, msg: ToAggregator | null): Promise<void> {
-    if (!msg) return this.log(round, 'participant aborted');
+    // Nothing to send: aborted, or (sparse rounds) not on the reveal committee.
+    if (!msg) return round.participant?.stage === 'aborted' ? this.log(round, 'participant aborted') : undefined;
     if (round.aggregatorId === this.node.id) {
       // We aggregate our own round: seal for the transcript and hand it over locally.
       const env = await this.node.seal(msg.type, msg.body, this.node.publicKey);
@@ -441,6 +444,11 @@ export class SecAggService {
       case MessageType.SecAggRevealBundle: {
         const b = decodeBundle(env.body);
         reply = b.ok ? await p.onRevealBundle(b.value.envelopes) : null;
+        break;
+      }
+      case MessageType.SecAggRevealRequest: {
+        const q = decodeRevealRequest(env.body);
+        reply = q.ok ? p.onRevealRequest(q.value.attempt) : null;
         break;
       }
       case MessageType.SecAggShares: {

@@ -32,7 +32,7 @@ import { sealEnvelope, type Envelope } from '../core/net/envelope.ts';
 import { MessageType } from '../core/net/message-types.ts';
 import type { Result } from '../core/result.ts';
 import { SecAggAggregator, type AggregatorStage, type Outgoing } from '../core/secagg/aggregator.ts';
-import { decodeBundle, decodeIdList, decodeShareKeys } from '../core/secagg/messages.ts';
+import { decodeBundle, decodeIdList, decodeRevealRequest, decodeShareKeys } from '../core/secagg/messages.ts';
 import { graphShape, type GraphShape } from '../core/secagg/neighbour-graph.ts';
 import { DEFAULT_PARAMS, type SecAggParams } from '../core/secagg/params.ts';
 import { SecAggParticipant, type ParticipantStage, type SecAggCrypto, type ToAggregator } from '../core/secagg/participant.ts';
@@ -188,8 +188,8 @@ export interface ClientStats {
 /** What one participant received and sent in a round: enough to replay it alone. */
 export interface ParticipantRecording {
   index: number;
-  /** The aggregator's message bodies, by the stage the participant answered with them. */
-  received: Partial<Record<Exclude<SecAggStage, 'advertise'>, Uint8Array>>;
+  /** The aggregator's messages to it, in order, with the stage the participant answered them in. */
+  received: Array<{ stage: Exclude<SecAggStage, 'advertise'>; type: number; body: Uint8Array }>;
   /** The envelopes it sent, in order. */
   sent: Uint8Array[];
 }
@@ -235,27 +235,30 @@ function decoded<T>(r: Result<T>): T {
 /** The participant stage in which it takes each message of the aggregator. */
 const WAITING_IN: Record<number, ParticipantStage> = {
   [MessageType.SecAggAdvertiseBundle]: 'advertised',
+  [MessageType.SecAggRevealRequest]: 'revealed',
   [MessageType.SecAggRevealBundle]: 'revealed',
   [MessageType.SecAggShares]: 'shared',
   [MessageType.SecAggSurvivors]: 'masked',
   [MessageType.SecAggConsistencyBundle]: 'signed',
 };
 
-/** Hand participant `p` the aggregator's message body for the stage it waits in; its answer, or null. */
-function answer(p: SecAggParticipant, body: Uint8Array): Promise<ToAggregator | null> {
-  switch (p.stage) {
-    case 'advertised':
+/** Hand participant `p` one message of the aggregator; its answer, or null. */
+function answer(p: SecAggParticipant, type: number, body: Uint8Array): Promise<ToAggregator | null> {
+  switch (type) {
+    case MessageType.SecAggAdvertiseBundle:
       return p.onAdvertiseBundle(decoded(decodeBundle(body)).envelopes);
-    case 'revealed':
+    case MessageType.SecAggRevealRequest:
+      return Promise.resolve(p.onRevealRequest(decoded(decodeRevealRequest(body)).attempt));
+    case MessageType.SecAggRevealBundle:
       return p.onRevealBundle(decoded(decodeBundle(body)).envelopes);
-    case 'shared':
+    case MessageType.SecAggShares:
       return p.onShares(decoded(decodeShareKeys(body)).shares);
-    case 'masked':
+    case MessageType.SecAggSurvivors:
       return Promise.resolve(p.onSurvivors(decoded(decodeIdList(body)).ids.map(bytesToHex)));
-    case 'signed':
+    case MessageType.SecAggConsistencyBundle:
       return p.onConsistencyBundle(decoded(decodeBundle(body)).envelopes);
     default:
-      return Promise.resolve(null);
+      throw new Error(`type ${type} is not for a participant`);
   }
 }
 
@@ -329,7 +332,7 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
   const participants: SecAggParticipant[] = [];
   const clients: ClientStats[] = Array.from({ length: n }, () => ({ ms: zeroByStage(), sentBytes: 0, receivedBytes: 0 }));
   const recordings = new Map<number, ParticipantRecording>();
-  for (const i of setup.record ?? []) recordings.set(i, { index: i, received: {}, sent: [] });
+  for (const i of setup.record ?? []) recordings.set(i, { index: i, received: [], sent: [] });
   let abortedIn: AggregatorStage | null = null;
   const stageMs = zeroByStage();
   const aggregatorMs = zeroByStage();
@@ -378,9 +381,12 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
    * The aggregator's messages for `stage` to the participants still in it: the (possibly tampered)
    * body each receives, counted as a sealed envelope. Sealed in index order, before anyone acts.
    */
-  const deliver = async (stage: Exclude<SecAggStage, 'advertise'>, messageFor: (i: number) => Outgoing | undefined): Promise<Map<number, Uint8Array>> => {
+  const deliver = async (
+    stage: Exclude<SecAggStage, 'advertise'>,
+    messageFor: (i: number) => Outgoing | undefined,
+  ): Promise<Map<number, { type: number; body: Uint8Array }>> => {
     const sealed = new Map<Outgoing, Envelope>();
-    const bodies = new Map<number, Uint8Array>();
+    const bodies = new Map<number, { type: number; body: Uint8Array }>();
     for (const [i, p] of participants.entries()) {
       if (silencedAt.has(i)) continue;
       const m = messageFor(i);
@@ -393,8 +399,8 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
       }
       (clients[i] as ClientStats).receivedBytes += env.bytes.length;
       const rec = recordings.get(i);
-      if (rec) rec.received[stage] = env.body;
-      bodies.set(i, env.body);
+      rec?.received.push({ stage, type: m.type, body: env.body });
+      bodies.set(i, { type: m.type, body: env.body });
     }
     return bodies;
   };
@@ -435,12 +441,19 @@ export async function runSecAggRound(setup: SecAggRoundSetup): Promise<SecAggRou
       t0 = performance.now();
       silence(stage);
       if (stage === 'reveal' && agg.stage !== 'reveal') continue; // complete graph: no seed to reveal
-      // One broadcast, or (the relayed shares) one message per recipient.
-      const broadcast = msgs.find((m) => m.to === null);
-      const byRecipient = new Map(msgs.map((m) => [m.to, m]));
-      const bodies = await deliver(stage, (i) => broadcast ?? byRecipient.get(ids[i] as NodeId));
-      await actAll(stage, [...bodies.keys()], (i) => answer(participants[i] as SecAggParticipant, bodies.get(i) as Uint8Array));
-      msgs = await close(stage);
+      // The reveal stage repeats while the aggregator asks another committee (a reveal request).
+      do {
+        const out = msgs;
+        // One broadcast, or (the relayed shares) one message per recipient.
+        const broadcast = out.find((m) => m.to === null);
+        const byRecipient = new Map(out.map((m) => [m.to, m]));
+        const bodies = await deliver(stage, (i) => broadcast ?? byRecipient.get(ids[i] as NodeId));
+        await actAll(stage, [...bodies.keys()], (i) => {
+          const m = bodies.get(i) as { type: number; body: Uint8Array };
+          return answer(participants[i] as SecAggParticipant, m.type, m.body);
+        });
+        msgs = await close(stage);
+      } while (msgs && stage === 'reveal' && agg.stage === 'reveal');
       stageMs[stage] = performance.now() - t0;
     }
   };
@@ -510,8 +523,9 @@ export async function replayParticipant(setup: SecAggRoundSetup, recording: Part
     const t0 = performance.now();
     const msg = await handler();
     const env = msg ? await seal(self, msg.type, msg.body, aggSigner) : null;
-    stats.ms[stage] = performance.now() - t0;
-    stats.totalMs += stats.ms[stage];
+    const ms = performance.now() - t0;
+    stats.ms[stage] += ms; // a reveal stage can take more than one message
+    stats.totalMs += ms;
     if (!env) return;
     const original = recording.sent[sentCount++];
     if (!original || !bytesEqual(original, env.bytes)) stats.identical = false;
@@ -530,15 +544,10 @@ export async function replayParticipant(setup: SecAggRoundSetup, recording: Part
     participant = joined.participant;
     return joined.send;
   });
-  for (const stage of ['reveal', 'share', 'mask', 'consistency', 'unmask'] as const) {
-    const body = recording.received[stage];
+  for (const { stage, type, body } of recording.received) {
     if (!participant) break;
-    if (!body) {
-      if (stage === 'reveal') continue; // a complete-graph round has no reveal stage
-      break;
-    }
     const p: SecAggParticipant = participant;
-    await step(stage, () => answer(p, body));
+    await step(stage, () => answer(p, type, body));
   }
   if (sentCount !== recording.sent.length) stats.identical = false;
   return stats;

@@ -1,14 +1,25 @@
-// The sparse graph's seed by commit-reveal (graph-seed.ts): an aggregator that learns the honest
-// reveals can no longer choose the graph — every reveal it drops, swaps or answers with another
-// advertisement list is refused before any share leaves, and the transcript carries the proof.
+// The sparse graph's seed by commit-reveal with a reveal committee (graph-seed.ts): an aggregator
+// that learns the honest reveals can no longer choose the graph — every reveal it drops, swaps or
+// answers with another advertisement list is refused before any share leaves, and the transcript
+// carries the proof.
 import fc from 'fast-check';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesEqual, bytesToHex } from '../../src/core/bytes.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../../src/core/crypto/node-id.ts';
 import { decodeEnvelope } from '../../src/core/net/envelope.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
-import { advertisementListHash, commitGraphSeedShare, graphSeed, missingReveals } from '../../src/core/secagg/graph-seed.ts';
-import { decodeBundle, encodeBundle } from '../../src/core/secagg/messages.ts';
+import {
+  advertisementListHash,
+  graphSeed,
+  missingReveals,
+  opensCommitment,
+  REVEAL_ATTEMPTS,
+  REVEAL_COMMITTEE_SIZE,
+  revealChain,
+  revealCommittee,
+} from '../../src/core/secagg/graph-seed.ts';
+import { SecAggAggregator } from '../../src/core/secagg/aggregator.ts';
+import { decodeBundle, decodeRevealRequest, decodeSeedReveal, encodeBundle, encodeSeedReveal } from '../../src/core/secagg/messages.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
 import { recomputeFromTranscript, roundGraph } from '../../src/core/secagg/transcript.ts';
 import { fastBackends, runSecAggRound, type SecAggBackends, type SecAggRoundSetup, type SecAggStage } from '../../src/sim/secagg-round.ts';
@@ -23,11 +34,29 @@ const bytes32 = fc.uint8Array({ minLength: 32, maxLength: 32 });
 const id = (k: number): NodeId => k.toString(16).padStart(32, '0');
 
 describe('graph seed primitives', () => {
-  it('commitments bind the reveal; the list hash binds round, ids and every body; the seed binds every reveal', () => {
+  it('a reveal opens its commitment only as the link of its attempt; one link does not give the next', () => {
+    fc.assert(
+      fc.property(bytes32, fc.integer({ min: 1, max: REVEAL_ATTEMPTS }), fc.nat(255), (secret, attempt, bit) => {
+        const chain = revealChain(secret);
+        expect(chain).toHaveLength(REVEAL_ATTEMPTS + 1);
+        const r0 = chain[0] as Uint8Array;
+        const link = chain[attempt] as Uint8Array;
+        expect(opensCommitment(link, attempt, r0)).toBe(true);
+        for (let other = 0; other <= REVEAL_ATTEMPTS + 1; other++) if (other !== attempt) expect(opensCommitment(link, other, r0)).toBe(false);
+        const flipped = link.slice();
+        flipped[bit >> 3] = (flipped[bit >> 3] as number) ^ (1 << (bit & 7));
+        expect(opensCommitment(flipped, attempt, r0)).toBe(false);
+        // Links differ: the aggregator that saw r_1 has not seen r_2.
+        expect(new Set(chain.map(bytesToHex)).size).toBe(REVEAL_ATTEMPTS + 1);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the list hash binds round, ids and every body; the seed binds the attempt and every reveal', () => {
     fc.assert(
       fc.property(bytes32, bytes32, fc.array(bytes32, { minLength: 2, maxLength: 8 }), fc.nat(), (a, b, bodies, pick) => {
         fc.pre(!bytesEqual(a, b));
-        expect(bytesEqual(commitGraphSeedShare(a), commitGraphSeedShare(b))).toBe(false);
         const round = new Uint8Array(16);
         const list = new Map(bodies.map((body, k) => [id(k), body]));
         const h = advertisementListHash(round, list);
@@ -39,18 +68,35 @@ describe('graph seed primitives', () => {
         fewer.delete(id(k));
         expect(bytesEqual(advertisementListHash(round, fewer), h)).toBe(false);
         expect(bytesEqual(advertisementListHash(new Uint8Array(16).fill(1), list), h)).toBe(false);
-        // The seed changes with any one reveal.
         const reveals = new Map(bodies.map((_, j) => [id(j), j === k ? a : b]));
         const swapped = new Map(reveals).set(id(k), b);
-        expect(bytesEqual(graphSeed(h, reveals), graphSeed(h, swapped))).toBe(false);
+        expect(bytesEqual(graphSeed(h, 1, reveals), graphSeed(h, 1, swapped))).toBe(false);
+        expect(bytesEqual(graphSeed(h, 1, reveals), graphSeed(h, 2, reveals))).toBe(false);
         expect(missingReveals(list.keys(), fewer)).toEqual([id(k)]);
       }),
       { numRuns: 200 },
     );
   });
 
+  it('committees: everyone up to REVEAL_COMMITTEE_SIZE, else that many picked by the list hash and the attempt', () => {
+    const rng = SeededRandom.fromSeed(3);
+    const ids = Array.from({ length: 1000 }, (_, k) => id(k));
+    expect(revealCommittee(rng.bytes(32), 1, ids.slice(0, 20))).toEqual(ids.slice(0, 20));
+    const h = rng.bytes(32);
+    const c1 = revealCommittee(h, 1, ids);
+    expect(c1).toHaveLength(REVEAL_COMMITTEE_SIZE);
+    expect(c1).toEqual([...c1].sort());
+    expect(revealCommittee(h, 1, [...ids].reverse())).toEqual(c1); // the order given does not matter
+    const overlap = (a: string[], b: string[]): number => a.filter((x) => b.includes(x)).length;
+    // Another attempt or another list: another committee (32 of 1000 twice by chance: ~1 in common).
+    expect(overlap(c1, revealCommittee(h, 2, ids))).toBeLessThan(8);
+    expect(overlap(c1, revealCommittee(rng.bytes(32), 1, ids))).toBeLessThan(8);
+    expect(() => revealCommittee(h, 0, ids)).toThrow(/"attempt" must be an integer in 1\.\.4/);
+    expect(() => revealCommittee(h, REVEAL_ATTEMPTS + 1, ids)).toThrow(/"attempt"/);
+  });
+
   it('argument errors name the field; a sparse graph without a seed is a programmer error', () => {
-    expect(() => commitGraphSeedShare(new Uint8Array(31))).toThrow(/"reveal" must be 32 bytes/);
+    expect(() => revealChain(new Uint8Array(31))).toThrow(/"secret" must be 32 bytes/);
     expect(() => advertisementListHash(new Uint8Array(15), new Map())).toThrow(/"roundId" must be 16 bytes/);
     const ids = Array.from({ length: 100 }, (_, k) => id(k));
     expect(() => roundGraph(DEFAULT_PARAMS, ids, null)).toThrow(/needs its graph seed/);
@@ -61,9 +107,10 @@ describe('graph seed primitives', () => {
     const ids = Array.from({ length: 200 }, (_, k) => id(k));
     const rng = SeededRandom.fromSeed(4);
     const list = advertisementListHash(rng.bytes(16), new Map(ids.map((i) => [i, rng.bytes(64)])));
-    const reveals = new Map(ids.map((i) => [i, rng.bytes(32)]));
-    const g1 = roundGraph(DEFAULT_PARAMS, ids, graphSeed(list, reveals));
-    const g2 = roundGraph(DEFAULT_PARAMS, ids, graphSeed(list, new Map(reveals).set(id(7), rng.bytes(32))));
+    const reveals = new Map(revealCommittee(list, 1, ids).map((i) => [i, rng.bytes(32)]));
+    const someone = [...reveals.keys()][7] as NodeId;
+    const g1 = roundGraph(DEFAULT_PARAMS, ids, graphSeed(list, 1, reveals));
+    const g2 = roundGraph(DEFAULT_PARAMS, ids, graphSeed(list, 1, new Map(reveals).set(someone, rng.bytes(32))));
     let same = 0;
     let total = 0;
     for (const i of ids) {
@@ -94,6 +141,12 @@ describe('a malicious aggregator and the reveal stage (n = 16, k = 6: sparse)', 
     if (!d.ok) throw new Error(d.error);
     return nodeIdFromPublicKey(d.value.sender);
   };
+  const isAdvertiseBundle = (body: Uint8Array): boolean => {
+    const b = decodeBundle(body);
+    const first = b.ok ? b.value.envelopes[0] : undefined;
+    const d = first ? decodeEnvelope(first) : null;
+    return d?.ok === true && d.value.type === MessageType.SecAggAdvertise;
+  };
   const shared = (o: Awaited<ReturnType<typeof run>>, i: number): boolean =>
     o.sentByParticipants.some((e) => e.type === MessageType.SecAggShareKeys && nodeIdFromPublicKey(e.sender) === o.ids[i]);
 
@@ -109,7 +162,7 @@ describe('a malicious aggregator and the reveal stage (n = 16, k = 6: sparse)', 
     [
       'drops one reveal (to choose the seed among subsets)',
       (stage, to, body, ids) => (stage === 'share' && to === 0 ? rewrite(body, (es) => es.filter((e) => senderOf(e) !== ids[9])) : body),
-      /1 advertiser did not reveal a graph-seed share \([0-9a-f]{32}\): a sparse round needs every one/,
+      /graph seed: 1 member of the attempt-1 reveal committee did not reveal \([0-9a-f]{32}\)/,
     ],
     [
       'replaces a reveal with another of the same sender (a second try at the seed)',
@@ -125,7 +178,7 @@ describe('a malicious aggregator and the reveal stage (n = 16, k = 6: sparse)', 
           }),
         );
       },
-      /graph-seed reveal from [0-9a-f]{32} does not match its commitment|forged signature/,
+      /graph-seed reveal from [0-9a-f]{32} does not open its commitment/,
     ],
   ];
   for (const [what, tamper, refusal] of attacks)
@@ -135,21 +188,23 @@ describe('a malicious aggregator and the reveal stage (n = 16, k = 6: sparse)', 
       expect(shared(o, 0)).toBe(false);
     });
 
-  it('showing one participant another advertisement list: its reveal names that list, and neither the aggregator nor the others can use it', async () => {
+  it('showing one participant another advertisement list: its reveal names that list, no attempt can use it, and the round aborts before any share', async () => {
     // Participant 0 is shown the list without participant 9 (say, to move 0's neighbourhood).
     let ids: readonly NodeId[] = [];
     const o = await run((stage, to, body, all) => {
       ids = all;
-      return stage === 'reveal' && to === 0 ? rewrite(body, (es) => es.filter((e) => senderOf(e) !== all[9])) : body;
+      return stage === 'reveal' && to === 0 && decodeBundle(body).ok && isAdvertiseBundle(body) ? rewrite(body, (es) => es.filter((e) => senderOf(e) !== all[9])) : body;
     });
-    expect(o.refusedByAggregator).toEqual([{ index: 0, error: 'graph-seed reveal names another advertisement list' }]);
+    // n = 16 ≤ REVEAL_COMMITTEE_SIZE: everyone sits on every committee, so every attempt wants 0's reveal.
+    expect(o.refusedByAggregator.map((r) => r.index)).toEqual(Array(REVEAL_ATTEMPTS).fill(0));
+    for (const r of o.refusedByAggregator) expect(r.error).toBe('graph-seed reveal names another advertisement list');
     expect(o.result).toBeNull();
     expect(o.abortedIn).toBe('reveal');
-    expect(o.abortReason).toMatch(new RegExp(`did not reveal a graph-seed share \\(${ids[0]}\\)`));
+    expect(o.abortReason).toBe(`graph seed: 1 member of the attempt-${REVEAL_ATTEMPTS} reveal committee did not reveal (${ids[0]})`);
     expect(o.sentByParticipants.filter((e) => e.type === MessageType.SecAggShareKeys)).toEqual([]);
   });
 
-  it('a transcript whose reveals were dropped, swapped for another list or mixed into a complete round does not verify', async () => {
+  it('a transcript whose reveals were dropped, moved or taken from another list does not verify', async () => {
     const o = await run();
     const d = { x25519: backends.x25519, prg: backends.prg, verifier: backends.newVerifier() };
     const typeOf = (e: Uint8Array): number => {
@@ -158,7 +213,7 @@ describe('a malicious aggregator and the reveal stage (n = 16, k = 6: sparse)', 
     };
     const at = o.transcript.findIndex((e) => typeOf(e) === MessageType.SecAggSeedReveal);
     const dropped = await recomputeFromTranscript(o.transcript.filter((_, i) => i !== at), d);
-    expect(dropped.ok ? 'ok' : dropped.error).toBe(`1 advertiser did not reveal a graph-seed share (${senderOf(o.transcript[at] as Uint8Array)}): a sparse round needs every one`);
+    expect(dropped.ok ? 'ok' : dropped.error).toBe(`graph seed: 1 member of the attempt-1 reveal committee did not reveal (${senderOf(o.transcript[at] as Uint8Array)})`);
     // A reveal moved after the masked inputs is out of order.
     const moved = [...o.transcript.filter((_, i) => i !== at), o.transcript[at] as Uint8Array];
     const r = await recomputeFromTranscript(moved, d);
@@ -178,3 +233,50 @@ function decodeEnvelopeOrThrow(e: Uint8Array) {
   if (!d.ok) throw new Error(d.error);
   return d.value;
 }
+
+describe('the aggregator at the reveal stage (n = 80)', () => {
+  it('takes reveals from the current committee only, asks the next committee when one falls short, and aborts after the last', async () => {
+    const rng = SeededRandom.fromSeed(12);
+    const inputs = Array.from({ length: 80 }, () => [rng.int(100)]);
+    const quiet = await runSecAggRound({ inputs, seed: 12, backends, concurrency: 4 });
+    const sent = (type: number) => quiet.sentByParticipants.filter((e) => e.type === type);
+    const ads = sent(MessageType.SecAggAdvertise);
+    const first = decodeSeedReveal((sent(MessageType.SecAggSeedReveal)[0] as { body: Uint8Array }).body);
+    if (!first.ok) throw new Error(first.error);
+    const { roundId, advertisementsHash } = first.value;
+    const agg = new SecAggAggregator('ff'.repeat(16), roundId, quiet.params, { x25519: backends.x25519, prg: backends.prg, verifier: backends.newVerifier() }, quiet.ids);
+    for (const env of ads) expect(agg.accept(env).ok).toBe(true);
+    const opened = await agg.closeStage(0);
+    expect(opened.kind === 'send' && opened.messages.map((m) => m.type)).toEqual([MessageType.SecAggAdvertiseBundle]);
+    expect(agg.stage).toBe('reveal');
+    const members = new Set(revealCommittee(advertisementsHash, 1, quiet.ids));
+    const outsider = ads.find((e) => !members.has(nodeIdFromPublicKey(e.sender))) as (typeof ads)[number];
+    const crafted = (sender: Uint8Array, attempt: number) => ({
+      ...outsider,
+      type: MessageType.SecAggSeedReveal,
+      sender,
+      body: encodeSeedReveal({ roundId, advertisementsHash, attempt, reveal: rng.bytes(32) }),
+    });
+    expect(agg.accept(crafted(outsider.sender, 1))).toEqual({ ok: false, error: 'graph-seed reveal from outside the current committee' });
+    const member = ads.find((e) => members.has(nodeIdFromPublicKey(e.sender))) as (typeof ads)[number];
+    expect(agg.accept(crafted(member.sender, 2))).toEqual({ ok: false, error: 'graph-seed reveal from outside the current committee' });
+    expect(agg.accept(crafted(member.sender, 1))).toEqual({ ok: false, error: 'graph-seed reveal does not open its commitment' });
+    // The real reveals of all but one member: the committee is short, so the aggregator asks attempt 2's.
+    const real = sent(MessageType.SecAggSeedReveal).filter((e) => nodeIdFromPublicKey(e.sender) !== nodeIdFromPublicKey(member.sender));
+    for (const env of real) expect(agg.accept(env)).toEqual({ ok: true, value: 'accepted' });
+    expect(agg.counts.revealed).toBe(REVEAL_COMMITTEE_SIZE - 1);
+    for (let attempt = 2; attempt <= REVEAL_ATTEMPTS; attempt++) {
+      const ev = await agg.closeStage(attempt);
+      if (ev.kind !== 'send') throw new Error(`attempt ${attempt}: ${ev.kind}`);
+      const request = decodeRevealRequest((ev.messages[0] as { body: Uint8Array }).body);
+      expect(ev.messages[0]?.type).toBe(MessageType.SecAggRevealRequest);
+      expect(request.ok && request.value.attempt).toBe(attempt);
+      expect(agg.counts.revealed).toBe(0); // an earlier attempt's reveals no longer count
+      expect(agg.accept(real[0] as (typeof real)[number]).ok).toBe(false);
+    }
+    const last = await agg.closeStage(9);
+    expect(last.kind).toBe('aborted');
+    expect(agg.abortReason).toMatch(new RegExp(`^graph seed: ${REVEAL_COMMITTEE_SIZE} members of the attempt-${REVEAL_ATTEMPTS} reveal committee did not reveal`));
+  });
+});
+

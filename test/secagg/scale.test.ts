@@ -15,7 +15,7 @@ import { decodeBundle, decodeConsistencySig, decodeIdList, encodeBundle, encodeI
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
 import { holdersOf, roundGraph, survivorListHash, type RoundGraph } from '../../src/core/secagg/transcript.ts';
 import { decodeAdvertiseKeys, decodeSeedReveal } from '../../src/core/secagg/messages.ts';
-import { advertisementListHash, graphSeed } from '../../src/core/secagg/graph-seed.ts';
+import { advertisementListHash, graphSeed, REVEAL_COMMITTEE_SIZE, revealCommittee } from '../../src/core/secagg/graph-seed.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { runSimSecagg, type SimSecaggReport } from '../../src/cli/sim-secagg.ts';
 import { SecAggService } from '../../src/node/secagg-service.ts';
@@ -67,13 +67,28 @@ function graphFrom(advertisements: readonly Envelope[], reveals: readonly Envelo
   if (!roundId) throw new Error('nobody advertised');
   const params = { ...DEFAULT_PARAMS, dimension: 2 }; // the graph depends on n and the graph parameters only
   if (reveals.length === 0) return roundGraph(params, bodies.keys(), null);
-  const opened = new Map<NodeId, Uint8Array>();
-  for (const env of reveals) {
+  // The reveals of the last attempt fixed the graph.
+  const decodedReveals = reveals.map((env) => {
     const r = decodeSeedReveal(env.body);
     if (!r.ok) throw new Error(r.error);
-    opened.set(nodeIdFromPublicKey(env.sender), r.value.reveal);
+    return { id: nodeIdFromPublicKey(env.sender), ...r.value };
+  });
+  const attempt = Math.max(...decodedReveals.map((r) => r.attempt));
+  const opened = new Map(decodedReveals.filter((r) => r.attempt === attempt).map((r) => [r.id, r.reveal]));
+  return roundGraph(params, bodies.keys(), graphSeed(advertisementListHash(roundId, bodies), attempt, opened));
+}
+
+/** Attempt `attempt`'s reveal committee, from the advertisements the participants sent. */
+function committeeOf(o: SecAggRoundOutcome, attempt: number): NodeId[] {
+  const bodies = new Map<NodeId, Uint8Array>();
+  let roundId: Uint8Array = new Uint8Array(0);
+  for (const env of o.sentByParticipants.filter((e) => e.type === MessageType.SecAggAdvertise)) {
+    const a = decodeAdvertiseKeys(env.body);
+    if (!a.ok) throw new Error(a.error);
+    roundId = a.value.roundId;
+    bodies.set(nodeIdFromPublicKey(env.sender), env.body);
   }
-  return roundGraph(params, bodies.keys(), graphSeed(advertisementListHash(roundId, bodies), opened));
+  return revealCommittee(advertisementListHash(roundId, bodies), attempt, bodies.keys());
 }
 
 /** The round's neighbour graph, rebuilt from what the participants sent. */
@@ -132,7 +147,7 @@ describe('secure aggregation at scale (in-memory driver, sparse graph)', () => {
           const rng = SeededRandom.fromSeed(seed).fork('dropouts');
           const pool = Array.from({ length: n }, (_, i) => i);
           const dropouts: Partial<Record<SecAggStage, number[]>> = {};
-          // Every stage but the graph-seed reveal, which a sparse round needs from every advertiser (tested below).
+          // Every stage but the graph-seed reveal (silence there costs attempts, not shares: tested on its own below).
           SECAGG_STAGES.filter((stage) => stage !== 'reveal').forEach(
             (stage, k) => (dropouts[stage] = Array.from({ length: counts[k] as number }, () => pool.splice(rng.int(pool.length), 1)[0] as number)),
           );
@@ -160,23 +175,44 @@ describe('secure aggregation at scale (in-memory driver, sparse graph)', () => {
     expect(exact).toBeGreaterThan(0);
   });
 
-  it('an advertiser silent at the graph-seed reveal aborts a sparse round before any share leaves; a complete-graph round just leaves it out', async () => {
-    const sparse = await runSecAggRound({ inputs: gridInputs(6, 80, 2), dropouts: { reveal: [17] }, seed: 6, backends, concurrency: 4 });
-    expect(sparse.shape?.complete).toBe(false);
-    expect(sparse.result).toBeNull();
-    expect(sparse.abortedIn).toBe('reveal');
-    expect(sparse.abortReason).toBe(`1 advertiser did not reveal a graph-seed share (${sparse.ids[17]}): a sparse round needs every one`);
-    // Nobody shared: reveals and advertisements are all that left the honest participants.
-    expect(new Set(sparse.sentByParticipants.map((e) => e.type))).toEqual(new Set([MessageType.SecAggAdvertise, MessageType.SecAggSeedReveal]));
-    expect(sparse.sentByParticipants.filter((e) => e.type === MessageType.SecAggSeedReveal)).toHaveLength(79);
+  it('silent at the graph-seed reveal: a committee member costs an attempt (the next committee fixes the graph, the sum stays exact); four short committees abort before any share leaves; a complete-graph round just leaves them out', async () => {
+    const n = 80;
+    const inputs = gridInputs(6, n, 2);
+    // Silence at the reveal leaves the advertisement list as it was: learn the committees from a quiet run.
+    const quiet = await runSecAggRound({ inputs, seed: 6, backends, concurrency: 4 });
+    const committees = [1, 2, 3, 4].map((attempt) => committeeOf(quiet, attempt).map((id) => quiet.ids.indexOf(id)));
+    const [c1, c2, c3, c4] = committees as [number[], number[], number[], number[]];
+    expect(c1).toHaveLength(REVEAL_COMMITTEE_SIZE);
+    const onlyFirst = c1.filter((i) => !c2.includes(i)).slice(0, 2);
+    const o = await runSecAggRound({ inputs, dropouts: { reveal: onlyFirst }, seed: 6, backends, concurrency: 4 });
+    const revealsOf = (x: SecAggRoundOutcome, attempt: number): number =>
+      x.transcript.filter((e) => {
+        const d = decodeEnvelope(e);
+        const r = d.ok && d.value.type === MessageType.SecAggSeedReveal ? decodeSeedReveal(d.value.body) : null;
+        return r?.ok === true && r.value.attempt === attempt;
+      }).length;
+    expect(revealsOf(o, 2)).toBe(REVEAL_COMMITTEE_SIZE);
+    expect(revealsOf(o, 1)).toBe(0);
+    const counted = expectedContributors(n, { reveal: onlyFirst });
+    expect(o.result?.contributors).toEqual(counted.map((i) => o.ids[i]).sort());
+    expect(decoded(o)).toEqual(plainSum(inputs, counted));
 
-    const inputs = gridInputs(6, 20, 2);
-    const complete = await runSecAggRound({ inputs, dropouts: { reveal: [3] }, seed: 6, backends });
+    // One silent member in each of the four committees: nothing fixes the graph.
+    const silent = [c1, c2, c3, c4].map((c, k) => c.find((i) => ![c1, c2, c3, c4].some((other, j) => j !== k && other.includes(i))) as number);
+    expect(new Set(silent).size).toBe(4);
+    const short = await runSecAggRound({ inputs, dropouts: { reveal: silent }, seed: 6, backends, concurrency: 4 });
+    expect(short.result).toBeNull();
+    expect(short.abortedIn).toBe('reveal');
+    expect(short.abortReason).toBe(`graph seed: 1 member of the attempt-4 reveal committee did not reveal (${short.ids[silent[3] as number]})`);
+    expect(new Set(short.sentByParticipants.map((e) => e.type))).toEqual(new Set([MessageType.SecAggAdvertise, MessageType.SecAggSeedReveal]));
+
+    const small = gridInputs(6, 20, 2);
+    const complete = await runSecAggRound({ inputs: small, dropouts: { reveal: [3] }, seed: 6, backends });
     expect(complete.shape?.complete).toBe(true);
     expect(complete.sentByParticipants.filter((e) => e.type === MessageType.SecAggSeedReveal)).toEqual([]);
-    const counted = expectedContributors(20, { reveal: [3] });
-    expect(complete.result?.contributors).toEqual(counted.map((i) => complete.ids[i]).sort());
-    expect(decoded(complete)).toEqual(plainSum(inputs, counted));
+    const kept = expectedContributors(20, { reveal: [3] });
+    expect(complete.result?.contributors).toEqual(kept.map((i) => complete.ids[i]).sort());
+    expect(decoded(complete)).toEqual(plainSum(small, kept));
   });
 
   it('beyond the threshold (40 of 100 silent before unmasking) the round aborts with a reason and releases nothing', async () => {
@@ -395,10 +431,11 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
     return encodeBundle({ roundId: b.value.roundId, envelopes });
   };
 
-  it('a forged entry it never uses is ignored; a forged neighbour key, neighbour reveal or holder signature is refused', async () => {
+  it('a forged entry it never uses is ignored; a forged neighbour key, committee reveal or holder signature is refused', async () => {
     // The graph is fixed only once every reveal is out, so learn it from an untampered run of the
     // same seed: forging a signature changes no body, so the tampered run has the same graph.
-    const g = graphOf(await runSecAggRound({ inputs, seed: 31, backends, concurrency: 4 }));
+    const quiet = await runSecAggRound({ inputs, seed: 31, backends, concurrency: 4 });
+    const g = graphOf(quiet);
     // Who each tampered participant gets a forged entry from, and whether it relies on that entry.
     const victims = new Map<number, NodeId>();
     const o = await runSecAggRound({
@@ -411,11 +448,13 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
         const nonNeighbour = (i: number): NodeId => ids.find((id) => id !== ids[i] && !neighbours(i).has(id)) as NodeId;
         const neighbour = (i: number): NodeId => [...neighbours(i)].sort()[0] as NodeId;
         // The advertise bundle (before the reveal): participant 0 gets a non-neighbour's advertisement
-        // forged (only hashed into the seed), participant 1 a neighbour's (its keys encrypt shares and
-        // derive masks). The reveal bundle: participant 4 a non-neighbour's reveal, 5 a neighbour's.
+        // forged (only hashed into the list), participant 1 a neighbour's (its keys encrypt shares and
+        // derive masks). The reveal bundle (a committee: every reveal makes the seed): participant 5
+        // gets a committee member's reveal forged.
+        const committeeMember = (): NodeId => committeeOf(quiet, 1)[0] as NodeId;
         const forgedFor: Partial<Record<SecAggStage, Record<number, (i: number) => NodeId>>> = {
           reveal: { 0: nonNeighbour, 1: neighbour },
-          share: { 4: nonNeighbour, 5: neighbour },
+          share: { 5: committeeMember },
         };
         const pick = forgedFor[stage]?.[to];
         if (pick) {
@@ -440,12 +479,11 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
       },
     });
     expect(o.shape).toMatchObject({ complete: false, degree: 52 });
-    expect(victims.size).toBe(6);
+    expect(victims.size).toBe(5);
     expect(o.participantAborts[0]).toBeNull();
     expect(o.participantAborts[1]).toMatch(/advertise or reveal bundle holds a forged signature/);
     expect(o.participantAborts[2]).toBeNull();
     expect(o.participantAborts[3]).toMatch(/consistency bundle holds a forged signature/);
-    expect(o.participantAborts[4]).toBeNull();
     expect(o.participantAborts[5]).toMatch(/advertise or reveal bundle holds a forged signature/);
     // 1 and 5 refused before sharing (dropouts before ShareKeys); 3 refused after its masked input (counted).
     const counted = Array.from({ length: n }, (_, i) => i).filter((i) => i !== 1 && i !== 5);

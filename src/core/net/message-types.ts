@@ -17,10 +17,12 @@ export const MessageType = {
   SecAggConsistencyBundle: 24,
   SecAggUnmask: 25,
   SecAggResult: 26,
-  /** Sparse rounds, between advertise and share keys: a participant's graph-seed share (graph-seed.ts). */
+  /** Sparse rounds, between advertise and share keys: a reveal committee member's graph-seed link (graph-seed.ts). */
   SecAggSeedReveal: 27,
-  /** Every advertiser's SecAggSeedReveal, relayed by the aggregator: fixes the neighbour graph. */
+  /** The whole committee's SecAggSeedReveal, relayed by the aggregator: fixes the neighbour graph. */
   SecAggRevealBundle: 28,
+  /** The aggregator asks the next reveal committee (a member of the last one did not reveal). */
+  SecAggRevealRequest: 29,
   // Consensus engine (core/consensus/consensus-driver.ts); 40–47 are left for the chain application.
   /** Signed proposal with the block bytes attached. */
   ConsensusProposal: 32,
@@ -84,7 +86,8 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.SecAggUnmask, { name: 'secagg-unmask', maxBodyBytes: 1 * MiB, direct: true }],
   [MessageType.SecAggResult, { name: 'secagg-result', maxBodyBytes: 8 * MiB, direct: false }],
   [MessageType.SecAggSeedReveal, { name: 'secagg-seed-reveal', maxBodyBytes: 256, direct: true }],
-  [MessageType.SecAggRevealBundle, { name: 'secagg-reveal-bundle', maxBodyBytes: 2 * MiB, direct: false }],
+  [MessageType.SecAggRevealBundle, { name: 'secagg-reveal-bundle', maxBodyBytes: 64 * 1024, direct: false }],
+  [MessageType.SecAggRevealRequest, { name: 'secagg-reveal-request', maxBodyBytes: 64, direct: false }],
   [MessageType.ConsensusProposal, { name: 'consensus-proposal', maxBodyBytes: 4 * MiB + 1024, direct: false }],
   [MessageType.ConsensusVote, { name: 'consensus-vote', maxBodyBytes: 256, direct: false }],
   [MessageType.ConsensusEvidence, { name: 'consensus-evidence', maxBodyBytes: 1024, direct: false }],

@@ -22,6 +22,7 @@ import {
   decodeUnmaskShares,
   encodeBundle,
   encodeIdList,
+  encodeRevealRequest,
   encodeRoundOpen,
   encodeShareKeys,
   type EncryptedShare,
@@ -29,7 +30,7 @@ import {
 import { ringCapacity, validateParams, type SecAggParams } from './params.ts';
 import { maskedInputParts } from './contribution-commitment.ts';
 import { chunkRoot, verifyStatement } from './masked-chunks.ts';
-import { advertisementListHash, missingReveals, missingRevealsReason, revealError } from './graph-seed.ts';
+import { advertisementListHash, missingReveals, missingRevealsReason, REVEAL_ATTEMPTS, revealCommittee, revealError } from './graph-seed.ts';
 import { graphShape } from './neighbour-graph.ts';
 import { recomputeFromTranscript, type AggregateResult, type RecomputeDeps } from './transcript.ts';
 
@@ -58,9 +59,12 @@ export class SecAggAggregator {
   result: AggregateResult | null = null;
   private openEnvelope: Uint8Array | null = null;
   private readonly advertise = new Map<NodeId, Envelope>();
-  /** Sparse rounds: each advertiser's graph-seed reveal (graph-seed.ts), checked against the list we relayed. */
+  /** Sparse rounds: the current attempt's committee reveals (graph-seed.ts), checked against the list we relayed. */
   private readonly reveal = new Map<NodeId, Envelope>();
   private advertisementsHash: Uint8Array | null = null;
+  /** The reveal attempt in progress (1..REVEAL_ATTEMPTS) and its committee. */
+  private revealAttempt = 0;
+  private committee: ReadonlySet<NodeId> = new Set();
   private readonly shareKeys = new Map<NodeId, EncryptedShare[]>();
   private readonly masked = new Map<NodeId, Envelope>();
   private readonly consistency = new Map<NodeId, Envelope>();
@@ -146,8 +150,9 @@ export class SecAggAggregator {
         const m = decodeSeedReveal(env.body);
         const a = decodeAdvertiseKeys(advertised.body);
         if (!m.ok || !a.ok) return reject('malformed graph-seed reveal');
+        if (m.value.attempt !== this.revealAttempt || !this.committee.has(sender)) return reject('graph-seed reveal from outside the current committee');
         // A reveal that does not fit would sink the transcript: refuse it here.
-        const why = revealError(m.value, a.value, this.roundId, this.advertisementsHash);
+        const why = revealError(m.value, a.value, this.roundId, this.advertisementsHash, this.revealAttempt);
         if (why) return reject(`graph-seed reveal ${why}`);
         if (this.reveal.has(sender)) return reject('duplicate graph-seed reveal');
         this.reveal.set(sender, env);
@@ -243,17 +248,26 @@ export class SecAggAggregator {
       case 'advertise': {
         if (this.advertise.size < p.min_contributors)
           return this.abort(`only ${this.advertise.size} participants advertised, min_contributors is ${p.min_contributors}`);
-        const sparse = !graphShape(this.advertise.size, p).complete;
-        this.enter(sparse ? 'reveal' : 'share', this.advertise.keys(), nowMs);
-        if (sparse) this.advertisementsHash = advertisementListHash(this.roundId, new Map([...this.advertise].map(([id, env]) => [id, env.body])));
-        return { kind: 'send', messages: [this.bundle(MessageType.SecAggAdvertiseBundle, this.advertise)] };
+        const bundle = this.bundle(MessageType.SecAggAdvertiseBundle, this.advertise);
+        if (graphShape(this.advertise.size, p).complete) {
+          this.enter('share', this.advertise.keys(), nowMs);
+          return { kind: 'send', messages: [bundle] };
+        }
+        this.advertisementsHash = advertisementListHash(this.roundId, new Map([...this.advertise].map(([id, env]) => [id, env.body])));
+        this.askCommittee(1, nowMs);
+        return { kind: 'send', messages: [bundle] };
       }
       case 'reveal': {
-        // Every advertiser or none: relaying a subset would let us pick the graph seed.
-        const missing = missingReveals(this.advertise.keys(), this.reveal);
-        if (missing.length > 0) return this.abort(missingRevealsReason(missing));
-        this.enter('share', this.advertise.keys(), nowMs);
-        return { kind: 'send', messages: [this.bundle(MessageType.SecAggRevealBundle, this.reveal)] };
+        // The whole committee or the next one: relaying a subset would let us pick the graph seed.
+        const missing = missingReveals(this.committee, this.reveal);
+        if (missing.length === 0) {
+          this.enter('share', this.advertise.keys(), nowMs);
+          return { kind: 'send', messages: [this.bundle(MessageType.SecAggRevealBundle, this.reveal)] };
+        }
+        if (this.revealAttempt === REVEAL_ATTEMPTS) return this.abort(missingRevealsReason(missing, this.revealAttempt));
+        this.askCommittee(this.revealAttempt + 1, nowMs);
+        const body = encodeRevealRequest({ roundId: this.roundId, attempt: this.revealAttempt });
+        return { kind: 'send', messages: [{ to: null, type: MessageType.SecAggRevealRequest, body }] };
       }
       case 'share': {
         if (this.shareKeys.size < p.min_contributors)
@@ -301,6 +315,14 @@ export class SecAggAggregator {
       default:
         return this.abort(`closeStage in stage ${this.stage}`);
     }
+  }
+
+  /** Wait for `attempt`'s committee (picked by the list hash, not by us). */
+  private askCommittee(attempt: number, nowMs: number): void {
+    this.revealAttempt = attempt;
+    this.committee = new Set(revealCommittee(this.advertisementsHash as Uint8Array, attempt, this.advertise.keys()));
+    this.reveal.clear();
+    this.enter('reveal', this.committee, nowMs);
   }
 
   /** A broadcast relaying `collected` verbatim, in node-id order. */

@@ -2,29 +2,59 @@
 //
 // Why: the graph decides whose shares protect whom. A seed computed from the advertised keys alone
 // can be ground by the aggregator — it chooses which advertisements to relay and can add keys of its
-// own, trying seeds until some victim's holders are mostly its own nodes. So each participant puts a
-// commitment H(r_u) to a fresh 32-byte r_u in its advertisement; the aggregator relays the
-// advertisement list (which fixes every commitment); each participant then reveals r_u in an
-// envelope that names that list by hash; the seed is H(list hash, every r_u). The aggregator learns
-// an honest r_u only after the list it cannot change any more, and it may not leave a reveal out:
-// every advertiser must reveal or the round aborts (choosing which reveals to drop would be
-// grinding again). So an aggregator gets one random graph per round, visible on the chain or in the
-// dashboard, instead of as many as it can hash. Complete-graph rounds (n ≤ complete_graph_max) need
-// no seed and skip the reveal.
-import { bytesEqual, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
+// own, trying seeds until some victim's holders are mostly its own nodes.
+//
+// How: each advertisement commits to a hash chain r_0 = H(r_1), r_1 = H(r_2), …, r_J = a fresh
+// secret (J = REVEAL_ATTEMPTS), by r_0. The aggregator relays the advertisement list, which fixes
+// every commitment. The list's hash picks a reveal committee (REVEAL_COMMITTEE_SIZE advertisers,
+// ranked by H(list hash, attempt, id); everyone in a small round); each member reveals r_1 in an
+// envelope naming the list, and seed = H(list hash, attempt, every member's reveal). An honest r_j
+// reaches the aggregator only after the list it can no longer change, and it may not leave a
+// member's reveal out: the seed needs the whole committee. A member that drops out costs an
+// attempt: the aggregator asks the next committee (picked by the list hash and the attempt number,
+// never by the aggregator) for the next link of their chains, which the earlier reveals did not
+// disclose (preimages). So an aggregator gets at most REVEAL_ATTEMPTS random graphs per round —
+// the attempts it could choose among — where before it got as many as it could hash, and a round
+// survives dropouts in the committee. The committee is chosen by a hash the aggregator can grind
+// (by the advertisements it relays), but it helps only if a whole committee is its own: (1/3)^32 ≈
+// 5·10⁻¹⁶ per try with a third of the advertisers corrupt. Complete-graph rounds (n ≤
+// complete_graph_max) need no seed and skip all of this.
+import { bytesEqual, bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
 import { sha256 } from '../crypto/hash.ts';
 import type { NodeId } from '../crypto/node-id.ts';
 import { ROUND_ID_BYTES, type AdvertiseKeys, type SeedReveal } from './messages.ts';
 
-const COMMIT_TAG = utf8ToBytes('aegis/secagg/graph-seed-commitment/v1');
+const CHAIN_TAG = utf8ToBytes('aegis/secagg/graph-seed-chain/v1');
 const LIST_TAG = utf8ToBytes('aegis/secagg/advertisements/v1');
+const RANK_TAG = utf8ToBytes('aegis/secagg/reveal-committee/v1');
 const SEED_TAG = utf8ToBytes('aegis/secagg/graph-seed/v2');
 
 export const GRAPH_SEED_REVEAL_BYTES = 32;
+/** Reveal committee size: the seed needs each member's reveal. */
+export const REVEAL_COMMITTEE_SIZE = 32;
+/** Committees asked at most, one after another, before the round aborts (the aggregator's choice is among these). */
+export const REVEAL_ATTEMPTS = 4;
 
-export function commitGraphSeedShare(reveal: Uint8Array): Uint8Array {
-  if (reveal.length !== GRAPH_SEED_REVEAL_BYTES) throw new Error(`"reveal" must be ${GRAPH_SEED_REVEAL_BYTES} bytes, got ${reveal.length}`);
-  return sha256(concatBytes(COMMIT_TAG, reveal));
+const link = (r: Uint8Array): Uint8Array => sha256(concatBytes(CHAIN_TAG, r));
+
+/** The hash chain of a secret: [r_0 (the commitment), r_1, …, r_J = secret]. */
+export function revealChain(secret: Uint8Array): Uint8Array[] {
+  if (secret.length !== GRAPH_SEED_REVEAL_BYTES) throw new Error(`"secret" must be ${GRAPH_SEED_REVEAL_BYTES} bytes, got ${secret.length}`);
+  const chain: Uint8Array[] = [secret.slice()];
+  for (let j = 0; j < REVEAL_ATTEMPTS; j++) chain.unshift(link(chain[0] as Uint8Array));
+  return chain;
+}
+
+/** True when `reveal` is link `attempt` of the chain committed to by `commitment` (H^attempt(reveal) = r_0). */
+export function opensCommitment(reveal: Uint8Array, attempt: number, commitment: Uint8Array): boolean {
+  if (!isAttempt(attempt) || reveal.length !== GRAPH_SEED_REVEAL_BYTES) return false;
+  let r = reveal;
+  for (let j = 0; j < attempt; j++) r = link(r);
+  return bytesEqual(r, commitment);
+}
+
+export function isAttempt(attempt: number): boolean {
+  return Number.isInteger(attempt) && attempt >= 1 && attempt <= REVEAL_ATTEMPTS;
 }
 
 /**
@@ -39,28 +69,41 @@ export function advertisementListHash(roundId: Uint8Array, advertisements: Reado
   return sha256(concatBytes(...parts));
 }
 
-/** The graph seed: H(list hash, r_u for every advertiser in node-id order). `reveals` must hold every advertiser. */
-export function graphSeed(advertisementsHash: Uint8Array, reveals: ReadonlyMap<NodeId, Uint8Array>): Uint8Array {
-  const parts: Uint8Array[] = [SEED_TAG, advertisementsHash];
+/** Who reveals in `attempt`, sorted: the REVEAL_COMMITTEE_SIZE advertisers ranked first by H(list hash, attempt, id). */
+export function revealCommittee(listHash: Uint8Array, attempt: number, advertisers: Iterable<NodeId>): NodeId[] {
+  if (!isAttempt(attempt)) throw new Error(`"attempt" must be an integer in 1..${REVEAL_ATTEMPTS}, got ${attempt}`);
+  const ids = [...advertisers];
+  if (ids.length <= REVEAL_COMMITTEE_SIZE) return ids.sort();
+  const rank = new Map(ids.map((id) => [id, bytesToHex(sha256(concatBytes(RANK_TAG, listHash, Uint8Array.of(attempt), hexToBytes(id))))]));
+  return ids
+    .sort((a, b) => ((rank.get(a) as string) < (rank.get(b) as string) ? -1 : 1))
+    .slice(0, REVEAL_COMMITTEE_SIZE)
+    .sort();
+}
+
+/** The graph seed: H(list hash, attempt, each committee member's id and reveal in node-id order). */
+export function graphSeed(listHash: Uint8Array, attempt: number, reveals: ReadonlyMap<NodeId, Uint8Array>): Uint8Array {
+  const parts: Uint8Array[] = [SEED_TAG, listHash, Uint8Array.of(attempt)];
   for (const id of [...reveals.keys()].sort()) parts.push(hexToBytes(id), reveals.get(id) as Uint8Array);
   return sha256(concatBytes(...parts));
 }
 
-/** Why a reveal does not fit its advertisement and list, or null when it does. */
-export function revealError(reveal: SeedReveal, advertised: AdvertiseKeys, roundId: Uint8Array, listHash: Uint8Array): string | null {
+/** Why a reveal does not fit its advertisement, list and attempt, or null when it does. */
+export function revealError(reveal: SeedReveal, advertised: AdvertiseKeys, roundId: Uint8Array, listHash: Uint8Array, attempt: number): string | null {
   if (!bytesEqual(reveal.roundId, roundId)) return 'belongs to another round';
   if (!bytesEqual(reveal.advertisementsHash, listHash)) return 'names another advertisement list';
-  if (!bytesEqual(commitGraphSeedShare(reveal.reveal), advertised.graphSeedCommitment)) return 'does not match its commitment';
+  if (reveal.attempt !== attempt) return `is for attempt ${reveal.attempt}, not ${attempt}`;
+  if (!opensCommitment(reveal.reveal, attempt, advertised.graphSeedCommitment)) return 'does not open its commitment';
   return null;
 }
 
-/** The advertisers without a reveal, sorted: any of them leaves the graph unfixed. */
-export function missingReveals(advertisers: Iterable<NodeId>, reveals: ReadonlyMap<NodeId, unknown>): NodeId[] {
-  return [...advertisers].filter((id) => !reveals.has(id)).sort();
+/** The committee members without a reveal, sorted. */
+export function missingReveals(committee: Iterable<NodeId>, reveals: ReadonlyMap<NodeId, unknown>): NodeId[] {
+  return [...committee].filter((id) => !reveals.has(id)).sort();
 }
 
-/** "3 advertisers did not reveal their graph-seed share (a1b2…, …)": the abort reason, naming them. */
-export function missingRevealsReason(missing: readonly NodeId[]): string {
+/** The abort reason once the last attempt's committee is short, naming who did not reveal. */
+export function missingRevealsReason(missing: readonly NodeId[], attempt: number): string {
   const named = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length - 5} more)` : '');
-  return `${missing.length} advertiser${missing.length === 1 ? '' : 's'} did not reveal a graph-seed share (${named}): a sparse round needs every one`;
+  return `graph seed: ${missing.length} member${missing.length === 1 ? '' : 's'} of the attempt-${attempt} reveal committee did not reveal (${named})`;
 }

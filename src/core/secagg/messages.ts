@@ -23,19 +23,27 @@ export interface AdvertiseKeys {
   maskKey: Uint8Array;
   /** SHA-256 commitment to the self-mask seed b_u, so its reconstruction can be checked. */
   selfSeedCommitment: Uint8Array;
-  /** SHA-256 commitment to this participant's share r_u of the graph seed (graph-seed.ts), revealed once the advertisement list is fixed. */
+  /** r_0 of this participant's graph-seed hash chain (graph-seed.ts): links of it are revealed once the advertisement list is fixed. */
   graphSeedCommitment: Uint8Array;
 }
 
 /**
- * A participant's graph-seed share r_u, revealed after it saw the advertisement list (sparse rounds
- * only): it names that list by hash, so one participant's reveal cannot serve another list.
+ * A reveal committee member's link of its graph-seed chain (sparse rounds only), for one attempt:
+ * it names the advertisement list it was shown by hash, so it cannot serve another list.
  */
 export interface SeedReveal {
   roundId: Uint8Array;
   /** advertisementListHash of the advertisements this participant was shown. */
   advertisementsHash: Uint8Array;
+  /** 1..REVEAL_ATTEMPTS: which committee, and which link of the chain (r_attempt). */
+  attempt: number;
   reveal: Uint8Array;
+}
+
+/** The aggregator asks the next reveal committee (an earlier one fell short). */
+export interface RevealRequest {
+  roundId: Uint8Array;
+  attempt: number;
 }
 
 /** One ciphertext from `from` to `to`: AEAD(shares of from's self-seed and mask key). */
@@ -165,7 +173,7 @@ export function readU32Vector(r: ByteReader, max: number): Uint32Array {
 
 export const MAX_IDS = 4096;
 export const MAX_VECTOR = 1 << 21;
-/** Open + five per-participant stages (advertise, reveal, masked input, consistency, unmask) + slack. */
+/** The open, four per-participant stages (advertise, masked input, consistency, unmask) and a reveal committee, with room to spare. */
 export const MAX_TRANSCRIPT_ENVELOPES = 5 * MAX_IDS + 8;
 
 export const encodeRoundOpen = (m: RoundOpen): Uint8Array => {
@@ -198,15 +206,25 @@ export const decodeAdvertiseKeys = (b: Uint8Array): Result<AdvertiseKeys> =>
   });
 
 export const encodeSeedReveal = (m: SeedReveal): Uint8Array =>
-  new ByteWriter().bytes(m.roundId).bytes(m.advertisementsHash).bytes(m.reveal).finish();
+  new ByteWriter().bytes(m.roundId).bytes(m.advertisementsHash).u8(m.attempt).bytes(m.reveal).finish();
 export const decodeSeedReveal = (b: Uint8Array): Result<SeedReveal> =>
   safeDecode(() => {
     const r = new ByteReader(b);
     const m = {
       roundId: r.bytes(ROUND_ID_BYTES, 'round id'),
       advertisementsHash: r.bytes(32, 'advertisements hash'),
+      attempt: r.u8('attempt'),
       reveal: r.bytes(32, 'graph-seed reveal'),
     };
+    r.end();
+    return m;
+  });
+
+export const encodeRevealRequest = (m: RevealRequest): Uint8Array => new ByteWriter().bytes(m.roundId).u8(m.attempt).finish();
+export const decodeRevealRequest = (b: Uint8Array): Result<RevealRequest> =>
+  safeDecode(() => {
+    const r = new ByteReader(b);
+    const m = { roundId: r.bytes(ROUND_ID_BYTES, 'round id'), attempt: r.u8('attempt') };
     r.end();
     return m;
   });

@@ -6,14 +6,14 @@
 // self-seed share or the mask-key share — never both.
 //
 // What a participant checks (O(k) signatures, k = O(log n), not the 2n of the relayed bundles):
-//   - AdvertiseKeys bundle (and, in a sparse round, the reveal bundle that fixes the graph seed by
-//     commit-reveal, graph-seed.ts): every entry is decoded, each reveal must open its advertised
-//     commitment and name the list this participant was shown, and every advertiser must have
-//     revealed. Only its neighbours' signatures are checked: their keys are the only ones it uses (to
-//     encrypt shares, to derive masks). A forged non-neighbour entry is one the aggregator chose before
-//     seeing our reveal, no better for it than a key of its own; a graph that differs from its
-//     neighbours' shows up as shares they refuse, masks that do not cancel, or a transcript that does
-//     not verify (every reveal names the list its sender saw).
+//   - AdvertiseKeys bundle: every entry is decoded; only its neighbours' signatures are checked:
+//     their keys are the only ones it uses (to encrypt shares, to derive masks). A forged
+//     non-neighbour entry is one the aggregator chose before any reveal, no better for it than a
+//     key of its own; a graph that differs from its neighbours' shows up as shares they refuse,
+//     masks that do not cancel, or a transcript that does not verify.
+//   - Reveal bundle (sparse rounds, graph-seed.ts): the whole committee of one attempt, each reveal
+//     opening its advertised commitment and naming the list this participant was shown; all of their
+//     signatures are checked (a committee is at most REVEAL_COMMITTEE_SIZE).
 //   - ConsistencyCheck bundle: only signatures from the holders of the secrets it would reveal a share
 //     of (its neighbours' neighbours, ≤ 2k + 1 nodes) are checked; for each such secret, at least t
 //     of ITS holders must have signed exactly our survivor list, and any checked signature on another
@@ -59,11 +59,14 @@ import { decryptSharePair, encryptSharePair, maskSign, pairwiseSeed, shareKey, t
 import { commitSelfSeed, holdersOf, roundGraph, survivorListHash, type RoundGraph } from './transcript.ts';
 import {
   advertisementListHash,
-  commitGraphSeedShare,
   graphSeed,
   GRAPH_SEED_REVEAL_BYTES,
+  isAttempt,
   missingReveals,
   missingRevealsReason,
+  REVEAL_ATTEMPTS,
+  revealChain,
+  revealCommittee,
   revealError,
 } from './graph-seed.ts';
 
@@ -86,7 +89,7 @@ export interface ToAggregator {
 
 export type ParticipantStage =
   | 'advertised'
-  /** Sparse rounds: our graph-seed share is out, waiting for everyone's. */
+  /** Sparse rounds: waiting for the graph seed (our reveal is out if we sit on the committee). */
   | 'revealed'
   | 'shared'
   | 'masked'
@@ -107,8 +110,10 @@ export class SecAggParticipant {
   private encryptionKeys!: X25519KeyPair;
   private maskKeys!: X25519KeyPair;
   private selfSeed!: Uint8Array;
-  /** r_u, our share of a sparse graph's seed (graph-seed.ts); public once the advertisement list is fixed. */
-  private graphSeedShare!: Uint8Array;
+  /** Our graph-seed hash chain r_0..r_J (graph-seed.ts): r_0 is advertised, r_j revealed if asked in attempt j. */
+  private revealLinks!: Uint8Array[];
+  /** The last attempt we revealed for (0: none); an aggregator cannot take us back to an earlier one. */
+  private revealedAttempt = 0;
   private advertised = new Map<NodeId, AdvertiseKeys>();
   /** The advertisement envelopes we were shown, by sender (neighbours' signatures are checked once the graph is known). */
   private advertisements = new Map<NodeId, Envelope>();
@@ -158,13 +163,13 @@ export class SecAggParticipant {
     p.encryptionKeys = await crypto.x25519.generateKeyPair(crypto.random);
     p.maskKeys = await crypto.x25519.generateKeyPair(crypto.random);
     p.selfSeed = crypto.random.bytes(32);
-    p.graphSeedShare = crypto.random.bytes(GRAPH_SEED_REVEAL_BYTES);
+    p.revealLinks = revealChain(crypto.random.bytes(GRAPH_SEED_REVEAL_BYTES));
     const body = encodeAdvertiseKeys({
       roundId,
       encryptionKey: p.encryptionKeys.publicKey,
       maskKey: p.maskKeys.publicKey,
       selfSeedCommitment: commitSelfSeed(p.selfSeed),
-      graphSeedCommitment: commitGraphSeedShare(p.graphSeedShare),
+      graphSeedCommitment: p.revealLinks[0] as Uint8Array,
     });
     return { participant: p, send: { type: MessageType.SecAggAdvertise, body } };
   }
@@ -205,7 +210,8 @@ export class SecAggParticipant {
 
   /**
    * Step 2, ShareKeys: check every advertisement, then share b_u and s_u^SK among our holders. A
-   * sparse round first fixes its graph seed: we answer with our reveal and share at `onRevealBundle`.
+   * sparse round first fixes its graph seed: a committee member answers with its reveal (others
+   * send nothing and wait), and everyone shares at `onRevealBundle`.
    */
   async onAdvertiseBundle(envelopes: readonly Uint8Array[]): Promise<ToAggregator | null> {
     if (this.stage !== 'advertised') return this.abort(`advertise bundle in stage ${this.stage}`);
@@ -226,7 +232,7 @@ export class SecAggParticipant {
       !mine ||
       !bytesEqual(mine.maskKey, this.maskKeys.publicKey) ||
       !bytesEqual(mine.encryptionKey, this.encryptionKeys.publicKey) ||
-      !bytesEqual(mine.graphSeedCommitment, commitGraphSeedShare(this.graphSeedShare))
+      !bytesEqual(mine.graphSeedCommitment, this.revealLinks[0] as Uint8Array)
     )
       return this.abort('the aggregator left out or altered our advertised keys');
     if (advertised.size < this.params.min_contributors)
@@ -239,41 +245,59 @@ export class SecAggParticipant {
     this.advertised = advertised;
     this.advertisements = envelopeOf;
     if (shape.complete) return this.shareKeys(roundGraph(this.params, advertised.keys(), null), []);
-    // Sparse: the list, and every commitment in it, is fixed now; reveal r_u for it (once).
-    const listHash = advertisementListHash(this.roundId, new Map([...envelopeOf].map(([id, env]) => [id, env.body])));
-    this.advertisementsHash = listHash;
+    // Sparse: the list, and every commitment in it, is fixed now: the seed comes from the first committee.
+    this.advertisementsHash = advertisementListHash(this.roundId, new Map([...envelopeOf].map(([id, env]) => [id, env.body])));
     this.stage = 'revealed';
+    return this.reveal(1);
+  }
+
+  /** Our link for `attempt` if we sit on its committee (null otherwise: nothing to send). */
+  private reveal(attempt: number): ToAggregator | null {
+    const listHash = this.advertisementsHash as Uint8Array;
+    if (!revealCommittee(listHash, attempt, this.advertised.keys()).includes(this.self)) return null;
+    this.revealedAttempt = attempt;
     return {
       type: MessageType.SecAggSeedReveal,
-      body: encodeSeedReveal({ roundId: this.roundId, advertisementsHash: listHash, reveal: this.graphSeedShare }),
+      body: encodeSeedReveal({ roundId: this.roundId, advertisementsHash: listHash, attempt, reveal: this.revealLinks[attempt] as Uint8Array }),
     };
   }
 
-  /** Step 2 of a sparse round: every advertiser's reveal fixes the graph seed; then ShareKeys. */
+  /** A committee fell short: the aggregator asks the next one. Only forward, never past the last attempt. */
+  onRevealRequest(attempt: number): ToAggregator | null {
+    if (this.stage !== 'revealed') return this.abort(`reveal request in stage ${this.stage}`);
+    if (!isAttempt(attempt) || attempt < 2) return this.abort(`reveal request for attempt ${attempt}, not in 2..${REVEAL_ATTEMPTS}`);
+    if (attempt <= this.revealedAttempt) return this.abort(`reveal request for attempt ${attempt} after we revealed for attempt ${this.revealedAttempt}`);
+    return this.reveal(attempt);
+  }
+
+  /** Step 2 of a sparse round: one attempt's whole committee fixes the graph seed; then ShareKeys. */
   async onRevealBundle(envelopes: readonly Uint8Array[]): Promise<ToAggregator | null> {
     const listHash = this.advertisementsHash;
     if (this.stage !== 'revealed' || !listHash) return this.abort(`reveal bundle in stage ${this.stage}`);
     const opened = this.decodeBundle(envelopes, MessageType.SecAggSeedReveal, 'reveal bundle');
     if (typeof opened === 'string') return this.abort(opened);
+    const first = opened[0] ? decodeSeedReveal(opened[0].body) : null;
+    const attempt = first?.ok ? first.value.attempt : 0;
+    if (!isAttempt(attempt)) return this.abort('reveal bundle without a valid attempt');
+    // We may have revealed for a later attempt only if this one fell short: its bundle is then stale.
+    if (attempt < this.revealedAttempt) return this.abort(`reveal bundle for attempt ${attempt} after we revealed for attempt ${this.revealedAttempt}`);
+    const committee = new Set(revealCommittee(listHash, attempt, this.advertised.keys()));
     const reveals = new Map<NodeId, Uint8Array>();
-    const revealOf = new Map<NodeId, Envelope>();
     for (const env of opened) {
       const id = nodeIdFromPublicKey(env.sender);
       const advertised = this.advertised.get(id);
-      if (!advertised) return this.abort(`reveal bundle holds a reveal from ${id}, who did not advertise`);
+      if (!advertised || !committee.has(id)) return this.abort(`reveal bundle holds a reveal from ${id}, not on the attempt-${attempt} committee`);
       if (reveals.has(id)) return this.abort(`reveal bundle lists ${id} twice`);
       const r = decodeSeedReveal(env.body);
       if (!r.ok) return this.abort(`reveal bundle holds a malformed reveal from ${id}`);
-      const why = revealError(r.value, advertised, this.roundId, listHash);
+      const why = revealError(r.value, advertised, this.roundId, listHash, attempt);
       if (why) return this.abort(`the graph-seed reveal from ${id} ${why}`);
       reveals.set(id, r.value.reveal);
-      revealOf.set(id, env);
     }
-    const missing = missingReveals(this.advertised.keys(), reveals);
-    if (missing.length > 0) return this.abort(missingRevealsReason(missing));
-    const graph = roundGraph(this.params, this.advertised.keys(), graphSeed(listHash, reveals));
-    const neighbours = [...(graph.neighbours.get(this.self) ?? [])];
-    return this.shareKeys(graph, neighbours.map((v) => revealOf.get(v) as Envelope));
+    const missing = missingReveals(committee, reveals);
+    if (missing.length > 0) return this.abort(missingRevealsReason(missing, attempt));
+    const graph = roundGraph(this.params, this.advertised.keys(), graphSeed(listHash, attempt, reveals));
+    return this.shareKeys(graph, opened);
   }
 
   /** Check our neighbours' advertisements (and `alsoCheck`) are signed, then share among our holders. */

@@ -1,7 +1,7 @@
 // recomputeFromTranscript: the aggregate as a deterministic function of signed envelopes, so any
 // node can check an aggregator's claim. The transcript is, in order:
-//   the aggregator's SecAggOpen, every SecAggAdvertise (U1), in a sparse round every advertiser's
-//   SecAggSeedReveal (graph-seed.ts), every SecAggMaskedInput (U3), every SecAggConsistency (U4)
+//   the aggregator's SecAggOpen, every SecAggAdvertise (U1), in a sparse round the SecAggSeedReveal
+//   of every member of the reveal committee whose attempt fixed the graph (graph-seed.ts), every SecAggMaskedInput (U3), every SecAggConsistency (U4)
 //   and every SecAggUnmask (U5) envelope — exactly as signed.
 // A masked input counts only with its sender's signed statement (masked-chunks.ts) and a vector
 // that matches the statement's chunk root; recomputeSampled checks the same round from the light
@@ -36,7 +36,7 @@ import {
   type AdvertiseKeys,
   type SeedReveal,
 } from './messages.ts';
-import { advertisementListHash, graphSeed, missingReveals, missingRevealsReason, revealError } from './graph-seed.ts';
+import { advertisementListHash, graphSeed, isAttempt, missingReveals, missingRevealsReason, REVEAL_ATTEMPTS, revealCommittee, revealError } from './graph-seed.ts';
 import { graphShape, neighbourGraph, type GraphShape } from './neighbour-graph.ts';
 import { checkRing, type SecAggParams } from './params.ts';
 import { maskSign, pairwiseSeed } from './round-keys.ts';
@@ -418,8 +418,9 @@ async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps):
 }
 
 /**
- * A sparse round's graph seed from the transcript's reveals: one from every advertiser, each naming
- * the advertisement list the transcript holds and opening its commitment. A complete graph needs none.
+ * A sparse round's graph seed from the transcript's reveals: one attempt's whole committee (picked
+ * by the advertisement list's hash), each reveal naming the list the transcript holds and opening
+ * its sender's commitment. A complete graph needs none.
  */
 function checkedGraphSeed(
   roundId: Uint8Array,
@@ -432,16 +433,20 @@ function checkedGraphSeed(
     if (reveals.size > 0) fail('graph-seed reveals in a complete-graph round');
     return null;
   }
-  const missing = missingReveals(advertised.keys(), reveals);
-  if (missing.length > 0) fail(missingRevealsReason(missing));
+  const attempt = reveals.values().next().value?.attempt ?? 1;
+  if (!isAttempt(attempt)) fail(`graph-seed reveals for attempt ${attempt}, not in 1..${REVEAL_ATTEMPTS}`);
   const listHash = advertisementListHash(roundId, advertisements);
+  const committee = revealCommittee(listHash, attempt, advertised.keys());
+  const missing = missingReveals(committee, reveals);
+  if (missing.length > 0) fail(missingRevealsReason(missing, attempt));
   const opened = new Map<NodeId, Uint8Array>();
   for (const [id, r] of reveals) {
-    const why = revealError(r, advertised.get(id) as AdvertiseKeys, roundId, listHash);
+    if (!committee.includes(id)) fail(`graph-seed reveal from ${id}, not on the attempt-${attempt} committee`);
+    const why = revealError(r, advertised.get(id) as AdvertiseKeys, roundId, listHash, attempt);
     if (why) fail(`graph-seed reveal from ${id} ${why}`);
     opened.set(id, r.reveal);
   }
-  return graphSeed(listHash, opened);
+  return graphSeed(listHash, attempt, opened);
 }
 
 /** What each survivor signs in the consistency check. */
