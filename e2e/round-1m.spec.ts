@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startGapProbe, stopGapProbe, type GapProbe } from './engine-probe.ts';
 import { openNodes, waitForFullMesh } from './helpers.ts';
+import { profileReport } from './profile-report.ts';
 
 // Issue 3: "the page stays responsive during a round with a 1M-entry vector" — for the whole round,
 // not only the masking (e2e/worker.spec.ts). Three tabs contribute M-entry vectors to one round
@@ -15,7 +16,9 @@ import { openNodes, waitForFullMesh } from './helpers.ts';
 // multi-MB messages still run on the page). When a round aborts, each tab's counters (rejected by
 // reason), link connects and drops and stage times are printed: that is how the lost 4 MB masked
 // input was found (a stale-sequence refusal, and a link timed out behind a busy work queue).
-// AEGIS_PROFILE=1 prints tab 1's hottest functions.
+// AEGIS_PROFILE=1 prints tab 1's hottest functions (AEGIS_PROFILE_TAB=0 the aggregator's, 0,1,2 every
+// tab's), over the round and in its longest busy stretch; build with `npx vite build --minify false`
+// for readable names.
 
 const M = Number(process.env['AEGIS_ROUND_M'] ?? 1_000_000);
 const TABS = 3;
@@ -45,10 +48,14 @@ test('a 3-tab round over large vectors: exact sum, no contributor main-thread bl
     // The worker engine is up in every tab before the clock starts (its start is not the round's).
     for (const p of pages) await p.evaluate(() => (window.__aegisEngine!.engine as unknown as { ready: Promise<string> }).ready);
     for (const p of pages) await startGapProbe(p);
-    // AEGIS_PROFILE=1: a CPU profile of tab 1 (a contributor), top functions by self time printed.
-    const cdp = process.env['AEGIS_PROFILE'] === '1' ? await context.newCDPSession(pages[1]!) : null;
-    if (cdp) {
+    // AEGIS_PROFILE=1: a CPU profile of tab 1 (a contributor), or of the tabs AEGIS_PROFILE_TAB lists
+    // (e.g. 0 for the aggregator, 0,1,2 for all): top functions by self time over the round, and
+    // those of each tab's longest busy stretch (what blocked its main thread longest).
+    const profiled = process.env['AEGIS_PROFILE'] === '1' ? (process.env['AEGIS_PROFILE_TAB'] ?? '1').split(',').map(Number) : [];
+    const cdps = await Promise.all(profiled.map((i) => context.newCDPSession(pages[i]!)));
+    for (const cdp of cdps) {
       await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
       await cdp.send('Profiler.start');
     }
     const t0 = Date.now();
@@ -104,16 +111,9 @@ test('a 3-tab round over large vectors: exact sum, no contributor main-thread bl
       if (ships) expect(o.verified).toBe(true);
       else expect(o).toMatchObject({ verified: null, verifyDetail: expect.stringMatching(/too large to ship/) });
     const roundMs = Date.now() - t0;
-    if (cdp) {
+    for (const [k, cdp] of cdps.entries()) {
       const { profile } = await cdp.send('Profiler.stop');
-      const self = new Map<number, number>();
-      profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0) / 1000));
-      const byName = new Map<string, number>();
-      for (const n of profile.nodes) {
-        const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
-        byName.set(key, (byName.get(key) ?? 0) + (self.get(n.id) ?? 0));
-      }
-      console.log([...byName].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, ms]) => `${ms.toFixed(0).padStart(6)} ms ${k}`).join('\n'));
+      console.log(`tab ${profiled[k]}: CPU profile\n${profileReport(profile)}`);
     }
     const probes: GapProbe[] = [];
     for (const p of pages) probes.push(await stopGapProbe(p));
