@@ -59,9 +59,10 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
   addEventListener('pagehide', () => held.release());
   const signer = await backend.signer(held.secretKey);
   const network = new WebRtcNetwork({ signalingUrl: signalingUrlFor(location) });
-  const node = new AegisNode({ signer, verifier: backend, network, clock: wallClock, random, room });
-  // Masking, mask removal and Shamir run in a Web Worker (in the page if no worker starts).
+  // Masking, mask removal, Shamir and hashing multi-MB envelopes run in a Web Worker (in the page if no worker starts).
   const engine = createWorkerEngine();
+  const sha256Large = async (bytes: Uint8Array): Promise<Uint8Array> => (await engine.sha256([bytes]))[0] as Uint8Array;
+  const node = new AegisNode({ signer, verifier: backend, network, clock: wallClock, random, room, sha256Large });
   exposeEngineDebugHook(engine, prg);
   const secagg = new SecAggService(node, { x25519, prg, verifier: backend, engine });
   addEventListener('pagehide', () => node.stop());
