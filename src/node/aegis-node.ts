@@ -53,6 +53,12 @@ export interface AegisNodeOptions {
    * took ~100 ms of noble on the main thread, more under load). Default: noble, in this thread.
    */
   sha256Large?: (bytes: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * Lets the page's event loop run (a task boundary) before and after a body of LARGE_ENVELOPE_BYTES
+   * or more is sealed: encoding it, signing it and sending it are then separate main-thread tasks,
+   * not one block. Default: none (Node, the simulator).
+   */
+  yieldLarge?: () => Promise<void>;
 }
 
 /** From this size on, an envelope's message id is hashed by `sha256Large` when given. */
@@ -125,7 +131,7 @@ const MESSAGE_ID_BYTES = 16;
 export class AegisNode {
   readonly id: NodeId;
   readonly publicKey: Uint8Array;
-  private readonly opts: Required<Omit<AegisNodeOptions, 'overlay' | 'sha256Large'>> & Pick<AegisNodeOptions, 'sha256Large'> & { overlay: OverlayConfig };
+  private readonly opts: Required<Omit<AegisNodeOptions, 'overlay' | 'sha256Large' | 'yieldLarge'>> & Pick<AegisNodeOptions, 'sha256Large' | 'yieldLarge'> & { overlay: OverlayConfig };
   private readonly members = new Set<NodeId>();
   private readonly links = new Map<NodeId, LinkState>();
   private readonly backoff = new Map<NodeId, Backoff>();
@@ -250,11 +256,15 @@ export class AegisNode {
   }
 
   /** Sign an envelope without sending it (tests and developer tools build tampered copies from it). */
-  seal(type: number, body: Uint8Array, recipient?: Uint8Array): Promise<Envelope> {
-    return sealEnvelope(
-      { type, sender: this.publicKey, sequence: this.sequence.next(), body, ...(recipient ? { recipient } : {}) },
-      this.opts.signer,
-    );
+  async seal(type: number, body: Uint8Array, recipient?: Uint8Array): Promise<Envelope> {
+    // The sequence is taken at the call, as before: the yields do not reorder seals' sequences.
+    const fields = { type, sender: this.publicKey, sequence: this.sequence.next(), body, ...(recipient ? { recipient } : {}) };
+    const pause = body.length >= LARGE_ENVELOPE_BYTES ? this.opts.yieldLarge : undefined;
+    if (pause === undefined) return sealEnvelope(fields, this.opts.signer);
+    await pause();
+    const env = await sealEnvelope(fields, this.opts.signer);
+    await pause();
+    return env;
   }
 
   /** Send raw gossip bytes to one neighbour, bypassing signing (test hook for tampering). */
