@@ -1,6 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { startGapProbe, stopGapProbe, type GapProbe } from './engine-probe.ts';
 import { openNodes, waitForFullMesh } from './helpers.ts';
+import { profileReport } from './profile-report.ts';
 
 // Issue 3: "the page stays responsive during a round with a 1M-entry vector" — for the whole round,
 // not only the masking (e2e/worker.spec.ts). Three tabs contribute M-entry vectors to one round
@@ -11,18 +12,29 @@ import { openNodes, waitForFullMesh } from './helpers.ts';
 // stay off its main thread: the spec prints the longest blocks and asserts only sanity bounds that
 // catch the heavy work landing on the page again (noble masking alone blocks ~0.5 s at 1M, the whole
 // round did ~2 s); speed itself is measured and quoted, not asserted (shared 2-core machines). The
-// longest block over the whole round is printed per tab (result handling and the transport's reassembly of
-// multi-MB messages still run on the page). When a round aborts, each tab's counters (rejected by
+// longest block over the whole round is printed per tab and bounded too (MAX_ROUND_BLOCK_MS): the
+// aggregator's tab hashes nothing multi-MB on the page any more (message ids and the transcript hash
+// go to the worker, engine.sha256). When a round aborts, each tab's counters (rejected by
 // reason), link connects and drops and stage times are printed: that is how the lost 4 MB masked
 // input was found (a stale-sequence refusal, and a link timed out behind a busy work queue).
-// AEGIS_PROFILE=1 prints tab 1's hottest functions.
+// AEGIS_PROFILE=1 prints tab 1's hottest functions (AEGIS_PROFILE_TAB=0 the aggregator's, 0,1,2 every
+// tab's), over the round and in its longest busy stretch; build with `npx vite build --minify false`
+// for readable names.
 
 const M = Number(process.env['AEGIS_ROUND_M'] ?? 1_000_000);
 const TABS = 3;
 /** Sanity bound (measured 144–361 ms on a loaded 2-core machine; goal 200 ms). */
 const MAX_CONTRIBUTOR_BLOCK_MS = 1500;
-/** Sanity bound, every tab, the whole round (result handling included): measured 0.2–0.7 s; was 0.6–1.9 s with the 1M-entry sum as a JS array and its full text in the DOM. */
-const MAX_ROUND_BLOCK_MS = 3000;
+/**
+ * Sanity bound, every tab, the whole round (result handling included). Measured (4 runs, unloaded
+ * 2-core machine): 111–192 ms on the aggregator's tab, 61–216 ms on the contributors' (medians
+ * 117 / 127 / 73 ms; goal 200 ms),
+ * with the multi-MB hashing in the worker, u32 vectors coded in bulk and the sealing of large
+ * envelopes split into tasks; before that 440 / 267 / 365 ms (0.5–0.7 s on the aggregator under
+ * load, 0.6–1.9 s earlier still). A bound that a loaded machine does not cross but the heavy work
+ * back on the page (noble SHA-256 over the 12 MB transcript alone took 0.15–0.3 s) would.
+ */
+const MAX_ROUND_BLOCK_MS = 1000;
 /** Tab i's input at j: a multiple of 0.25 (on the quantization grid, so the sum is exact). */
 const valueAt = (i: number, j: number): number => (((j * 7 + i * 5) % 16) - 8) * 0.25;
 
@@ -45,10 +57,14 @@ test('a 3-tab round over large vectors: exact sum, no contributor main-thread bl
     // The worker engine is up in every tab before the clock starts (its start is not the round's).
     for (const p of pages) await p.evaluate(() => (window.__aegisEngine!.engine as unknown as { ready: Promise<string> }).ready);
     for (const p of pages) await startGapProbe(p);
-    // AEGIS_PROFILE=1: a CPU profile of tab 1 (a contributor), top functions by self time printed.
-    const cdp = process.env['AEGIS_PROFILE'] === '1' ? await context.newCDPSession(pages[1]!) : null;
-    if (cdp) {
+    // AEGIS_PROFILE=1: a CPU profile of tab 1 (a contributor), or of the tabs AEGIS_PROFILE_TAB lists
+    // (e.g. 0 for the aggregator, 0,1,2 for all): top functions by self time over the round, and
+    // those of each tab's longest busy stretch (what blocked its main thread longest).
+    const profiled = process.env['AEGIS_PROFILE'] === '1' ? (process.env['AEGIS_PROFILE_TAB'] ?? '1').split(',').map(Number) : [];
+    const cdps = await Promise.all(profiled.map((i) => context.newCDPSession(pages[i]!)));
+    for (const cdp of cdps) {
       await cdp.send('Profiler.enable');
+      await cdp.send('Profiler.setSamplingInterval', { interval: 250 });
       await cdp.send('Profiler.start');
     }
     const t0 = Date.now();
@@ -104,16 +120,9 @@ test('a 3-tab round over large vectors: exact sum, no contributor main-thread bl
       if (ships) expect(o.verified).toBe(true);
       else expect(o).toMatchObject({ verified: null, verifyDetail: expect.stringMatching(/too large to ship/) });
     const roundMs = Date.now() - t0;
-    if (cdp) {
+    for (const [k, cdp] of cdps.entries()) {
       const { profile } = await cdp.send('Profiler.stop');
-      const self = new Map<number, number>();
-      profile.samples?.forEach((id, i) => self.set(id, (self.get(id) ?? 0) + (profile.timeDeltas?.[i] ?? 0) / 1000));
-      const byName = new Map<string, number>();
-      for (const n of profile.nodes) {
-        const key = `${n.callFrame.functionName || '(anon)'} ${n.callFrame.url.split('/').pop()}:${n.callFrame.lineNumber}`;
-        byName.set(key, (byName.get(key) ?? 0) + (self.get(n.id) ?? 0));
-      }
-      console.log([...byName].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([k, ms]) => `${ms.toFixed(0).padStart(6)} ms ${k}`).join('\n'));
+      console.log(`tab ${profiled[k]}: CPU profile\n${profileReport(profile)}`);
     }
     const probes: GapProbe[] = [];
     for (const p of pages) probes.push(await stopGapProbe(p));

@@ -47,7 +47,22 @@ export interface AegisNodeOptions {
   reconnectBaseMs?: number;
   reconnectMaxMs?: number;
   maxEnvelopeBytes?: number;
+  /**
+   * SHA-256 of envelopes of LARGE_ENVELOPE_BYTES or more (their message ids), where it does not
+   * block the page: in the browser the secure-aggregation worker (a 4 MB masked input or result
+   * took ~100 ms of noble on the main thread, more under load). Default: noble, in this thread.
+   */
+  sha256Large?: (bytes: Uint8Array) => Promise<Uint8Array>;
+  /**
+   * Lets the page's event loop run (a task boundary) before and after a body of LARGE_ENVELOPE_BYTES
+   * or more is sealed: encoding it, signing it and sending it are then separate main-thread tasks,
+   * not one block. Default: none (Node, the simulator).
+   */
+  yieldLarge?: () => Promise<void>;
 }
+
+/** From this size on, an envelope's message id is hashed by `sha256Large` when given. */
+export const LARGE_ENVELOPE_BYTES = 64 * 1024;
 
 export type PeerStatus = 'connecting' | 'handshaking' | 'connected' | 'backoff' | 'member';
 
@@ -116,7 +131,7 @@ const MESSAGE_ID_BYTES = 16;
 export class AegisNode {
   readonly id: NodeId;
   readonly publicKey: Uint8Array;
-  private readonly opts: Required<Omit<AegisNodeOptions, 'overlay'>> & { overlay: OverlayConfig };
+  private readonly opts: Required<Omit<AegisNodeOptions, 'overlay' | 'sha256Large' | 'yieldLarge'>> & Pick<AegisNodeOptions, 'sha256Large' | 'yieldLarge'> & { overlay: OverlayConfig };
   private readonly members = new Set<NodeId>();
   private readonly links = new Map<NodeId, LinkState>();
   private readonly backoff = new Map<NodeId, Backoff>();
@@ -241,11 +256,15 @@ export class AegisNode {
   }
 
   /** Sign an envelope without sending it (tests and developer tools build tampered copies from it). */
-  seal(type: number, body: Uint8Array, recipient?: Uint8Array): Promise<Envelope> {
-    return sealEnvelope(
-      { type, sender: this.publicKey, sequence: this.sequence.next(), body, ...(recipient ? { recipient } : {}) },
-      this.opts.signer,
-    );
+  async seal(type: number, body: Uint8Array, recipient?: Uint8Array): Promise<Envelope> {
+    // The sequence is taken at the call, as before: the yields do not reorder seals' sequences.
+    const fields = { type, sender: this.publicKey, sequence: this.sequence.next(), body, ...(recipient ? { recipient } : {}) };
+    const pause = body.length >= LARGE_ENVELOPE_BYTES ? this.opts.yieldLarge : undefined;
+    if (pause === undefined) return sealEnvelope(fields, this.opts.signer);
+    await pause();
+    const env = await sealEnvelope(fields, this.opts.signer);
+    await pause();
+    return env;
   }
 
   /** Send raw gossip bytes to one neighbour, bypassing signing (test hook for tampering). */
@@ -262,10 +281,14 @@ export class AegisNode {
 
   private async originate(type: number, body: Uint8Array, recipient: Uint8Array | undefined): Promise<Envelope> {
     const env = await this.seal(type, body, recipient);
-    this.seen.add(messageId(env.bytes), this.opts.clock.now());
+    const hashing = this.largeMessageId(env.bytes);
+    if (hashing === null) this.seen.add(messageId(env.bytes), this.opts.clock.now());
     this.replay.accept(bytesToHex(env.sender), env.sequence);
     this.counters.sent++;
+    // Sent at once, in sealing order; a large envelope's id is remembered once hashed (an echo
+    // needs whole multi-MB hops to come back, and would meet the replay guard meanwhile).
     this.forward(env.bytes, this.opts.gossipTtl, recipient, null);
+    if (hashing !== null) this.seen.add(await hashing, this.opts.clock.now());
     this.changed();
     return env;
   }
@@ -533,9 +556,20 @@ export class AegisNode {
     if (target > 0 && connected >= target) this.formationMs = this.opts.clock.now() - this.startedAtMs;
   }
 
+  /** A large envelope's message id hashed off this thread (`sha256Large`); null: hash it here. */
+  private largeMessageId(bytes: Uint8Array): Promise<string> | null {
+    const hash = this.opts.sha256Large;
+    if (hash === undefined || bytes.length < LARGE_ENVELOPE_BYTES) return null;
+    return hash(bytes).then(
+      (h) => messageIdOfHash(h),
+      () => messageId(bytes), // the hasher failed (a worker that died): hash it here
+    );
+  }
+
   private async onGossip(from: NodeId, ttl: number, bytes: Uint8Array): Promise<void> {
+    // Runs on the serial work queue: nothing else is handled while a large id is hashed elsewhere.
+    const id = (await this.largeMessageId(bytes)) ?? messageId(bytes);
     const now = this.opts.clock.now();
-    const id = messageId(bytes);
     if (this.seen.has(id, now)) {
       this.counters.duplicates++;
       return;
@@ -651,5 +685,10 @@ export class AegisNode {
 
 /** Gossip message id: the first 16 bytes of SHA-256 over the exact envelope bytes. */
 export function messageId(envelopeBytes: Uint8Array): string {
-  return bytesToHex(sha256(envelopeBytes).subarray(0, MESSAGE_ID_BYTES));
+  return messageIdOfHash(sha256(envelopeBytes));
+}
+
+/** The message id of an envelope whose SHA-256 is `hash`. */
+export function messageIdOfHash(hash: Uint8Array): string {
+  return bytesToHex(hash.subarray(0, MESSAGE_ID_BYTES));
 }

@@ -573,11 +573,14 @@ export class SecAggService {
     }
     const contributors = m.value.contributors.map(bytesToHex);
     const decoded = decodeSum(m.value.sum, contributors.length, round.params);
+    const mean = new Float64Array(decoded.length); // a loop, not Float64Array.map's callback per entry
+    const n = Math.max(1, contributors.length);
+    for (let i = 0; i < mean.length; i++) mean[i] = (decoded[i] as number) / n;
     const view: RoundResultView = {
       contributors,
       dropped: m.value.dropped.map(bytesToHex),
       sum: decoded,
-      mean: decoded.map((s) => s / Math.max(1, contributors.length)),
+      mean,
       transcriptHash: bytesToHex(m.value.transcriptHash),
       verified: null,
       verifyDetail: 'chain round: every validator recomputes it from the transcript before its block commits',

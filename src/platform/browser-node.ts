@@ -44,6 +44,21 @@ export interface BrowserNode {
   secureContext: boolean;
 }
 
+/**
+ * One task boundary: the page's timers, input and rendering run before the caller goes on. A
+ * MessageChannel message, not setTimeout, which a background tab throttles to once a second.
+ */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.onmessage = () => {
+      port1.close();
+      resolve();
+    };
+    port2.postMessage(null);
+  });
+}
+
 export async function startBrowserNode(room: string): Promise<BrowserNode> {
   const [backend, x25519, prg] = await Promise.all([detectEd25519Backend(), detectX25519Backend(), detectPrgBackend()]);
   const random = cryptoRandom();
@@ -59,9 +74,10 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
   addEventListener('pagehide', () => held.release());
   const signer = await backend.signer(held.secretKey);
   const network = new WebRtcNetwork({ signalingUrl: signalingUrlFor(location) });
-  const node = new AegisNode({ signer, verifier: backend, network, clock: wallClock, random, room });
-  // Masking, mask removal and Shamir run in a Web Worker (in the page if no worker starts).
+  // Masking, mask removal, Shamir and hashing multi-MB envelopes run in a Web Worker (in the page if no worker starts).
   const engine = createWorkerEngine();
+  const sha256Large = async (bytes: Uint8Array): Promise<Uint8Array> => (await engine.sha256([bytes]))[0] as Uint8Array;
+  const node = new AegisNode({ signer, verifier: backend, network, clock: wallClock, random, room, sha256Large, yieldLarge: yieldToEventLoop });
   exposeEngineDebugHook(engine, prg);
   const secagg = new SecAggService(node, { x25519, prg, verifier: backend, engine });
   addEventListener('pagehide', () => node.stop());

@@ -9,6 +9,7 @@ import { localEngine, type EncodedMasked, type Encoding, type LocalEngineOptions
 import { isEngineHello, RemoteEngine } from '../core/secagg/engine-protocol.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { detectPrgBackend } from './webcrypto-prg.ts';
+import { detectWebCryptoSha256 } from './webcrypto-sha256.ts';
 
 /** What the engine uses of a Worker (tests pass a fake one). */
 export interface WorkerLike {
@@ -37,7 +38,8 @@ function bundledWorker(): WorkerLike {
 }
 
 async function pageEngine(): Promise<SecAggEngine> {
-  return localEngine(await detectPrgBackend(), cryptoRandom());
+  const [prg, digest] = await Promise.all([detectPrgBackend(), detectWebCryptoSha256()]);
+  return localEngine(prg, cryptoRandom(), digest ? { digest } : {});
 }
 
 export interface WorkerEngine extends SecAggEngine {
@@ -147,6 +149,10 @@ class WorkerBackedEngine implements WorkerEngine {
 
   async chunkRoots(vectors: readonly Uint32Array[]): Promise<{ vectors: Uint32Array[]; roots: Uint8Array[] }> {
     return (await this.target).chunkRoots(vectors);
+  }
+
+  async sha256(data: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    return (await this.target).sha256(data);
   }
 
   async split(secret: Uint8Array, threshold: number, shareCount: number): Promise<Share[]> {

@@ -39,6 +39,8 @@ export type NodeTuning = Partial<
     | 'reconnectBaseMs'
     | 'reconnectMaxMs'
     | 'maxEnvelopeBytes'
+    | 'sha256Large'
+    | 'yieldLarge'
   >
 >;
 

@@ -231,3 +231,39 @@ describe('safeDecode', () => {
     expect(other).toEqual({ ok: false, error: 'malformed: TypeError: boom' });
   });
 });
+
+describe('u32 words in bulk (u32s)', () => {
+  const words = (n: number): Uint32Array => Uint32Array.from({ length: n }, (_, i) => (Math.imul(i + 1, 0x9e3779b1) ^ (i << 3)) >>> 0);
+  const oneByOne = (prefix: number, v: Uint32Array): Uint8Array => {
+    const w = new ByteWriter(1).bytes(new Uint8Array(prefix).fill(7));
+    for (const x of v) w.u32(x);
+    return w.finish();
+  };
+
+  it('writes exactly the bytes of u32 word by word, at any offset and across its scratch blocks', () => {
+    for (const n of [0, 1, 3, 1000, 64 * 1024, 64 * 1024 + 5, 200_001])
+      for (const prefix of [0, 1, 3]) {
+        const v = words(n);
+        const bulk = new ByteWriter(1).bytes(new Uint8Array(prefix).fill(7)).u32s(v).finish();
+        expect(bytesToHex(bulk)).toBe(bytesToHex(oneByOne(prefix, v)));
+      }
+  });
+
+  it('reads back what u32 wrote, from an unaligned view, and leaves the source bytes alone', () => {
+    for (const n of [0, 1, 7, 70_000]) {
+      const v = words(n);
+      const bytes = oneByOne(1, v);
+      const before = bytes.slice();
+      const r = new ByteReader(bytes);
+      r.u8();
+      expect(r.u32s(n)).toEqual(v);
+      r.end();
+      expect(bytes).toEqual(before);
+    }
+  });
+
+  it('a vector one byte short is truncated, as word-by-word reads would be', () => {
+    const bytes = oneByOne(0, words(4)).subarray(0, 15);
+    expect(() => new ByteReader(bytes).u32s(4)).toThrow(DecodeError);
+  });
+});

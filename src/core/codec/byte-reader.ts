@@ -1,3 +1,5 @@
+import { readU32sBE } from './u32-words.ts';
+
 /**
  * Bounds-checked big-endian reader over untrusted bytes. Methods throw `DecodeError`;
  * public decoders catch it at their boundary and return a `Result`, so nothing escapes.
@@ -66,6 +68,12 @@ export class ByteReader {
     const out = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return out;
+  }
+
+  /** n big-endian words, as n `u32` calls would read them, into a fresh array in one pass. */
+  u32s(n: number, what = 'u32s'): Uint32Array {
+    const bytes = this.bytes(4 * n, what);
+    return readU32sBE(bytes);
   }
 
   /** u32 length prefix (bounded by `max`), then the bytes. */

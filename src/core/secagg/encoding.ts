@@ -45,7 +45,12 @@ export function quantizationStep(p: Encoding): number {
 
 /** The input as the engine takes it; NaN is refused here, when a participant is made. */
 export function inputVector(input: ArrayLike<number>): Float64Array {
-  const out = Float64Array.from(input);
-  for (let i = 0; i < out.length; i++) if (Number.isNaN(out[i])) throw new Error('"input" contains NaN');
+  // One indexed pass (Float64Array.from walks an iterator: ~80 ms for 1M entries on a loaded page).
+  const out = new Float64Array(input.length);
+  for (let i = 0; i < out.length; i++) {
+    const x = input[i] as number;
+    if (Number.isNaN(x)) throw new Error('"input" contains NaN');
+    out[i] = x;
+  }
   return out;
 }

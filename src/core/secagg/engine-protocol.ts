@@ -29,6 +29,7 @@ export type EngineCall =
   | { op: 'encodeMask'; input: Float64Array; encoding: Encoding; roundingSeed: Uint8Array; selfSeed: Uint8Array; pairs: PairMask[] }
   | { op: 'unmaskSum'; vectors: Uint32Array[]; terms: PairMask[]; dimension: number }
   | { op: 'chunkRoots'; vectors: Uint32Array[] }
+  | { op: 'sha256'; data: Uint8Array[] }
   | { op: 'split'; secret: Uint8Array; threshold: number; shareCount: number }
   | { op: 'combine'; shares: Share[]; threshold: number };
 
@@ -40,6 +41,7 @@ export type EngineReply =
   | { v: V; id: number; ok: true; encoded: Uint32Array; vector: Uint32Array; chunkRoot: Uint8Array }
   | { v: V; id: number; ok: true; shares: Share[] }
   | { v: V; id: number; ok: true; vectors: Uint32Array[]; roots: Uint8Array[] }
+  | { v: V; id: number; ok: true; hashes: Uint8Array[] }
   | { v: V; id: number; ok: true; secret: Uint8Array }
   | { v: V; id: number; ok: false; error: string };
 
@@ -78,7 +80,7 @@ export function isEngineHello(data: unknown): data is EngineHello {
  * not yet in `transfer`, a compact copy otherwise (a view into a bigger buffer, a SharedArrayBuffer,
  * the same buffer listed twice). Adds the buffer to `transfer`.
  */
-export function transferable<T extends Uint32Array | Float64Array>(v: T, transfer: ArrayBuffer[]): T {
+export function transferable<T extends Uint8Array | Uint32Array | Float64Array>(v: T, transfer: ArrayBuffer[]): T {
   const whole = v.buffer instanceof ArrayBuffer && v.byteOffset === 0 && v.byteLength === v.buffer.byteLength;
   const own = whole && !transfer.includes(v.buffer as ArrayBuffer) ? v : (v.slice() as T);
   transfer.push(own.buffer as ArrayBuffer);
@@ -119,6 +121,10 @@ export function encodeRequest(id: number, call: EngineCall): Outbound<EngineRequ
       };
     case 'chunkRoots':
       return { message: { ...head, op: 'chunkRoots', vectors: call.vectors.map((v) => transferable(v, transfer)) }, transfer };
+    case 'sha256':
+      // The caller keeps its buffers: each is copied compactly (a view into a bigger buffer would
+      // clone all of it) and the copy transferred.
+      return { message: { ...head, op: 'sha256', data: call.data.map((d) => transferable(d.slice(), transfer)) }, transfer };
     case 'split':
       return { message: { ...head, op: 'split', secret: call.secret.slice(), threshold: call.threshold, shareCount: call.shareCount }, transfer };
     case 'combine':
@@ -177,6 +183,11 @@ export async function dispatch(engine: SecAggEngine, data: unknown): Promise<Out
         const transfer: ArrayBuffer[] = [];
         const back = r.vectors.map((v) => transferable(v, transfer));
         return { message: { v: ENGINE_PROTOCOL_VERSION, id, ok: true, vectors: back, roots: r.roots }, transfer };
+      }
+      case 'sha256': {
+        const data = req['data'];
+        if (!Array.isArray(data)) return errorReply(id, '"data" must be an array');
+        return { message: { v: ENGINE_PROTOCOL_VERSION, id, ok: true, hashes: await engine.sha256(data as Uint8Array[]) }, transfer: [] };
       }
       case 'split': {
         const shares = await engine.split(req['secret'] as Uint8Array, req['threshold'] as number, req['shareCount'] as number);
@@ -292,6 +303,18 @@ export class RemoteEngine implements SecAggEngine {
       throw new Error('malformed engine reply: no vectors and roots');
     if (!roots.every((r) => r instanceof Uint8Array && r.length === 32)) throw new Error('malformed engine reply: bad chunk root');
     return { vectors: back.map((v, i) => this.vectorOf({ vector: v }, lengths[i] as number)), roots: roots as Uint8Array[] };
+  }
+
+  async sha256(data: readonly Uint8Array[]): Promise<Uint8Array[]> {
+    if (!Array.isArray(data)) throw new Error('"data" must be an array');
+    data.forEach((d, i) => {
+      if (!(d instanceof Uint8Array)) throw new Error(`"data[${i}]" must be a Uint8Array`);
+    });
+    const reply = await this.call({ op: 'sha256', data: [...data] });
+    const hashes = reply['hashes'];
+    if (!Array.isArray(hashes) || hashes.length !== data.length || !hashes.every((h) => h instanceof Uint8Array && h.length === 32))
+      throw new Error('malformed engine reply: no hashes');
+    return hashes as Uint8Array[];
   }
 
   async split(secret: Uint8Array, threshold: number, shareCount: number): Promise<Share[]> {

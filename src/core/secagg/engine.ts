@@ -5,6 +5,7 @@
 // in the browser platform/worker-engine.ts forwards each call to a dedicated Web Worker that runs
 // `localEngine` itself (worker/secagg-worker.ts, protocol in engine-protocol.ts).
 import type { Random } from '../clock.ts';
+import { sha256 } from '../crypto/hash.ts';
 import { PRG_SEED_BYTES, type PrgBackend } from '../crypto/prg.ts';
 import { combine, split, type Share } from '../crypto/shamir.ts';
 import type { Hash } from '../ledger/merkle.ts';
@@ -47,6 +48,12 @@ export interface SecAggEngine {
    */
   chunkRoots(vectors: readonly Uint32Array[]): Promise<{ vectors: Uint32Array[]; roots: Hash[] }>;
   /**
+   * SHA-256 of each buffer, hashed where the engine runs: message ids and transcript hashes of
+   * multi-MB envelopes stay off the page's main thread. Unlike the vectors, the buffers are only
+   * read (through a worker: copied there), so the caller keeps them.
+   */
+  sha256(data: readonly Uint8Array[]): Promise<Hash[]>;
+  /**
    * Σ vectors + Σ sign·PRG(seed) over `terms`, mod 2^32, every vector `dimension` words: the sum of
    * the masked inputs with the self masks and the dropped nodes' pairwise masks removed.
    */
@@ -62,6 +69,8 @@ export interface LocalEngineOptions {
   simd?: boolean;
   /** Staging chunk of the SIMD path, in words (tests make it small to cross chunk boundaries). */
   stagingWords?: number;
+  /** SHA-256 for `sha256` (the worker passes WebCrypto's where it has it); default: noble's. */
+  digest?: (data: Uint8Array) => Promise<Hash>;
 }
 
 export function assertVector(v: unknown, field: string, dimension?: number): asserts v is Uint32Array {
@@ -160,6 +169,14 @@ export function localEngine(prg: PrgBackend, random?: Random, options: LocalEngi
       if (!Array.isArray(vectors)) throw new Error('"vectors" must be an array');
       vectors.forEach((v, i) => assertVector(v, `vectors[${i}]`));
       return { vectors: [...vectors], roots: vectors.map((v) => chunkRoot(v)) };
+    },
+    async sha256(data) {
+      if (!Array.isArray(data)) throw new Error('"data" must be an array');
+      data.forEach((d, i) => {
+        if (!(d instanceof Uint8Array)) throw new Error(`"data[${i}]" must be a Uint8Array`);
+      });
+      const digest = options.digest;
+      return digest ? Promise.all(data.map((d) => digest(d))) : data.map((d) => sha256(d));
     },
     async unmaskSum(vectors, terms, dimension) {
       assertDimension(dimension);

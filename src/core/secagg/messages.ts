@@ -157,18 +157,13 @@ export function readIds(r: ByteReader, max: number): Uint8Array[] {
 }
 
 export function writeU32Vector(w: ByteWriter, v: Uint32Array): void {
-  w.u32(v.length);
-  for (let i = 0; i < v.length; i++) w.u32(v[i] as number);
+  w.u32(v.length).u32s(v);
 }
 
 export function readU32Vector(r: ByteReader, max: number): Uint32Array {
   const n = r.u32('vector length');
   if (n > max) throw new Error(`vector of ${n} exceeds ${max}`);
-  const bytes = r.bytes(n * 4, 'vector');
-  const out = new Uint32Array(n);
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  for (let i = 0; i < n; i++) out[i] = view.getUint32(i * 4);
-  return out;
+  return r.u32s(n, 'vector');
 }
 
 export const MAX_IDS = 4096;

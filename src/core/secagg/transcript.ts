@@ -87,9 +87,12 @@ export function holdersOf(owner: NodeId, graph: RoundGraph): NodeId[] {
 }
 
 export function transcriptHash(envelopes: readonly Uint8Array[]): Uint8Array {
-  const parts: Uint8Array[] = [utf8ToBytes('aegis/secagg/transcript/v1')];
-  for (const e of envelopes) parts.push(sha256(e));
-  return sha256(concatBytes(...parts));
+  return transcriptHashOf(envelopes.map((e) => sha256(e)));
+}
+
+/** transcriptHash from each envelope's SHA-256 (e.g. hashed by the engine, off the page). */
+export function transcriptHashOf(envelopeHashes: readonly Uint8Array[]): Uint8Array {
+  return sha256(concatBytes(utf8ToBytes('aegis/secagg/transcript/v1'), ...envelopeHashes));
 }
 
 class TranscriptError extends Error {}
@@ -124,15 +127,20 @@ export async function recomputeFromTranscript(envelopes: readonly Uint8Array[], 
   return guarded(async () => {
     const r = await openRound(envelopes.map((bytes) => ({ kind: 'envelope', bytes })), deps);
     let sum: Uint32Array;
+    let hashes: Uint8Array[];
     try {
-      // The decoded masked vectors are ours alone: the engine may take them.
+      // The decoded masked vectors are ours alone: the engine may take them. The envelopes (MBs each)
+      // are hashed by the engine too, meanwhile.
       const vectors = r.contributors.map((id) => r.vectors.get(id) as Uint32Array);
-      sum = await viaEngine(() => r.engine.unmaskSum(vectors, r.terms, r.params.dimension), 'removing the masks');
+      [sum, hashes] = await Promise.all([
+        viaEngine(() => r.engine.unmaskSum(vectors, r.terms, r.params.dimension), 'removing the masks'),
+        viaEngine(() => r.engine.sha256(envelopes), 'hashing the transcript'),
+      ]);
     } finally {
       for (const term of r.terms) term.seed.fill(0);
     }
     const { roundId, aggregator, params, contributors, dropped } = r;
-    return { roundId, aggregator, params, contributors, dropped, sum, transcriptHash: transcriptHash(envelopes) };
+    return { roundId, aggregator, params, contributors, dropped, sum, transcriptHash: transcriptHashOf(hashes) };
   });
 }
 
