@@ -24,7 +24,8 @@ Commands:
       --inputs F        row i of the CSV file is node i's input (sets N and M when omitted);
                         default: seeded random inputs within the clipping range
       --dropouts SPEC   e.g. mask:3,unmask:1: that many seeded-random nodes go silent before
-                        sending their message of the stage (advertise|share|mask|consistency|unmask)
+                        sending their message of the stage (advertise|reveal|share|mask|consistency|
+                        unmask; reveal: the graph-seed reveal of a sparse round, above 64 nodes)
       --clipping-range C  inputs are clipped to [-C, C] (default 8)
       --quantization-range Q  clipped values map to integers 0..Q (default 2^22 = 4194304); the
                         ring is Z_2^32, so N × Q must stay below 2^32 (N ≤ 1023 by default);
