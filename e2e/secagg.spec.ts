@@ -129,3 +129,28 @@ test('a bad CSV is refused with its line and column and leaves the input as it w
   await page.getByTestId('secagg-start').click();
   await expect(page.getByTestId('secagg-start-error')).toHaveText('"clipping_range" must be a finite number > 0, got 0');
 });
+
+test('a sparse round (num_shares 3 over 4 tabs: two neighbours each) fixes its graph seed by reveals in real tabs and sums exactly', async () => {
+  // Every tab's own input, on the quantization grid; dimension 3 (the form's parameters are not used).
+  const inputs = [
+    [1, 2, 3],
+    [-1.5, 0.25, 4],
+    [2.5, -3, 0.5],
+    [0.75, 1, -2],
+  ];
+  const want = [2.75, 0.25, 5.5];
+  for (const [i, page] of pages.entries()) await page.evaluate((v) => window.__aegis!.secagg.setInput(v), inputs[i]!);
+  const roundId = await pages[1]!.evaluate(() => window.__aegis!.secagg.startRound({ dimension: 3, timeout: 3000, num_shares: 3 }));
+  for (const page of pages) {
+    await expect.poll(async () => (await views(page)).find((r) => r.roundId === roundId)?.result != null, { timeout: 20_000 }).toBe(true);
+    const v = (await views(page)).find((r) => r.roundId === roundId)!;
+    expect(v.abortReason).toBeNull();
+    expect(Object.values(v.result!.sum)).toEqual(want);
+    // Shipped transcript recomputed here: its reveals opened their commitments and fixed this graph.
+    expect(v.result!.verified).toBe(true);
+    expect(v.stageLog.map((s) => s.stage)).toContain('revealed');
+  }
+  const agg = (await views(pages[1]!)).find((r) => r.roundId === roundId)!;
+  // Four tabs, a committee of everyone: four reveals, then everyone shared.
+  expect(agg.aggregatorCounts).toMatchObject({ advertised: 4, revealed: 4, shared: 4, masked: 4 });
+});
