@@ -29,6 +29,7 @@ import { SequenceCounter } from '../core/net/sequence.ts';
 import { emptyCounters, type MessageCounters, type RejectReason } from './counters.ts';
 import { TestMessages, type ReceivedTest, type TestBroadcastRecord } from './test-messages.ts';
 import type { ChannelBinding, Network, NetworkStatus, PeerLink } from './transport.ts';
+import { Listeners } from './listeners.ts';
 
 export interface AegisNodeOptions {
   signer: Signer;
@@ -139,7 +140,8 @@ export class AegisNode {
   private readonly replay = new ReplayGuard();
   private readonly sequence: SequenceCounter;
   private readonly handlers = new Map<number, MessageHandler[]>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Listeners();
+  private readonly changed = (): void => this.listeners.notify();
   private readonly counters = emptyCounters();
   private readonly tests: TestMessages;
   private work: Promise<void> = Promise.resolve();
@@ -211,8 +213,7 @@ export class AegisNode {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
+    return this.listeners.subscribe(listener);
   }
 
   onMessage(type: number, handler: MessageHandler): () => void {
@@ -632,10 +633,6 @@ export class AegisNode {
   /** Recent link connects and drops, oldest first (why a peer's message never arrived). */
   linkEvents(): LinkEvent[] {
     return this.linkLog.slice();
-  }
-
-  private changed(): void {
-    for (const l of this.listeners) l();
   }
 
   /** Every other node signaling says is in the room (linked or not). */

@@ -64,6 +64,7 @@ import { commitLightTranscript, commitTranscript, contributorInclusion, type Tra
 import type { AegisNode } from './aegis-node.ts';
 import type { ConsensusService } from './consensus-service.ts';
 import type { Aggregated, SecAggService } from './secagg-service.ts';
+import { Listeners, countRefusal } from './listeners.ts';
 
 /** What the rounds need of the consensus service (ConsensusService has it; tests may stub it). */
 export type RoundsConsensus = Pick<ConsensusService, 'chainApp' | 'submit' | 'hooks' | 'setAggregationChecker' | 'genesisHashHex'>;
@@ -144,7 +145,8 @@ export class ChainRoundService {
   private readonly transcripts = new Map<string, { tc: TranscriptCommitment; envelopes: readonly Uint8Array[] | null; sampled: SampledClaim | null }>();
   /** checkAggregation verdicts by hash of the encoded result (a block is validated more than once). */
   private readonly verdicts = new Map<string, Promise<Result<true>>>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Listeners();
+  private readonly changed = (): void => this.listeners.notify();
   /** Refused claims, results and receipts by reason (shown on the dashboard). */
   readonly refused: Record<string, number> = {};
   /** Developer switch: as aggregator, claim a sum with its first word off by one (validators refuse it). */
@@ -167,16 +169,11 @@ export class ChainRoundService {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private changed(): void {
-    for (const l of this.listeners) l();
+    return this.listeners.subscribe(listener);
   }
 
   private refuse(reason: string): void {
-    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    countRefusal(this.refused, reason);
     this.changed();
   }
 

@@ -87,6 +87,7 @@ import {
 import { MisbehavingTransport, type Misbehaviour } from './misbehave.ts';
 import { guardedSigner } from './sign-guard.ts';
 import { nodeIdFromPublicKey } from '../core/crypto/node-id.ts';
+import { Listeners, countRefusal } from './listeners.ts';
 
 /**
  * Parameters of a development network (what a tab writes as genesis): the faucet on, and windows
@@ -187,7 +188,8 @@ export class ConsensusService {
   private driver: ConsensusDriver | null = null;
   private readonly store: RoomChainStore;
   private readonly transport: MisbehavingTransport;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Listeners();
+  private readonly changed = (): void => this.listeners.notify();
   private timers: TimerHandle[] = [];
   private startedAtMs = 0;
   private stopped = false;
@@ -284,16 +286,11 @@ export class ConsensusService {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private changed(): void {
-    for (const l of this.listeners) l();
+    return this.listeners.subscribe(listener);
   }
 
   private count(reason: string): void {
-    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    countRefusal(this.refused, reason);
   }
 
   private every(ms: number, f: () => void): void {

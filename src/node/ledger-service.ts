@@ -70,6 +70,7 @@ import { auditPeer, TOO_LARGE, type AuditReport } from './ledger-audit.ts';
 import { forkedHead } from './ledger-fork.ts';
 import { PendingRequests } from './ledger-requests.ts';
 import { summarizeBytes, summarizeDecoded, type EntrySummary } from './ledger-summary.ts';
+import { Listeners, countRefusal } from './listeners.ts';
 
 export const HEAD_EVERY_ENTRIES = 16;
 export const HEAD_AFTER_MS = 2000;
@@ -239,7 +240,8 @@ export class LedgerService {
   private error: string | null = null;
   private readonly monitor: SplitViewMonitor;
   private readonly requests: PendingRequests;
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Listeners();
+  private readonly changed = (): void => this.listeners.notify();
   private readonly pending: { entry: LogEntry; passive: boolean; resolve: (r: Result<number>) => void }[] = [];
   private flushing = false;
   private unsignedActive = 0;
@@ -349,16 +351,11 @@ export class LedgerService {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private changed(): void {
-    for (const l of this.listeners) l();
+    return this.listeners.subscribe(listener);
   }
 
   private refuse(reason: string): void {
-    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    countRefusal(this.refused, reason);
     this.changed();
   }
 

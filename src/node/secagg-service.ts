@@ -39,6 +39,7 @@ import type { AdversaryModel } from '../core/secagg/threshold-rule.ts';
 import { recomputeFromTranscript, type AggregateResult } from '../core/secagg/transcript.ts';
 import { err, ok, type Result } from '../core/result.ts';
 import type { AegisNode } from './aegis-node.ts';
+import { Listeners, countRefusal } from './listeners.ts';
 
 export interface SecAggDeps {
   x25519: X25519Backend;
@@ -145,7 +146,8 @@ const TO_AGGREGATOR = new Set<number>([
 
 export class SecAggService {
   private readonly rounds = new Map<string, Round>();
-  private readonly listeners = new Set<() => void>();
+  private readonly listeners = new Listeners();
+  private readonly changed = (): void => this.listeners.notify();
   private readonly contributionListeners = new Set<(c: Contribution) => void>();
   private readonly aggregatedListeners = new Set<(a: Aggregated) => void>();
   /** Rounds the chain opened, by hex round id, with the designated aggregator. */
@@ -184,12 +186,7 @@ export class SecAggService {
   }
 
   subscribe(listener: () => void): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
-  private changed(): void {
-    for (const l of this.listeners) l();
+    return this.listeners.subscribe(listener);
   }
 
   /** Called with each masked input this node sends (the audit log records its commitment). */
@@ -353,7 +350,7 @@ export class SecAggService {
   }
 
   private refuse(reason: string): void {
-    this.refused[reason] = (this.refused[reason] ?? 0) + 1;
+    countRefusal(this.refused, reason);
     this.changed();
   }
 
