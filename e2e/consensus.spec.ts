@@ -29,8 +29,10 @@ async function agree(ps: Page[]): Promise<number> {
   const views = await Promise.all(ps.map(view));
   expect(new Set(views.map((v) => v.genesisHash)).size).toBe(1);
   const h = Math.min(...views.map((v) => v.committedHeight));
+  // A page's view can show height h a moment before its commit record for h is written (a loaded
+  // machine widens that moment): wait for each page's hash, then compare them.
+  for (const p of ps) await expect.poll(() => hashAt(p, h), { message: `every page holds a hash for height ${h}` }).toMatch(/^[0-9a-f]{64}$/);
   const hashes = await Promise.all(ps.map((p) => hashAt(p, h)));
-  for (const hash of hashes) expect(hash, `every page holds a hash for height ${h}`).toMatch(/^[0-9a-f]{64}$/);
   expect(new Set(hashes).size).toBe(1);
   return h;
 }
