@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeSum, encodeVectorWithCoins, quantizationStep } from '../../src/core/secagg/encoding.ts';
-import { graphShape, neighbourGraph, seededPermutation } from '../../src/core/secagg/neighbour-graph.ts';
+import { graphShape, neighbourGraph, neighbourhoods, seededPermutation } from '../../src/core/secagg/neighbour-graph.ts';
 import { checkRing, DEFAULT_PARAMS, validateParams } from '../../src/core/secagg/params.ts';
 import { SeededRandom } from '../../src/sim/seeded-random.ts';
 
@@ -93,5 +93,24 @@ describe('neighbour graph', () => {
     }
     expect(seededPermutation(ids(50), seed)).toEqual(seededPermutation(ids(50).reverse(), seed));
     expect(seededPermutation(ids(50), seed)).not.toEqual(seededPermutation(ids(50), new Uint8Array(32).fill(8)));
+  });
+});
+
+describe('neighbourhoods (built on demand)', () => {
+  it('answer exactly as the full neighbour graph, for complete and sparse shapes', () => {
+    const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => i.toString(16).padStart(32, '0'));
+    for (const [n, seedByte] of [
+      [10, 1],
+      [65, 2],
+      [200, 3],
+      [333, 4],
+    ] as const) {
+      const seed = new Uint8Array(32).fill(seedByte);
+      const shape = graphShape(n, DEFAULT_PARAMS);
+      const full = neighbourGraph(ids(n), seed, shape);
+      const lazy = neighbourhoods(ids(n), seed, shape);
+      for (const id of ids(n)) expect([...(lazy.get(id) ?? [])].sort()).toEqual([...(full.get(id) ?? [])].sort());
+      expect(lazy.get('f'.repeat(32))).toBeUndefined();
+    }
   });
 });

@@ -444,7 +444,7 @@ describe('a participant checks only the signatures it relies on (n = 130: k = 52
       backends,
       concurrency: 4,
       tamper: (stage, to, body, ids) => {
-        const neighbours = (i: number): Set<NodeId> => g.neighbours.get(ids[i] as NodeId) ?? new Set();
+        const neighbours = (i: number): ReadonlySet<NodeId> => g.neighbours.get(ids[i] as NodeId) ?? new Set();
         const nonNeighbour = (i: number): NodeId => ids.find((id) => id !== ids[i] && !neighbours(i).has(id)) as NodeId;
         const neighbour = (i: number): NodeId => [...neighbours(i)].sort()[0] as NodeId;
         // The advertise bundle (before the reveal): participant 0 gets a non-neighbour's advertisement

@@ -6,9 +6,9 @@
 //
 // How: each advertisement commits to a hash chain r_0 = H(r_1), r_1 = H(r_2), …, r_J = a fresh
 // secret (J = REVEAL_ATTEMPTS), by r_0. The aggregator relays the advertisement list, which fixes
-// every commitment. The list's hash picks a reveal committee (REVEAL_COMMITTEE_SIZE advertisers,
-// ranked by H(list hash, attempt, id); everyone in a small round); each member reveals r_1 in an
-// envelope naming the list, and seed = H(list hash, attempt, every member's reveal). An honest r_j
+// every commitment. The list's hash picks a reveal committee (the first REVEAL_COMMITTEE_SIZE of the
+// advertisers shuffled by H(list hash, attempt); everyone in a small round); each member reveals r_1
+// in an envelope naming the list, and seed = H(list hash, attempt, every member's reveal). An honest r_j
 // reaches the aggregator only after the list it can no longer change, and it may not leave a
 // member's reveal out: the seed needs the whole committee. A member that drops out costs an
 // attempt: the aggregator asks the next committee (picked by the list hash and the attempt number,
@@ -19,10 +19,11 @@
 // (by the advertisements it relays), but it helps only if a whole committee is its own: (1/3)^32 ≈
 // 5·10⁻¹⁶ per try with a third of the advertisers corrupt. Complete-graph rounds (n ≤
 // complete_graph_max) need no seed and skip all of this.
-import { bytesEqual, bytesToHex, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
-import { sha256 } from '../crypto/hash.ts';
+import { bytesEqual, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
+import { sha256, sha256Parts } from '../crypto/hash.ts';
 import type { NodeId } from '../crypto/node-id.ts';
 import { ROUND_ID_BYTES, type AdvertiseKeys, type SeedReveal } from './messages.ts';
+import { seededPermutation } from './neighbour-graph.ts';
 
 const CHAIN_TAG = utf8ToBytes('aegis/secagg/graph-seed-chain/v1');
 const LIST_TAG = utf8ToBytes('aegis/secagg/advertisements/v1');
@@ -65,27 +66,30 @@ export function isAttempt(attempt: number): boolean {
 export function advertisementListHash(roundId: Uint8Array, advertisements: ReadonlyMap<NodeId, Uint8Array>): Uint8Array {
   if (roundId.length !== ROUND_ID_BYTES) throw new Error(`"roundId" must be ${ROUND_ID_BYTES} bytes`);
   const parts: Uint8Array[] = [LIST_TAG, roundId];
-  for (const id of [...advertisements.keys()].sort()) parts.push(hexToBytes(id), sha256(advertisements.get(id) as Uint8Array));
-  return sha256(concatBytes(...parts));
+  for (const id of [...advertisements.keys()].sort()) {
+    const body = advertisements.get(id) as Uint8Array;
+    // Length-prefixed: bodies of any length cannot run into each other.
+    parts.push(hexToBytes(id), u32be(body.length), body);
+  }
+  return sha256Parts(parts);
 }
 
-/** Who reveals in `attempt`, sorted: the REVEAL_COMMITTEE_SIZE advertisers ranked first by H(list hash, attempt, id). */
+const u32be = (n: number): Uint8Array => Uint8Array.of(n >>> 24, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+
+/** Who reveals in `attempt`, sorted: the first REVEAL_COMMITTEE_SIZE of the advertisers shuffled by H(list hash, attempt). */
 export function revealCommittee(listHash: Uint8Array, attempt: number, advertisers: Iterable<NodeId>): NodeId[] {
   if (!isAttempt(attempt)) throw new Error(`"attempt" must be an integer in 1..${REVEAL_ATTEMPTS}, got ${attempt}`);
   const ids = [...advertisers];
   if (ids.length <= REVEAL_COMMITTEE_SIZE) return ids.sort();
-  const rank = new Map(ids.map((id) => [id, bytesToHex(sha256(concatBytes(RANK_TAG, listHash, Uint8Array.of(attempt), hexToBytes(id))))]));
-  return ids
-    .sort((a, b) => ((rank.get(a) as string) < (rank.get(b) as string) ? -1 : 1))
-    .slice(0, REVEAL_COMMITTEE_SIZE)
-    .sort();
+  const seed = sha256(concatBytes(RANK_TAG, listHash, Uint8Array.of(attempt)));
+  return seededPermutation(ids, seed).slice(0, REVEAL_COMMITTEE_SIZE).sort();
 }
 
 /** The graph seed: H(list hash, attempt, each committee member's id and reveal in node-id order). */
 export function graphSeed(listHash: Uint8Array, attempt: number, reveals: ReadonlyMap<NodeId, Uint8Array>): Uint8Array {
   const parts: Uint8Array[] = [SEED_TAG, listHash, Uint8Array.of(attempt)];
   for (const id of [...reveals.keys()].sort()) parts.push(hexToBytes(id), reveals.get(id) as Uint8Array);
-  return sha256(concatBytes(...parts));
+  return sha256Parts(parts);
 }
 
 /** Why a reveal does not fit its advertisement, list and attempt, or null when it does. */

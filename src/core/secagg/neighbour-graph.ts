@@ -98,3 +98,46 @@ export function neighbourGraph(ids: readonly string[], seed: Uint8Array, shape: 
   }
   return graph;
 }
+
+/** Who neighbours whom, asked one node at a time. */
+export interface Neighbourhoods {
+  /** The neighbours of `id` (undefined for an id not in the round). */
+  get(id: string): ReadonlySet<string> | undefined;
+}
+
+/**
+ * The same graph as neighbourGraph, built on demand: a participant asks for its own neighbours and
+ * theirs (O(k²)), so it need not build all n·k/2 edges of a 1000-node round (the permutation, O(n),
+ * is still drawn in full). Answers are cached.
+ */
+export function neighbourhoods(ids: readonly string[], seed: Uint8Array, shape: GraphShape): Neighbourhoods {
+  const cache = new Map<string, ReadonlySet<string>>();
+  if (shape.complete) {
+    const all = new Set(ids);
+    return {
+      get(id) {
+        if (!all.has(id)) return undefined;
+        let set = cache.get(id);
+        if (!set) cache.set(id, (set = new Set(ids.filter((v) => v !== id))));
+        return set;
+      },
+    };
+  }
+  const order = seededPermutation(ids, seed);
+  const position = new Map(order.map((id, i) => [id, i]));
+  const n = order.length;
+  const half = shape.degree / 2;
+  return {
+    get(id) {
+      const i = position.get(id);
+      if (i === undefined) return undefined;
+      let set = cache.get(id);
+      if (!set) {
+        const s = new Set<string>();
+        for (let d = 1; d <= half; d++) s.add(order[(i + d) % n] as string).add(order[(i - d + n) % n] as string);
+        cache.set(id, (set = s));
+      }
+      return set;
+    },
+  };
+}

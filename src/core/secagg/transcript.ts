@@ -37,7 +37,7 @@ import {
   type SeedReveal,
 } from './messages.ts';
 import { advertisementListHash, graphSeed, isAttempt, missingReveals, missingRevealsReason, REVEAL_ATTEMPTS, revealCommittee, revealError } from './graph-seed.ts';
-import { graphShape, neighbourGraph, type GraphShape } from './neighbour-graph.ts';
+import { graphShape, neighbourhoods, type GraphShape, type Neighbourhoods } from './neighbour-graph.ts';
 import { checkRing, type SecAggParams } from './params.ts';
 import { maskSign, pairwiseSeed } from './round-keys.ts';
 
@@ -70,7 +70,7 @@ export function commitSelfSeed(seed: Uint8Array): Uint8Array {
 
 export interface RoundGraph {
   shape: GraphShape;
-  neighbours: Map<NodeId, Set<NodeId>>;
+  neighbours: Neighbourhoods;
 }
 
 /** The round's neighbour graph over `ids`; `seed` (graph-seed.ts) is required unless the graph is complete. */
@@ -78,7 +78,7 @@ export function roundGraph(params: SecAggParams, ids: Iterable<NodeId>, seed: Ui
   const sorted = [...ids].sort();
   const shape = graphShape(sorted.length, params);
   if (!shape.complete && seed === null) throw new Error('a sparse neighbour graph needs its graph seed');
-  return { shape, neighbours: neighbourGraph(sorted, seed ?? new Uint8Array(32), shape) };
+  return { shape, neighbours: neighbourhoods(sorted, seed ?? new Uint8Array(32), shape) };
 }
 
 /** Sorted share holders of `owner`: its neighbours and itself. Share x = index + 1. */
