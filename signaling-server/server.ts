@@ -77,6 +77,27 @@ function rawDataToBuffer(data: RawData): Buffer {
   return Buffer.from(data);
 }
 
+/** 'HTTP://Host:80' → 'http://host:80' (as the URL parser writes it); '' for what does not parse. */
+function normalizeOrigin(origin: string): string {
+  try {
+    return new URL(origin).origin;
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A browser page may open the socket when it was served by this server (its origin's host is the
+ * one the request was sent to) or its origin is allowed; a client that sends no Origin is no browser.
+ */
+function originAllowed(origin: string | undefined, host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (origin === undefined) return true;
+  const normalized = normalizeOrigin(origin);
+  if (normalized === '' || normalized === 'null') return false;
+  if (allowed.has(normalized)) return true;
+  return host !== undefined && new URL(normalized).host === host.toLowerCase();
+}
+
 function formatHost(host: string): string {
   // A wildcard bind is reachable locally through loopback.
   if (host === '0.0.0.0' || host === '') return '127.0.0.1';
@@ -99,7 +120,8 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const connections = new Set<Connection>();
   const rooms = new Map<string, Map<string, Connection>>();
-  const counters = { relayed: 0, closedForAbuse: 0, errors: {} as Partial<Record<ErrorCode, number>> };
+  const counters = { relayed: 0, closedForAbuse: 0, refusedOrigins: 0, errors: {} as Partial<Record<ErrorCode, number>> };
+  const allowedOrigins = new Set((options.allowedOrigins ?? []).map(normalizeOrigin));
   let closing = false;
 
   // ---- HTTP ----
@@ -153,6 +175,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     const path = (req.url ?? '').split(/[?#]/, 1)[0];
     if (path !== SIGNAL_PATH) return rejectUpgrade(socket, 404, 'Not Found');
     if (closing || connections.size >= maxConnections) return rejectUpgrade(socket, 503, 'Service Unavailable');
+    if (!originAllowed(req.headers.origin, req.headers.host, allowedOrigins)) {
+      counters.refusedOrigins++;
+      return rejectUpgrade(socket, 403, 'Forbidden');
+    }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
   });
 
@@ -389,6 +415,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       relayed: counters.relayed,
       errors: { ...counters.errors },
       closedForAbuse: counters.closedForAbuse,
+      refusedOrigins: counters.refusedOrigins,
     };
   }
 

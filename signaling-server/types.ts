@@ -35,6 +35,14 @@ export interface SignalingServerOptions {
   /** Serve https/wss with this PEM key and certificate. */
   tls?: TlsOptions;
   limits?: Partial<Limits>;
+  /**
+   * Browser origins, besides the server's own, whose pages may open the signaling socket (e.g.
+   * 'https://app.example'). A browser always names the page's origin in the upgrade; one from
+   * another site — any web page the user happens to visit — is refused with 403, so it cannot
+   * join rooms from the user's browser. Clients that send no Origin (Node, tools) are not browsers
+   * and are let through: they could claim any origin anyway.
+   */
+  allowedOrigins?: readonly string[];
 }
 
 export interface ServerStats {
@@ -49,6 +57,8 @@ export interface ServerStats {
   errors: Partial<Record<ErrorCode, number>>;
   /** Connections closed for flooding, oversize frames or a full send buffer. */
   closedForAbuse: number;
+  /** Upgrades refused because a browser page of another origin asked (see `allowedOrigins`). */
+  refusedOrigins: number;
 }
 
 export interface SignalingServer {

@@ -603,3 +603,38 @@ describe('signaling server', () => {
     await assertRelayWorks(again.url);
   });
 });
+
+describe('signaling server: browser origins', () => {
+  /** The HTTP status of an upgrade to /signal sent with `origin` (101 when the socket opens). */
+  const upgradeStatus = (url: string, origin: string | undefined): Promise<number> =>
+    new Promise((resolve) => {
+      const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+      ws.on('open', () => {
+        ws.terminate();
+        resolve(101);
+      });
+      ws.on('unexpected-response', (_req, res) => {
+        resolve(res.statusCode ?? 0);
+        ws.terminate();
+      });
+      ws.on('error', () => {});
+    });
+
+  it('refuses a page of another site (403, counted), lets its own pages, allowed origins and non-browser clients in', async () => {
+    const server = await startServer({ allowedOrigins: ['HTTPS://App.Example'] });
+    const own = new URL(server.url).host; // 127.0.0.1:PORT, as the page's origin would name it
+    expect(await upgradeStatus(server.url, 'http://evil.example')).toBe(403);
+    expect(await upgradeStatus(server.url, 'null')).toBe(403); // sandboxed frames, file:// pages
+    expect(await upgradeStatus(server.url, `http://${own.replace('127.0.0.1', 'localhost')}`)).toBe(403); // another host name is another site
+    expect(server.stats().refusedOrigins).toBe(3);
+    expect(await upgradeStatus(server.url, `http://${own}`)).toBe(101);
+    expect(await upgradeStatus(server.url, 'https://app.example')).toBe(101);
+    expect(await upgradeStatus(server.url, undefined)).toBe(101);
+    expect(server.stats().refusedOrigins).toBe(3);
+    // A refused browser changes nothing for the others: a well-behaved pair still joins and relays.
+    const room = roomName();
+    const a = await joined(server.url, room);
+    const b = await joined(server.url, room, peerId(), { origin: `http://${own}` });
+    expect(b.peers).toEqual([a.id]);
+  });
+});
