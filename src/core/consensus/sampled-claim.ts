@@ -2,7 +2,9 @@
 // net/message-types.ts): the result, the light transcript (secagg/light-transcript.ts: everything
 // but the masked vectors' bytes, same transcript root) and, for every contributor, its openings of
 // the chunks sampled from that root (secagg/chunk-sampling.ts), so each validator re-checks every
-// mask and share and the sum on the sampled coordinates (recomputeSampled). Big-endian, strict:
+// mask and share and the sum on the sampled coordinates (recomputeSampled) — on these public ones
+// and on a private sample of its own, asked of the aggregator (private-sample.ts), as the public
+// indices follow from a root the aggregator can grind. Big-endian, strict:
 //
 // claim = u8 version(1) ‖ u32 len ‖ aggregation result (block.ts) ‖ light transcript ‖
 //         u32 s ‖ s × u32 chunk index ‖ openings (chunk-openings.ts)

@@ -20,7 +20,7 @@ import type { Hash } from '../ledger/merkle.ts';
 import { chunkTree, chunkWords } from './masked-chunks.ts';
 import type { ChunkOpening } from './transcript.ts';
 
-/** Chunks sampled per contributor by default: a result wrong in half its chunks passes with 2^-16. */
+/** Public chunks sampled per contributor by default: a result wrong in half its chunks passes them with 2^-16 — for a root not ground. */
 export const DEFAULT_SAMPLED_CHUNKS = 16;
 /** Chunks each checking node draws for itself on top of the public ones: f = 50% passes one node with 2^-8. */
 export const PRIVATE_SAMPLED_CHUNKS = 8;
