@@ -23,7 +23,8 @@ export const PRIVATE_SAMPLE_TIMEOUT_MS = 10_000;
 export const MAX_OPENING_REQUESTERS = 128;
 /** The claim's verdict when no answer came in time. */
 export const NO_OPENINGS = 'no openings for the private sample from the aggregator';
-const MAX_OFFERS = 16;
+/** Claimed roots answered for, newest kept: each may hold its contributors' decoded vectors (MBs each). */
+const MAX_OFFERS = 4;
 const MAX_WAITING = 64;
 
 type Refuse = (reason: string) => void;
