@@ -28,7 +28,12 @@
 //    share and signature, each masked vector replaced by its sender's signed chunk root) and each
 //    contributor's openings of the chunks sampled from the transcript root and the round's opened
 //    height (secagg/chunk-sampling.ts); validators check everything but the sum fully and the sum on
-//    the sampled coordinates (recomputeSampled). README "Consensus" says what that proves.
+//    the sampled coordinates (recomputeSampled). Those public indices follow from the root, which the
+//    aggregator can grind (re-seal an envelope until the wrong chunks are missed); so each checking
+//    node also draws PRIVATE_SAMPLED_CHUNKS more with its own randomness once the claim is public,
+//    asks the aggregator for their openings (types 55/56, private-sample.ts; no answer within 10 s:
+//    the claim is refused) and recomputes the sum on the public and private chunks together. README
+//    "Consensus" says what that proves.
 // 5. Receipt. When the block with the result commits, each contributor builds its receipt — the
 //    block's QC and the path of its commitment under the transcript root — checks it
 //    (ledger/receipt-check.ts) and hands it to the audit log. Reputation moves by the chain's rules.
@@ -38,10 +43,11 @@ import type { CommitInfo } from '../core/consensus/chain.ts';
 import { decodeBlock, encodeResult, type AggregationResult } from '../core/consensus/block.ts';
 import { decodeRoundClaim, encodeRoundClaim, MAX_CLAIM_TRANSCRIPT_BYTES } from '../core/consensus/round-claim.ts';
 import { decodeSampledClaim, encodeSampledClaim, type SampledClaim } from '../core/consensus/sampled-claim.ts';
-import { DEFAULT_SAMPLED_CHUNKS, openChunks, sampleChunkIndices } from '../core/secagg/chunk-sampling.ts';
+import { widenClaim } from '../core/consensus/private-sample.ts';
+import { DEFAULT_SAMPLED_CHUNKS, openChunks, PRIVATE_SAMPLED_CHUNKS, privateChunkIndices, sampleChunkIndices } from '../core/secagg/chunk-sampling.ts';
 import { maskedInputParts } from '../core/secagg/contribution-commitment.ts';
 import { lightTranscript } from '../core/secagg/light-transcript.ts';
-import { chunkCount, chunkWords } from '../core/secagg/masked-chunks.ts';
+import { chunkCount, chunkWords, CHUNK_WORDS } from '../core/secagg/masked-chunks.ts';
 import { decodeTxMessage } from '../core/consensus/chain-messages.ts';
 import { decodeTransaction, type TxPayload } from '../core/consensus/transactions.ts';
 import { sha256 } from '../core/crypto/hash.ts';
@@ -65,6 +71,7 @@ import type { AegisNode } from './aegis-node.ts';
 import type { ConsensusService } from './consensus-service.ts';
 import type { Aggregated, SecAggService } from './secagg-service.ts';
 import { Listeners, countRefusal } from './listeners.ts';
+import { NO_OPENINGS, OpeningsRequests, OpeningsResponder } from './private-sample.ts';
 
 /** What the rounds need of the consensus service (ConsensusService has it; tests may stub it). */
 export type RoundsConsensus = Pick<ConsensusService, 'chainApp' | 'submit' | 'hooks' | 'setAggregationChecker' | 'genesisHashHex'>;
@@ -113,6 +120,8 @@ export interface ChainRoundsOptions {
   maxShipBytes?: number;
   /** Chunks sampled per contributor in the sampled check (a protocol constant: tests only). */
   sampledChunks?: number;
+  /** How long a private sample waits for the aggregator's openings; default PRIVATE_SAMPLE_TIMEOUT_MS (10 s). */
+  privateSampleTimeoutMs?: number;
 }
 
 interface Tracked {
@@ -126,6 +135,8 @@ export const DEFAULT_DEADLINE_BLOCKS = 120;
 const MAX_TRACKED = 50;
 const MAX_TRANSCRIPTS = 16;
 const MAX_VERDICTS = 256;
+
+const resultKey = (r: AggregationResult): string => bytesToHex(sha256(encodeResult(r)));
 
 const idsEqual = (a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean => a.length === b.length && a.every((x, i) => bytesEqual(x, b[i] as Uint8Array));
 
@@ -151,6 +162,17 @@ export class ChainRoundService {
   readonly refused: Record<string, number> = {};
   /** Developer switch: as aggregator, claim a sum with its first word off by one (validators refuse it). */
   tamperResults = false;
+  /**
+   * Developer switch: as aggregator, claim a sum off by one in the first chunk the public sample
+   * leaves out (sampled claims only): the public check passes, validators' private samples refuse it.
+   */
+  tamperUnsampledResults = false;
+  /** Developer switch: as aggregator, ignore private-sample requests (validators refuse its sampled claims after the timeout). */
+  withholdOpenings = false;
+  /** Results whose sampled claim this node has started checking (a copy of the claim is not checked, nor asked for, again). */
+  private readonly sampledChecks = new Set<string>();
+  private readonly responder: OpeningsResponder;
+  private readonly requests: OpeningsRequests;
 
   constructor(private readonly o: ChainRoundsOptions) {
     // Round ids of open-round transactions, as they are gossiped (before they commit).
@@ -160,6 +182,13 @@ export class ChainRoundService {
     o.secagg.onAggregated((a) => o.node.schedule(() => this.onAggregated(a)));
     o.node.onMessage(MessageType.ChainRoundClaim, (env) => o.node.schedule(() => this.onClaim(env)));
     o.node.onMessage(MessageType.ChainRoundSampledClaim, (env) => o.node.schedule(() => this.onSampledClaim(env)));
+    this.responder = new OpeningsResponder(o.node, (reason) => this.refuse(reason));
+    this.requests = new OpeningsRequests(o.node, (reason) => this.refuse(reason), o.privateSampleTimeoutMs);
+    o.node.onMessage(MessageType.ChainRoundOpeningsRequest, (env) => {
+      if (!this.withholdOpenings) o.node.schedule(() => this.responder.onRequest(env));
+    });
+    // Not queued: it only hands the answer to the check waiting for it, which runs on the queue.
+    o.node.onMessage(MessageType.ChainRoundOpenings, (env) => this.requests.onOpenings(env));
   }
 
   private onTransaction(body: Uint8Array): void {
@@ -327,6 +356,7 @@ export class ChainRoundService {
     if (!tc.ok) return this.refuse(`own transcript: ${tc.error}`);
     const sum = a.result.sum.slice();
     if (this.tamperResults && sum.length > 0) sum[0] = ((sum[0] as number) + 1) >>> 0;
+    if (this.tamperUnsampledResults) this.tamperUnsampled(sum, tc.value.root, a.roundId);
     const result: AggregationResult = {
       roundId: a.roundId,
       transcriptHash: tc.value.root,
@@ -355,7 +385,18 @@ export class ChainRoundService {
     }
     Object.assign(t.view, { status: 'claimed', claimChecked: true, claimDetail: `claimed: result, light transcript and ${claim.ok ? claim.value.indices.length : 0} sampled chunks per contributor sent to validators` });
     this.changed();
+    // Before the claim goes out: a validator's private sample may come right after it.
+    this.responder.offer(a.roundId, tc.value.root, sum.length, a.transcript);
     await this.o.node.broadcast(MessageType.ChainRoundSampledClaim, bytes);
+  }
+
+  /** tamperUnsampledResults: one word off in the first chunk outside the public sample (if there is one). */
+  private tamperUnsampled(sum: Uint32Array, root: Hash, roundId: Uint8Array): void {
+    const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(roundId));
+    if (round === undefined) return;
+    const sampled = new Set(this.sampleIndices(root, round.openedHeight, round.params.dimension));
+    const c = Array.from({ length: chunkCount(sum.length) }, (_, i) => i).find((i) => !sampled.has(i));
+    if (c !== undefined) sum[c * CHUNK_WORDS] = ((sum[c * CHUNK_WORDS] as number) + 1) >>> 0;
   }
 
   /** The chunks every validator will check, opened in each contributor's masked vector. */
@@ -386,7 +427,7 @@ export class ChainRoundService {
   }
 
   private remember(r: AggregationResult, verdict: Promise<Result<true>>): void {
-    this.verdicts.set(bytesToHex(sha256(encodeResult(r))), verdict);
+    this.verdicts.set(resultKey(r), verdict);
     if (this.verdicts.size > MAX_VERDICTS) {
       const oldest = this.verdicts.keys().next().value;
       if (oldest !== undefined) this.verdicts.delete(oldest);
@@ -416,7 +457,12 @@ export class ChainRoundService {
     this.acceptClaim(t, result, 'claim recomputed from the transcript: equal');
   }
 
-  /** A sampled claim: the light transcript and the openings of the chunks its root samples. */
+  /**
+   * A sampled claim: the light transcript and the openings of the chunks its root samples, checked
+   * together with this node's private sample — chunks it draws now, with its own randomness, and
+   * asks the aggregator to open. The wait for that answer runs off the node's work queue; the
+   * claim's verdict (what checkResult returns) waits for it.
+   */
   private async onSampledClaim(env: Envelope): Promise<void> {
     const d = decodeSampledClaim(env.body);
     if (!d.ok) return this.refuse('malformed sampled claim');
@@ -424,16 +470,62 @@ export class ChainRoundService {
     const { result } = claim;
     const t = this.claimedRound(env, result);
     if (t === null) return;
+    const key = resultKey(result);
+    if (this.sampledChecks.has(key)) return; // a copy: checked (or being checked) already
+    this.sampledChecks.add(key);
+    if (this.sampledChecks.size > MAX_VERDICTS) this.sampledChecks.delete(this.sampledChecks.values().next().value as string);
     const tc = commitLightTranscript(result.roundId, claim.light);
     if (!tc.ok || !bytesEqual(tc.value.root, result.transcriptHash)) {
       return this.refuseClaim(t, 'sampled claim refused: the light transcript does not hash to the claimed root', 'claim: transcript root differs');
     }
-    const verdict = this.verifySampled(result, claim, tc.value);
-    this.remember(result, verdict);
-    const v = await verdict;
-    if (!v.ok) return this.refuseClaim(t, `sampled claim refused: ${v.error}`, 'sampled claim does not check');
-    this.keepTranscript(tc.value, null, claim);
-    this.acceptClaim(t, result, `claim checked on ${claim.indices.length} sampled chunks (light transcript fully checked): equal`);
+    const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(result.roundId));
+    const publicSample = round === undefined ? err('no such open round on the chain') : this.coversPublicSample(claim, tc.value.root, round);
+    const mine = round === undefined ? [] : privateChunkIndices(this.o.node.random, chunkCount(round.params.dimension), claim.indices, PRIVATE_SAMPLED_CHUNKS);
+    const asking = publicSample.ok && mine.length > 0;
+    let checking: Promise<Result<SampledClaim>>;
+    if (!publicSample.ok) checking = Promise.resolve(publicSample);
+    else if (!asking) checking = this.checkSampled(result, claim, tc.value);
+    else {
+      const asked = this.requests.ask(env.sender, result.roundId, tc.value.root, mine);
+      checking = asked.then((openings) => {
+        if (openings === null) return err(NO_OPENINGS);
+        const wide = widenClaim(claim, mine, openings);
+        if (!wide.ok) return err(`private sample: ${wide.error}`);
+        return this.onQueue(() => this.checkSampled(result, wide.value, tc.value));
+      });
+    }
+    this.remember(result, checking.then((c) => (c.ok ? ok(true) : c)));
+    const settled = checking.then((c) => {
+      if (!c.ok) {
+        const reason = c.error === NO_OPENINGS ? 'sampled claim: no openings from the aggregator' : 'sampled claim does not check';
+        return this.refuseClaim(t, `sampled claim refused: ${c.error}`, reason);
+      }
+      // The widened claim is kept: a later re-check (checkResult) covers the private chunks too.
+      this.keepTranscript(tc.value, null, c.value);
+      const detail = `claim checked on ${claim.indices.length} public + ${mine.length} private sampled chunks (light transcript fully checked): equal`;
+      this.acceptClaim(t, result, detail);
+    });
+    // Waiting for the aggregator's answer must not hold the queue; a check without one runs on it.
+    if (!asking) await settled;
+    else settled.catch((e: unknown) => this.refuseClaim(t, `sampled claim not checked: ${String(e)}`, 'sampled claim not checked'));
+  }
+
+  private async checkSampled(result: AggregationResult, claim: SampledClaim, tc: TranscriptCommitment): Promise<Result<SampledClaim>> {
+    const v = await this.verifySampled(result, claim, tc);
+    return v.ok ? ok(claim) : v;
+  }
+
+  /** `fn` run on the node's serial work queue, its value handed back. */
+  private onQueue<T>(fn: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) =>
+      this.o.node.schedule(async () => {
+        try {
+          resolve(await fn());
+        } catch (e) {
+          reject(e);
+        }
+      }),
+    );
   }
 
   /** The tracked round a claim is for, if it came from that round's aggregator (counted if not); null for our own. */
@@ -467,7 +559,7 @@ export class ChainRoundService {
 
   /** The chain's `checkAggregation`: the result against the transcript kept for its root. */
   checkResult(r: AggregationResult): Promise<Result<true>> {
-    const key = bytesToHex(sha256(encodeResult(r)));
+    const key = resultKey(r);
     const known = this.verdicts.get(key);
     if (known !== undefined) return known;
     const held = this.transcripts.get(bytesToHex(r.transcriptHash));
@@ -477,16 +569,24 @@ export class ChainRoundService {
     return verdict;
   }
 
+  /** Does the claim open (at least) every chunk its root samples? More — a private sample merged in — is fine. */
+  private coversPublicSample(claim: SampledClaim, root: Hash, round: RoundRecord): Result<true> {
+    const opened = new Set(claim.indices);
+    const want = this.sampleIndices(root, round.openedHeight, round.params.dimension);
+    return want.every((c) => opened.has(c)) ? ok(true) : err('the claim does not open the chunks the root samples');
+  }
+
   /**
-   * The result against a sampled claim: the chunks are the ones the root samples, the light
-   * transcript recomputes (every signature, share and secret) and gives the result's sum on them.
+   * The result against a sampled claim: it opens the chunks the root samples (and maybe more: a
+   * private sample), the light transcript recomputes (every signature, share and secret) and gives
+   * the result's sum on every opened chunk.
    */
   private async verifySampled(r: AggregationResult, claim: SampledClaim, tc: TranscriptCommitment): Promise<Result<true>> {
     const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(r.roundId));
     if (round === undefined) return err('no such open round on the chain');
     if (!bytesEqual(tc.root, r.transcriptHash) || !bytesEqual(tc.roundId, r.roundId)) return err('transcript root differs');
-    const want = this.sampleIndices(tc.root, round.openedHeight, round.params.dimension);
-    if (want.length !== claim.indices.length || want.some((c, i) => c !== claim.indices[i])) return err('the claim opens other chunks than the root samples');
+    const covered = this.coversPublicSample(claim, tc.root, round);
+    if (!covered.ok) return covered;
     const re = await recomputeSampled(claim.light, claim.chunks, claim.indices, this.o.deps);
     if (!re.ok) return err(`light transcript: ${re.error}`);
     const x = re.value;

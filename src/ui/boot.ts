@@ -45,7 +45,7 @@ export interface AegisDebugHook {
   consensus: ConsensusService;
   /** The tab's audit log: `record(...)`, `snapshot()`, `auditPeer(id)`, `forkLog()`, `exportLog()`. */
   ledger: LedgerService;
-  /** Chain rounds: `open({...})`, `views()`, `view(roundId)`, `tamperResults` (developer switch). */
+  /** Chain rounds: `open({...})`, `views()`, `view(roundId)`; developer switches `tamperResults`, `tamperUnsampledResults`, `withholdOpenings`. */
   rounds: ChainRoundService;
 }
 

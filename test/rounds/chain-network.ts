@@ -77,7 +77,8 @@ export const entriesOf = async (t: Tab): Promise<LogEntry[]> =>
   });
 
 /**
- * A round whose aggregator claims a tampered sum (every tab tampers; only the aggregator claims):
+ * A round whose aggregator misbehaves by `misbehave` (default: claims a tampered sum; every tab is
+ * switched, only the aggregator claims):
  * opened by tab 2, run until every honest validator refused a block for a result and a later
  * height committed. `refusedAt[i]`: the heights at which tab i refused a block for a result.
  */
@@ -85,8 +86,11 @@ export async function tamperedRound(
   sim: Simulator,
   tabs: readonly Tab[],
   params: Partial<SecAggParams>,
+  misbehave: (rounds: ChainRoundService) => void = (rounds) => {
+    rounds.tamperResults = true;
+  },
 ): Promise<{ roundHex: string; badIndex: number; honest: Tab[]; refusedAt: number[][] }> {
-  for (const t of tabs) t.rounds.tamperResults = true;
+  for (const t of tabs) misbehave(t.rounds);
   const refusedAt: number[][] = tabs.map(() => []);
   tabs.forEach((t, i) => {
     const c = t.consensus.chainApp!;

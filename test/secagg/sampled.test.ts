@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/core/bytes.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../../src/core/crypto/node-id.ts';
 import { nobleAesCtrPrg, nobleChaCha20Prg, prgRange } from '../../src/core/crypto/prg.ts';
-import { DEFAULT_SAMPLED_CHUNKS, openChunks, sampleChunkIndices } from '../../src/core/secagg/chunk-sampling.ts';
+import { DEFAULT_SAMPLED_CHUNKS, openChunks, PRIVATE_SAMPLED_CHUNKS, privateChunkIndices, sampleChunkIndices } from '../../src/core/secagg/chunk-sampling.ts';
 import { maskedInputParts } from '../../src/core/secagg/contribution-commitment.ts';
 import { decodeLightTranscript, encodeLightTranscript, lightTranscript, type LightItem } from '../../src/core/secagg/light-transcript.ts';
 import { chunkCount, chunkWords, CHUNK_WORDS } from '../../src/core/secagg/masked-chunks.ts';
@@ -79,6 +79,21 @@ describe('chunk sampling', () => {
     const r2 = new Uint8Array(32).fill(2);
     expect(sampleChunkIndices(r1, 5, 4096)).not.toEqual(sampleChunkIndices(r2, 5, 4096));
     expect(sampleChunkIndices(r1, 5, 4096)).not.toEqual(sampleChunkIndices(r1, 6, 4096));
+  });
+
+  it('a private sample: distinct, sorted, in range, none public; fewer when few are left, none when none are', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: 1e6 }), fc.integer({ min: 0, max: 3000 }), fc.uniqueArray(fc.nat({ max: 3000 }), { maxLength: 40 }), (seed, chunks, pub) => {
+        const exclude = pub.filter((c) => c < chunks);
+        const mine = privateChunkIndices(SeededRandom.fromSeed(seed), chunks, exclude);
+        expect(mine.length).toBe(Math.min(PRIVATE_SAMPLED_CHUNKS, chunks - exclude.length));
+        expect(mine.every((c, i) => c >= 0 && c < chunks && !exclude.includes(c) && (i === 0 || (mine[i - 1] as number) < c))).toBe(true);
+      }),
+    );
+    expect(privateChunkIndices(SeededRandom.fromSeed(1), 3, [1])).toEqual([0, 2]);
+    expect(privateChunkIndices(SeededRandom.fromSeed(1), 3, [0, 1, 2])).toEqual([]);
+    // The node's own randomness decides: two nodes draw different samples of a large vector.
+    expect(privateChunkIndices(SeededRandom.fromSeed(1), 1024, [])).not.toEqual(privateChunkIndices(SeededRandom.fromSeed(2), 1024, []));
   });
 });
 

@@ -59,6 +59,11 @@ export const MessageType = {
   LedgerHeadsResponse: 52,
   LedgerEntriesRequest: 53,
   LedgerEntriesResponse: 54,
+  // Chain rounds again (40–47 are full): a validator's private sample of a sampled claim (core/consensus/private-sample.ts).
+  /** "Open these chunks of that claimed transcript": a checking node to the round's aggregator. */
+  ChainRoundOpeningsRequest: 55,
+  /** Every contributor's openings of the requested chunks: the aggregator's answer, once per requester. */
+  ChainRoundOpenings: 56,
 } as const;
 export type MessageType = (typeof MessageType)[keyof typeof MessageType];
 
@@ -109,4 +114,8 @@ export const messageTypes: ReadonlyMap<number, MessageTypeInfo> = new Map<number
   [MessageType.LedgerHeadsResponse, { name: 'ledger-heads-response', maxBodyBytes: 70 * 1024, direct: true }],
   [MessageType.LedgerEntriesRequest, { name: 'ledger-entries-request', maxBodyBytes: 32, direct: true }],
   [MessageType.LedgerEntriesResponse, { name: 'ledger-entries-response', maxBodyBytes: 2 * MiB, direct: true }],
+  // 1 + 16 + 32 + 4 + 64 × 4 bytes at most (MAX_PRIVATE_INDICES).
+  [MessageType.ChainRoundOpeningsRequest, { name: 'chain-round-openings-request', maxBodyBytes: 512, direct: true }],
+  // As the sampled claim: openings for as many contributors as a claim can carry.
+  [MessageType.ChainRoundOpenings, { name: 'chain-round-openings', maxBodyBytes: 8 * MiB, direct: true }],
 ]);
