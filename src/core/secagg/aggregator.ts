@@ -30,7 +30,7 @@ import {
 import { ringCapacity, validateParams, type SecAggParams } from './params.ts';
 import { maskedInputParts } from './contribution-commitment.ts';
 import { chunkRoot, verifyStatement } from './masked-chunks.ts';
-import { advertisementListHash, missingReveals, missingRevealsReason, REVEAL_ATTEMPTS, revealCommittee, revealError } from './graph-seed.ts';
+import { advertisementListHash, missingReveals, REVEAL_ATTEMPTS, revealCommittee, revealError, shortCommitteeReason } from './graph-seed.ts';
 import { graphShape } from './neighbour-graph.ts';
 import { recomputeFromTranscript, type AggregateResult, type RecomputeDeps } from './transcript.ts';
 
@@ -258,13 +258,13 @@ export class SecAggAggregator {
         return { kind: 'send', messages: [bundle] };
       }
       case 'reveal': {
-        // The whole committee or the next one: relaying a subset would let us pick the graph seed.
-        const missing = missingReveals(this.committee, this.reveal);
-        if (missing.length === 0) {
+        // Every reveal that came, with at most revealTolerance missing, or the next committee.
+        const short = shortCommitteeReason(missingReveals(this.committee, this.reveal), this.committee.size, this.revealAttempt);
+        if (short === null) {
           this.enter('share', this.advertise.keys(), nowMs);
           return { kind: 'send', messages: [this.bundle(MessageType.SecAggRevealBundle, this.reveal)] };
         }
-        if (this.revealAttempt === REVEAL_ATTEMPTS) return this.abort(missingRevealsReason(missing, this.revealAttempt));
+        if (this.revealAttempt === REVEAL_ATTEMPTS) return this.abort(short);
         this.askCommittee(this.revealAttempt + 1, nowMs);
         const body = encodeRevealRequest({ roundId: this.roundId, attempt: this.revealAttempt });
         return { kind: 'send', messages: [{ to: null, type: MessageType.SecAggRevealRequest, body }] };

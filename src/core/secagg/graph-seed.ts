@@ -8,17 +8,18 @@
 // secret (J = REVEAL_ATTEMPTS), by r_0. The aggregator relays the advertisement list, which fixes
 // every commitment. The list's hash picks a reveal committee (the first REVEAL_COMMITTEE_SIZE of the
 // advertisers shuffled by H(list hash, attempt); everyone in a small round); each member reveals r_1
-// in an envelope naming the list, and seed = H(list hash, attempt, every member's reveal). An honest r_j
-// reaches the aggregator only after the list it can no longer change, and it may not leave a
-// member's reveal out: the seed needs the whole committee. A member that drops out costs an
-// attempt: the aggregator asks the next committee (picked by the list hash and the attempt number,
-// never by the aggregator) for the next link of their chains, which the earlier reveals did not
-// disclose (preimages). So an aggregator gets at most REVEAL_ATTEMPTS random graphs per round —
-// the attempts it could choose among — where before it got as many as it could hash, and a round
-// survives dropouts in the committee. The committee is chosen by a hash the aggregator can grind
-// (by the advertisements it relays), but it helps only if a whole committee is its own: (1/3)^32 ≈
-// 5·10⁻¹⁶ per try with a third of the advertisers corrupt. Complete-graph rounds (n ≤
-// complete_graph_max) need no seed and skip all of this.
+// in an envelope naming the list, and seed = H(list hash, attempt, the reveals relayed). An honest
+// r_j reaches the aggregator only after the list it can no longer change. It may leave out at most
+// revealTolerance(c) of the c members' reveals (3 of 32): what it can choose is which of at most 3
+// to drop, Σ_{i≤3} C(32, i) = 5,489 seeds. More missing costs an attempt: the aggregator asks the
+// next committee (picked by the list hash and the attempt number, never by the aggregator) for the
+// next link of their chains, which the earlier reveals did not disclose (preimages). So an aggregator
+// chooses among at most REVEAL_ATTEMPTS × 5,489 = 21,956 random graphs per round — where before it got
+// as many as it could hash — and a round survives silent or withholding members: with 8% of the
+// advertisers silent or corrupt a committee is short with 25% probability, all four with 0.4%. The
+// committee is picked by a hash the aggregator can grind (by the advertisements it relays), but that
+// helps only if at least 29 of a committee's 32 are its own: 3·10⁻³⁴ per try at 5% corrupt.
+// Complete-graph rounds (n ≤ complete_graph_max) need no seed and skip all of this.
 import { bytesEqual, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
 import { sha256, sha256Parts } from '../crypto/hash.ts';
 import type { NodeId } from '../crypto/node-id.ts';
@@ -35,6 +36,11 @@ export const GRAPH_SEED_REVEAL_BYTES = 32;
 export const REVEAL_COMMITTEE_SIZE = 32;
 /** Committees asked at most, one after another, before the round aborts (the aggregator's choice is among these). */
 export const REVEAL_ATTEMPTS = 4;
+
+/** Members of a committee of `size` whose reveals may be missing: 3 of 32, fewer in small committees (⌊size/10⌋). */
+export function revealTolerance(size: number): number {
+  return Math.min(3, Math.floor(size / 10));
+}
 
 const link = (r: Uint8Array): Uint8Array => sha256(concatBytes(CHAIN_TAG, r));
 
@@ -106,8 +112,10 @@ export function missingReveals(committee: Iterable<NodeId>, reveals: ReadonlyMap
   return [...committee].filter((id) => !reveals.has(id)).sort();
 }
 
-/** The abort reason once the last attempt's committee is short, naming who did not reveal. */
-export function missingRevealsReason(missing: readonly NodeId[], attempt: number): string {
+/** Why `missing` members are too many for a committee of `size`, naming them; null when within revealTolerance. */
+export function shortCommitteeReason(missing: readonly NodeId[], size: number, attempt: number): string | null {
+  const tolerance = revealTolerance(size);
+  if (missing.length <= tolerance) return null;
   const named = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length - 5} more)` : '');
-  return `graph seed: ${missing.length} member${missing.length === 1 ? '' : 's'} of the attempt-${attempt} reveal committee did not reveal (${named})`;
+  return `graph seed: ${missing.length} of the ${size} members of the attempt-${attempt} reveal committee did not reveal (${named}); at most ${tolerance} may be missing`;
 }

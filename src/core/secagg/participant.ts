@@ -63,11 +63,11 @@ import {
   GRAPH_SEED_REVEAL_BYTES,
   isAttempt,
   missingReveals,
-  missingRevealsReason,
   REVEAL_ATTEMPTS,
   revealChain,
   revealCommittee,
   revealError,
+  shortCommitteeReason,
 } from './graph-seed.ts';
 
 export interface SecAggCrypto {
@@ -97,6 +97,11 @@ export type ParticipantStage =
   | 'unmasked'
   | 'aborted';
 
+/**
+ * One participant's state machine. Its handlers await crypto between checking a stage and moving
+ * on, so a driver must hand it one message at a time (SecAggService runs them on the node's serial
+ * work queue; the simulator awaits each) — two overlapping calls could act on one stage twice.
+ */
 export class SecAggParticipant {
   stage: ParticipantStage = 'advertised';
   abortReason: string | null = null;
@@ -114,6 +119,8 @@ export class SecAggParticipant {
   private revealLinks!: Uint8Array[];
   /** The last attempt we revealed for (0: none); an aggregator cannot take us back to an earlier one. */
   private revealedAttempt = 0;
+  /** Our AdvertiseKeys body as sent: the bundle must carry it unchanged. */
+  private advertisedBody: Uint8Array = new Uint8Array(0);
   private advertised = new Map<NodeId, AdvertiseKeys>();
   /** The advertisement envelopes we were shown, by sender (neighbours' signatures are checked once the graph is known). */
   private advertisements = new Map<NodeId, Envelope>();
@@ -171,6 +178,7 @@ export class SecAggParticipant {
       selfSeedCommitment: commitSelfSeed(p.selfSeed),
       graphSeedCommitment: p.revealLinks[0] as Uint8Array,
     });
+    p.advertisedBody = body;
     return { participant: p, send: { type: MessageType.SecAggAdvertise, body } };
   }
 
@@ -227,14 +235,9 @@ export class SecAggParticipant {
       advertised.set(id, a.value);
       envelopeOf.set(id, env);
     }
-    const mine = advertised.get(this.self);
-    if (
-      !mine ||
-      !bytesEqual(mine.maskKey, this.maskKeys.publicKey) ||
-      !bytesEqual(mine.encryptionKey, this.encryptionKeys.publicKey) ||
-      !bytesEqual(mine.graphSeedCommitment, this.revealLinks[0] as Uint8Array)
-    )
-      return this.abort('the aggregator left out or altered our advertised keys');
+    // Our own entry, byte for byte as we sent it (keys and both commitments).
+    const mine = envelopeOf.get(this.self);
+    if (!mine || !bytesEqual(mine.body, this.advertisedBody)) return this.abort('the aggregator left out or altered our advertised keys');
     if (advertised.size < this.params.min_contributors)
       return this.abort(`only ${advertised.size} participants advertised, min_contributors is ${this.params.min_contributors}`);
     const ring = checkRing(this.params, advertised.size);
@@ -262,11 +265,14 @@ export class SecAggParticipant {
     };
   }
 
-  /** A committee fell short: the aggregator asks the next one. Only forward, never past the last attempt. */
+  /**
+   * A committee fell short: the aggregator asks the next one. Only forward, never past the last
+   * attempt. A request that comes late (flooded broadcasts arrive out of order: the bundle may be
+   * here first) or repeats an attempt is ignored — answering it would reveal nothing new anyway.
+   */
   onRevealRequest(attempt: number): ToAggregator | null {
-    if (this.stage !== 'revealed') return this.abort(`reveal request in stage ${this.stage}`);
     if (!isAttempt(attempt) || attempt < 2) return this.abort(`reveal request for attempt ${attempt}, not in 2..${REVEAL_ATTEMPTS}`);
-    if (attempt <= this.revealedAttempt) return this.abort(`reveal request for attempt ${attempt} after we revealed for attempt ${this.revealedAttempt}`);
+    if (this.stage !== 'revealed' || attempt <= this.revealedAttempt) return null;
     return this.reveal(attempt);
   }
 
@@ -294,8 +300,8 @@ export class SecAggParticipant {
       if (why) return this.abort(`the graph-seed reveal from ${id} ${why}`);
       reveals.set(id, r.value.reveal);
     }
-    const missing = missingReveals(committee, reveals);
-    if (missing.length > 0) return this.abort(missingRevealsReason(missing, attempt));
+    const short = shortCommitteeReason(missingReveals(committee, reveals), committee.size, attempt);
+    if (short) return this.abort(short);
     const graph = roundGraph(this.params, this.advertised.keys(), graphSeed(listHash, attempt, reveals));
     return this.shareKeys(graph, opened);
   }

@@ -36,7 +36,7 @@ import {
   type AdvertiseKeys,
   type SeedReveal,
 } from './messages.ts';
-import { advertisementListHash, graphSeed, isAttempt, missingReveals, missingRevealsReason, REVEAL_ATTEMPTS, revealCommittee, revealError } from './graph-seed.ts';
+import { advertisementListHash, graphSeed, isAttempt, missingReveals, REVEAL_ATTEMPTS, revealCommittee, revealError, shortCommitteeReason } from './graph-seed.ts';
 import { graphShape, neighbourhoods, type GraphShape, type Neighbourhoods } from './neighbour-graph.ts';
 import { checkRing, type SecAggParams } from './params.ts';
 import { maskSign, pairwiseSeed } from './round-keys.ts';
@@ -426,9 +426,9 @@ async function openRound(items: readonly TranscriptItem[], deps: RecomputeDeps):
 }
 
 /**
- * A sparse round's graph seed from the transcript's reveals: one attempt's whole committee (picked
- * by the advertisement list's hash), each reveal naming the list the transcript holds and opening
- * its sender's commitment. A complete graph needs none.
+ * A sparse round's graph seed from the transcript's reveals: one attempt's committee (picked by the
+ * advertisement list's hash) with at most revealTolerance members missing, each reveal naming the
+ * list the transcript holds and opening its sender's commitment. A complete graph needs none.
  */
 function checkedGraphSeed(
   roundId: Uint8Array,
@@ -445,8 +445,8 @@ function checkedGraphSeed(
   if (!isAttempt(attempt)) fail(`graph-seed reveals for attempt ${attempt}, not in 1..${REVEAL_ATTEMPTS}`);
   const listHash = advertisementListHash(roundId, advertisements);
   const committee = revealCommittee(listHash, attempt, advertised.keys());
-  const missing = missingReveals(committee, reveals);
-  if (missing.length > 0) fail(missingRevealsReason(missing, attempt));
+  const short = shortCommitteeReason(missingReveals(committee, reveals), committee.length, attempt);
+  if (short) fail(short);
   const opened = new Map<NodeId, Uint8Array>();
   for (const [id, r] of reveals) {
     if (!committee.includes(id)) fail(`graph-seed reveal from ${id}, not on the attempt-${attempt} committee`);
