@@ -32,7 +32,7 @@ const RANK_TAG = utf8ToBytes('aegis/secagg/reveal-committee/v1');
 const SEED_TAG = utf8ToBytes('aegis/secagg/graph-seed/v2');
 
 export const GRAPH_SEED_REVEAL_BYTES = 32;
-/** Reveal committee size: the seed needs each member's reveal. */
+/** Reveal committee size: the seed takes every member's reveal that came, with at most revealTolerance missing. */
 export const REVEAL_COMMITTEE_SIZE = 32;
 /** Committees asked at most, one after another, before the round aborts (the aggregator's choice is among these). */
 export const REVEAL_ATTEMPTS = 4;
@@ -91,7 +91,7 @@ export function revealCommittee(listHash: Uint8Array, attempt: number, advertise
   return seededPermutation(ids, seed).slice(0, REVEAL_COMMITTEE_SIZE).sort();
 }
 
-/** The graph seed: H(list hash, attempt, each committee member's id and reveal in node-id order). */
+/** The graph seed: H(list hash, attempt, each relayed member's id and reveal in node-id order). */
 export function graphSeed(listHash: Uint8Array, attempt: number, reveals: ReadonlyMap<NodeId, Uint8Array>): Uint8Array {
   const parts: Uint8Array[] = [SEED_TAG, listHash, Uint8Array.of(attempt)];
   for (const id of [...reveals.keys()].sort()) parts.push(hexToBytes(id), reveals.get(id) as Uint8Array);
