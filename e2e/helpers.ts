@@ -60,3 +60,63 @@ export async function recordVotes(page: Page, n: number, firstHeight = 1): Promi
     [n, firstHeight] as const,
   );
 }
+
+/** What the tab's `identities` store holds, read straight from IndexedDB (no app code involved). */
+export interface StoredIdentity {
+  slot: number;
+  fields: string[];
+  /** Byte length of every Uint8Array/ArrayBuffer field other than `publicKey` (a raw seed would show as 32). */
+  otherByteFields: Record<string, number>;
+  privateKey: { isCryptoKey: boolean; type: string; extractable: boolean; algorithm: string; usages: string[]; exportRefused: boolean } | null;
+  publicKeyHex: string | null;
+}
+
+export async function storedIdentities(page: Page): Promise<StoredIdentity[]> {
+  return page.evaluate(async () => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('aegis');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    try {
+      const records = await new Promise<Record<string, unknown>[]>((resolve, reject) => {
+        const req = db.transaction('identities', 'readonly').objectStore('identities').getAll();
+        req.onsuccess = () => resolve(req.result as Record<string, unknown>[]);
+        req.onerror = () => reject(req.error);
+      });
+      const hex = (b: Uint8Array): string => Array.from(b, (x) => x.toString(16).padStart(2, '0')).join('');
+      return Promise.all(
+        records.map(async (r) => {
+          const otherByteFields: Record<string, number> = {};
+          for (const [k, v] of Object.entries(r)) {
+            if (k === 'publicKey') continue;
+            if (v instanceof Uint8Array) otherByteFields[k] = v.length;
+            else if (v instanceof ArrayBuffer) otherByteFields[k] = v.byteLength;
+          }
+          const pk = r['privateKey'];
+          let privateKey: StoredIdentity['privateKey'] = null;
+          // CryptoKey is [SecureContext]: an insecure page has no such global.
+          if (typeof CryptoKey !== 'undefined' && pk instanceof CryptoKey) {
+            const exportRefused = await crypto.subtle.exportKey('pkcs8', pk).then(
+              () => false,
+              () => true,
+            );
+            privateKey = { isCryptoKey: true, type: pk.type, extractable: pk.extractable, algorithm: pk.algorithm.name, usages: [...pk.usages], exportRefused };
+          } else if (pk !== undefined) {
+            privateKey = { isCryptoKey: false, type: typeof pk, extractable: true, algorithm: '', usages: [], exportRefused: false };
+          }
+          const pub = r['publicKey'];
+          return {
+            slot: r['slot'] as number,
+            fields: Object.keys(r).sort(),
+            otherByteFields,
+            privateKey,
+            publicKeyHex: pub instanceof Uint8Array ? hex(pub) : null,
+          };
+        }),
+      );
+    } finally {
+      db.close();
+    }
+  });
+}

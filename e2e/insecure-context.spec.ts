@@ -1,7 +1,7 @@
 import { expect, test } from '@playwright/test';
 import type { RoundView } from '../src/node/secagg-service.ts';
 import { CHROMIUM_ARGS, CHROMIUM_PATH, E2E_PORT } from './browser-flags.ts';
-import { nodeId, waitForFullMesh } from './helpers.ts';
+import { nodeId, storedIdentities, waitForFullMesh } from './helpers.ts';
 
 // A tab opened over plain http from a name that is not localhost is an insecure context for real:
 // no crypto.subtle in the page AND in its workers (fallback.spec.ts removes it with an init script,
@@ -57,6 +57,14 @@ test('insecure context (http://aegis.test): noble in the page, masking still in 
       expect(env.engineName).toMatch(/noble/);
       expect(env.serviceUsesIt).toBe(true);
       await expect(page.getByText('Ed25519 via noble')).toBeVisible();
+      // The documented limitation: noble signs from the seed, so without WebCrypto the seed is stored raw.
+      await expect(page.getByTestId('identity-info')).toContainText('key stored raw');
+    }
+    const stored = await storedIdentities(pages[0]!);
+    expect(stored).toHaveLength(3);
+    for (const r of stored) {
+      expect(r.fields).toEqual(['createdAtMs', 'secretKey', 'slot']);
+      expect(r.otherByteFields).toEqual({ secretKey: 32 });
     }
 
     await waitForFullMesh(pages);

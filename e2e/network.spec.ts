@@ -1,6 +1,9 @@
 import { expect, test, type Browser, type BrowserContext, type Page } from '@playwright/test';
 import { MessageType } from '../src/core/net/message-types.ts';
-import { connectedIds, nodeId, openNodes, snapshot, waitForFullMesh } from './helpers.ts';
+import { bytesToHex } from '../src/core/bytes.ts';
+import { publicKeyFromSecret } from '../src/core/crypto/ed25519.ts';
+import { nodeIdFromPublicKey } from '../src/core/crypto/node-id.ts';
+import { connectedIds, nodeId, openNodes, snapshot, storedIdentities, waitForFullMesh, type StoredIdentity } from './helpers.ts';
 
 // One network of 6 tabs across 2 browser contexts (separate profiles), shared by the steps below.
 test.describe.configure({ mode: 'serial' });
@@ -113,4 +116,67 @@ test('two tabs of one profile never share an identity', async () => {
   expect(new Set(ids).size).toBe(ids.length);
   await waitForFullMesh([...pages, extra]);
   await extra.close();
+});
+
+/** A slot as a secure context must leave it: a non-extractable Ed25519 CryptoKey and the public key, no seed. */
+function expectKeyAtRest(record: StoredIdentity | undefined, publicKeyHex: string): void {
+  expect(record).toBeDefined();
+  expect(record!.fields).toEqual(['createdAtMs', 'privateKey', 'publicKey', 'slot']);
+  expect(record!.otherByteFields).toEqual({}); // no raw 32-byte seed under any name
+  expect(record!.privateKey).toEqual({ isCryptoKey: true, type: 'private', extractable: false, algorithm: 'Ed25519', usages: ['sign'], exportRefused: true });
+  expect(record!.publicKeyHex).toBe(publicKeyHex);
+}
+
+test('in a secure context the identity rests as a non-extractable CryptoKey: no raw seed in IndexedDB', async () => {
+  const ctx = contexts[0]!;
+  const mine = pages.filter((p) => p.context() === ctx);
+  expect(mine.length).toBeGreaterThan(0);
+  const records = await storedIdentities(mine[0]!);
+  for (const page of mine) {
+    const snap = await snapshot(page);
+    const slot = await page.evaluate(() => Number(sessionStorage.getItem('aegis.identity-slot')));
+    expectKeyAtRest(records.find((r) => r.slot === slot), snap.publicKeyHex);
+    await expect(page.getByTestId('identity-info')).toContainText('key non-extractable');
+  }
+  // Every slot this profile ever used (including reloaded and closed tabs') is a key pair.
+  for (const r of records) expect(r.otherByteFields).toEqual({});
+});
+
+test('a raw seed left by an earlier version becomes a non-extractable CryptoKey with the same node id', async () => {
+  const ctx = contexts[0]!;
+  const opener = pages.find((p) => p.context() === ctx)!;
+  const seed = new Uint8Array(32).map((_, i) => (i * 7 + 3) & 0xff);
+  const publicKey = publicKeyFromSecret(seed);
+  // Put an old-format record in the lowest slot no tab holds: the next tab of this profile takes that slot.
+  const slot = await opener.evaluate(async (seedBytes) => {
+    const held = new Set(((await navigator.locks.query()).held ?? []).map((l) => l.name));
+    let free = 0;
+    while (held.has(`aegis-identity-${free}`)) free++;
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const req = indexedDB.open('aegis');
+      req.onsuccess = () => resolve(req.result);
+      req.onerror = () => reject(req.error);
+    });
+    await new Promise<void>((resolve, reject) => {
+      const tx = db.transaction('identities', 'readwrite');
+      tx.objectStore('identities').put({ slot: free, secretKey: new Uint8Array(seedBytes), createdAtMs: 1_600_000_000_000 });
+      tx.oncomplete = () => resolve();
+      tx.onerror = () => reject(tx.error);
+    });
+    db.close();
+    return free;
+  }, [...seed]);
+  const fresh = await ctx.newPage();
+  try {
+    await openNodes([fresh], ROOM);
+    expect(await fresh.evaluate(() => Number(sessionStorage.getItem('aegis.identity-slot')))).toBe(slot);
+    const snap = await snapshot(fresh);
+    expect(snap.publicKeyHex).toBe(bytesToHex(publicKey));
+    expect(snap.id).toBe(nodeIdFromPublicKey(publicKey));
+    expectKeyAtRest((await storedIdentities(fresh)).find((r) => r.slot === slot), bytesToHex(publicKey));
+    // It signs with the migrated key: the mesh accepts its handshake and envelopes.
+    await waitForFullMesh([...pages, fresh]);
+  } finally {
+    await fresh.close();
+  }
 });

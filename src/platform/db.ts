@@ -2,11 +2,36 @@
 // later features (the audit log) add stores in new versions without touching existing data.
 import { openDB, type DBSchema, type IDBPDatabase } from 'idb';
 
-export interface IdentityRecord {
+/**
+ * An identity whose private key is a WebCrypto CryptoKey made non-extractable: IndexedDB keeps it by
+ * structured clone and the browser never hands its bytes out again, so a script of the origin can use
+ * the key while the page is open but cannot copy it away. Secure contexts with WebCrypto Ed25519.
+ */
+export interface KeyPairIdentityRecord {
+  slot: number;
+  /** Ed25519 private key, `extractable: false`, usages ['sign']. */
+  privateKey: CryptoKey;
+  /** RFC 8032 32-byte public key (the node id derives from it). */
+  publicKey: Uint8Array;
+  createdAtMs: number;
+}
+
+/**
+ * An identity stored as its raw seed: what every version wrote before key pairs (migrated to a
+ * KeyPairIdentityRecord on first load where WebCrypto Ed25519 exists), and what insecure contexts
+ * still write — noble signs from the seed itself, there is no CryptoKey to keep instead.
+ */
+export interface RawIdentityRecord {
   slot: number;
   /** RFC 8032 32-byte private seed. */
   secretKey: Uint8Array;
   createdAtMs: number;
+}
+
+export type IdentityRecord = KeyPairIdentityRecord | RawIdentityRecord;
+
+export function isRawIdentityRecord(r: IdentityRecord): r is RawIdentityRecord {
+  return 'secretKey' in r;
 }
 
 export interface LeaseRecord {

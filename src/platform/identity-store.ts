@@ -6,17 +6,28 @@
 //    every second in an IndexedDB transaction; a slot is free once its lease lapses.
 // The slot a tab held is remembered in sessionStorage, so a reload takes the same slot back and keeps
 // its identity; a second tab takes the next free slot (creating its key on first use).
+//
+// The private key at rest: where WebCrypto Ed25519 works (`keyPairs` given), a slot holds a
+// NON-EXTRACTABLE private CryptoKey and the public key — never the seed, so a script of the origin
+// (an XSS, an extension) can sign while the tab is open but cannot read the key out and take it
+// elsewhere. A raw-seed record from an earlier version is converted on first load, keeping its public
+// key and so its node id. Without WebCrypto (insecure contexts, noble) the slot holds the raw seed.
 import type { IDBPDatabase } from 'idb';
-import type { AegisDB } from './db.ts';
+import { bytesEqual } from '../core/bytes.ts';
+import { isRawIdentityRecord, type AegisDB, type RawIdentityRecord } from './db.ts';
+import type { Ed25519KeyPair, IdentityKeyPairs } from './webcrypto-ed25519.ts';
 
 export const MAX_SLOTS = 64;
 const SESSION_KEY = 'aegis.identity-slot';
 const LEASE_MS = 5000;
 const LEASE_RENEW_MS = 1000;
 
+/** The held slot's key: a WebCrypto key pair, or (no WebCrypto) the raw seed noble signs with. */
+export type IdentityKey = ({ kind: 'key-pair' } & Ed25519KeyPair) | { kind: 'raw-seed'; secretKey: Uint8Array };
+
 export interface HeldIdentity {
   slot: number;
-  secretKey: Uint8Array;
+  key: IdentityKey;
   /** How exclusivity is enforced in this tab. */
   exclusivity: 'web-locks' | 'lease';
   release(): void;
@@ -26,6 +37,12 @@ export interface IdentityStoreEnv {
   db: IDBPDatabase<AegisDB>;
   locks: LockManager | null;
   session: Pick<Storage, 'getItem' | 'setItem'> | null;
+  /**
+   * WebCrypto Ed25519 key pairs, where the context has them (secure context, self-tested backend):
+   * slots then hold non-extractable CryptoKeys. Null: slots hold raw seeds (noble fallback).
+   */
+  keyPairs: IdentityKeyPairs | null;
+  /** A fresh 32-byte seed; used only without `keyPairs`. */
   randomSecretKey(): Uint8Array;
   now(): number;
   /** Unique per page load. */
@@ -36,25 +53,80 @@ export async function claimIdentity(env: IdentityStoreEnv): Promise<HeldIdentity
   const preferred = Number(env.session?.getItem(SESSION_KEY) ?? NaN);
   const held = env.locks ? await claimWithLocks(env, preferred) : await claimWithLease(env, preferred);
   env.session?.setItem(SESSION_KEY, String(held.slot));
-  const secretKey = await loadOrCreateKey(env, held.slot);
-  return { ...held, secretKey };
+  try {
+    const key = env.keyPairs ? await loadOrCreateKeyPair(env, env.keyPairs, held.slot) : await loadOrCreateSeed(env, held.slot);
+    return { ...held, key };
+  } catch (e) {
+    held.release();
+    throw e;
+  }
 }
 
-async function loadOrCreateKey(env: IdentityStoreEnv, slot: number): Promise<Uint8Array> {
+async function loadOrCreateSeed(env: IdentityStoreEnv, slot: number): Promise<IdentityKey> {
   const fresh = env.randomSecretKey();
   // One readwrite transaction: read and, if missing, create — no await on anything else inside.
   const tx = env.db.transaction('identities', 'readwrite');
   const existing = await tx.store.get(slot);
   if (existing) {
     await tx.done;
-    return existing.secretKey;
+    fresh.fill(0);
+    // A key pair stored by a secure context of this origin is still usable if WebCrypto signs here.
+    return isRawIdentityRecord(existing)
+      ? { kind: 'raw-seed', secretKey: existing.secretKey }
+      : { kind: 'key-pair', privateKey: existing.privateKey, publicKey: existing.publicKey };
   }
   await tx.store.put({ slot, secretKey: fresh, createdAtMs: env.now() });
   await tx.done;
-  return fresh;
+  return { kind: 'raw-seed', secretKey: fresh };
 }
 
-type Held = Omit<HeldIdentity, 'secretKey'>;
+/** How often a slot changing under us (it should not: the tab holds it exclusively) is retried. */
+const MAX_KEY_ATTEMPTS = 3;
+
+async function loadOrCreateKeyPair(env: IdentityStoreEnv, keyPairs: IdentityKeyPairs, slot: number): Promise<IdentityKey> {
+  for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
+    const existing = await env.db.get('identities', slot);
+    if (existing && !isRawIdentityRecord(existing)) return { kind: 'key-pair', privateKey: existing.privateKey, publicKey: existing.publicKey };
+    // WebCrypto first, outside any transaction: IndexedDB commits a transaction that waits on anything else.
+    const pair = existing ? await keyPairs.importSeed(existing.secretKey) : await keyPairs.generate();
+    const written = await putIfUnchanged(env, slot, existing, pair);
+    if (existing) existing.secretKey.fill(0); // the raw seed read from IndexedDB: not left in memory
+    if (written) return { kind: 'key-pair', ...pair };
+    // Someone else changed the slot in between: start over from what it holds now.
+  }
+  throw new Error(`identity slot ${slot} kept changing while its key was being stored`);
+}
+
+/**
+ * One readwrite transaction: store `pair` in the slot if it still holds what we read before making
+ * the pair — nothing (a new identity), or the very same raw seed (a migration, compared byte by byte).
+ */
+async function putIfUnchanged(
+  env: IdentityStoreEnv,
+  slot: number,
+  expected: RawIdentityRecord | undefined,
+  pair: Ed25519KeyPair,
+): Promise<boolean> {
+  const tx = env.db.transaction('identities', 'readwrite');
+  const current = await tx.store.get(slot);
+  const unchanged =
+    expected === undefined
+      ? current === undefined
+      : current !== undefined && isRawIdentityRecord(current) && bytesEqual(current.secretKey, expected.secretKey);
+  if (current !== undefined && isRawIdentityRecord(current)) current.secretKey.fill(0);
+  if (unchanged) {
+    await tx.store.put({
+      slot,
+      privateKey: pair.privateKey,
+      publicKey: pair.publicKey,
+      createdAtMs: expected?.createdAtMs ?? env.now(),
+    });
+  }
+  await tx.done;
+  return unchanged;
+}
+
+type Held = Omit<HeldIdentity, 'key'>;
 
 function holdLock(locks: LockManager, name: string, opts: LockOptions): Promise<(() => void) | null> {
   return new Promise((resolveHeld, rejectHeld) => {

@@ -56,23 +56,7 @@ export function webCryptoEd25519(subtle: SubtleCrypto, options: WebCryptoEd25519
     name: 'webcrypto',
 
     async signer(secretKey: Uint8Array): Promise<Signer> {
-      if (!(secretKey instanceof Uint8Array) || secretKey.length !== ED25519_SECRET_KEY_BYTES)
-        throw new Error(`"secretKey" must be ${ED25519_SECRET_KEY_BYTES} bytes`);
-      // The public key is public maths; deriving it with noble keeps the private CryptoKey non-extractable.
-      const publicKey = publicKeyFromSecret(secretKey);
-      const pkcs8 = new Uint8Array(PKCS8_ED25519_PREFIX.length + ED25519_SECRET_KEY_BYTES);
-      pkcs8.set(PKCS8_ED25519_PREFIX);
-      pkcs8.set(secretKey, PKCS8_ED25519_PREFIX.length);
-      let privateKey: CryptoKey;
-      try {
-        privateKey = await subtle.importKey('pkcs8', pkcs8, ALGORITHM, false, ['sign']);
-      } finally {
-        pkcs8.fill(0);
-      }
-      return {
-        publicKey,
-        sign: async (message) => new Uint8Array(await subtle.sign(ALGORITHM, privateKey, bufferSource(message))),
-      };
+      return cryptoKeySigner(subtle, await importSeed(subtle, secretKey));
     },
 
     async verify(publicKey, message, signature) {
@@ -84,6 +68,82 @@ export function webCryptoEd25519(subtle: SubtleCrypto, options: WebCryptoEd25519
       } catch {
         return false;
       }
+    },
+  };
+}
+
+/** An Ed25519 key pair whose private half is a non-extractable CryptoKey (what IndexedDB keeps). */
+export interface Ed25519KeyPair {
+  privateKey: CryptoKey;
+  publicKey: Uint8Array;
+}
+
+/** Makes and converts identity key pairs; injected into the identity store (identity-store.ts). */
+export interface IdentityKeyPairs {
+  /** A fresh key pair; its private key was never outside WebCrypto. */
+  generate(): Promise<Ed25519KeyPair>;
+  /** An existing 32-byte seed as a key pair; the caller wipes the seed afterwards. */
+  importSeed(secretKey: Uint8Array): Promise<Ed25519KeyPair>;
+  /** A signer over a stored pair, after checking the private key really belongs to the public key. */
+  signer(pair: Ed25519KeyPair): Promise<Signer>;
+}
+
+/** The seed as a non-extractable private CryptoKey (PKCS#8 is the only import format for private Ed25519 keys). */
+async function importSeed(subtle: SubtleCrypto, secretKey: Uint8Array): Promise<Ed25519KeyPair> {
+  if (!(secretKey instanceof Uint8Array) || secretKey.length !== ED25519_SECRET_KEY_BYTES)
+    throw new Error(`"secretKey" must be ${ED25519_SECRET_KEY_BYTES} bytes`);
+  // The public key is public maths; deriving it with noble keeps the private CryptoKey non-extractable.
+  const publicKey = publicKeyFromSecret(secretKey);
+  const pkcs8 = new Uint8Array(PKCS8_ED25519_PREFIX.length + ED25519_SECRET_KEY_BYTES);
+  pkcs8.set(PKCS8_ED25519_PREFIX);
+  pkcs8.set(secretKey, PKCS8_ED25519_PREFIX.length);
+  try {
+    return { privateKey: await subtle.importKey('pkcs8', pkcs8, ALGORITHM, false, ['sign']), publicKey };
+  } finally {
+    pkcs8.fill(0);
+  }
+}
+
+function cryptoKeySigner(subtle: SubtleCrypto, pair: Ed25519KeyPair): Signer {
+  const { privateKey } = pair;
+  const publicKey = pair.publicKey.slice();
+  return {
+    publicKey,
+    sign: async (message) => new Uint8Array(await subtle.sign(ALGORITHM, privateKey, bufferSource(message))),
+  };
+}
+
+const PAIR_CHECK_MESSAGE = new TextEncoder().encode('aegis/identity-key-check/v1');
+
+export function webCryptoIdentityKeyPairs(subtle: SubtleCrypto): IdentityKeyPairs {
+  return {
+    async generate() {
+      // generateKey rather than importing a random seed: the private key is born inside WebCrypto, so
+      // the seed is never in this page's memory at all (nothing to wipe, nothing a heap dump could show).
+      // `extractable: false` applies to the private key; a public key is always exportable.
+      const pair = (await subtle.generateKey(ALGORITHM, false, ['sign', 'verify'])) as CryptoKeyPair;
+      const publicKey = new Uint8Array(await subtle.exportKey('raw', pair.publicKey));
+      return { privateKey: pair.privateKey, publicKey };
+    },
+    importSeed: (secretKey) => importSeed(subtle, secretKey),
+    async signer(pair) {
+      const { privateKey, publicKey } = pair;
+      if (
+        !(privateKey instanceof CryptoKey) ||
+        privateKey.type !== 'private' ||
+        privateKey.algorithm.name !== ALGORITHM.name ||
+        !privateKey.usages.includes('sign')
+      )
+        throw new Error('the stored identity key is not an Ed25519 private signing key');
+      if (!(publicKey instanceof Uint8Array) || publicKey.length !== ED25519_PUBLIC_KEY_BYTES)
+        throw new Error(`the stored identity public key must be ${ED25519_PUBLIC_KEY_BYTES} bytes`);
+      const signer = cryptoKeySigner(subtle, pair);
+      // A record whose halves do not match would sign envelopes every peer rejects: refuse it here.
+      const verifyKey = await subtle.importKey('raw', bufferSource(signer.publicKey), ALGORITHM, false, ['verify']);
+      const probe = await signer.sign(PAIR_CHECK_MESSAGE);
+      if (!(await subtle.verify(ALGORITHM, verifyKey, bufferSource(probe), bufferSource(PAIR_CHECK_MESSAGE))))
+        throw new Error('the stored identity private key does not match its public key');
+      return signer;
     },
   };
 }

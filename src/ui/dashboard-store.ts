@@ -11,6 +11,8 @@ import { bindThrottled } from './throttled-bind.ts';
 export interface NodeInfo {
   slot: number;
   exclusivity: 'web-locks' | 'lease';
+  /** The identity's private key in IndexedDB: a non-extractable CryptoKey, or the raw seed. */
+  keyAtRest: 'non-extractable' | 'raw-seed';
   cryptoBackend: string;
   secureContext: boolean;
 }

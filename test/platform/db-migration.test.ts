@@ -40,17 +40,19 @@ describe('IndexedDB migration v1 → v2', () => {
     ]);
     expect(await db.get('leases', 1)).toEqual({ slot: 1, holder: 'old-page', expiresAtMs: 1 });
 
-    // The identity store hands the tab its v1 key, not a fresh one.
-    const held = await claimIdentity({ db, locks: null, session: null, randomSecretKey: () => key(99), now: () => 1_700_000_000_000, pageToken: 'new-page' });
+    // The identity store hands the tab its v1 key, not a fresh one (raw-seed path here; the move to a
+    // non-extractable CryptoKey is identity-key-at-rest.test.ts).
+    const held = await claimIdentity({ db, locks: null, session: null, keyPairs: null, randomSecretKey: () => key(99), now: () => 1_700_000_000_000, pageToken: 'new-page' });
     try {
       expect(held.slot).toBe(0);
-      expect(held.secretKey).toEqual(key(11));
+      expect(held.key).toEqual({ kind: 'raw-seed', secretKey: key(11) });
     } finally {
       held.release();
     }
 
     // The new stores work: a log opens, appends and reopens under that identity.
-    const signer = await nobleEd25519.signer(held.secretKey);
+    if (held.key.kind !== 'raw-seed') throw new Error('expected the raw seed');
+    const signer = await nobleEd25519.signer(held.key.secretKey);
     const clock = { now: () => 1_700_000_000_000 };
     const opened = await AuditLog.open({ storage: await IdbLogStorage.open(db, 'me'), signer, verifier: nobleEd25519, clock });
     if (!opened.ok) throw new Error(opened.error);

@@ -18,7 +18,10 @@ export function IdentityCard({ onChangeRoom }: { onChangeRoom: (room: string) =>
           <code className="fingerprint" data-testid="fingerprint" title={snap.id}>
             {fp(snap.id)}
           </code>
-          <span className="muted small"> slot {info?.slot} · {info?.exclusivity}</span>
+          <span className="muted small" data-testid="identity-info">
+            {' '}
+            slot {info?.slot} · {info?.exclusivity} · key {info?.keyAtRest === 'non-extractable' ? 'non-extractable' : 'stored raw'}
+          </span>
         </dd>
         <dt>Node id</dt>
         <dd>
