@@ -44,7 +44,7 @@ import { decodeBlock, encodeResult, type AggregationResult } from '../core/conse
 import { decodeRoundClaim, encodeRoundClaim, MAX_CLAIM_TRANSCRIPT_BYTES } from '../core/consensus/round-claim.ts';
 import { decodeSampledClaim, encodeSampledClaim, type SampledClaim } from '../core/consensus/sampled-claim.ts';
 import { widenClaim } from '../core/consensus/private-sample.ts';
-import { DEFAULT_SAMPLED_CHUNKS, openChunks, PRIVATE_SAMPLED_CHUNKS, privateChunkIndices, sampleChunkIndices } from '../core/secagg/chunk-sampling.ts';
+import { DEFAULT_SAMPLED_CHUNKS, PRIVATE_SAMPLED_CHUNKS, privateChunkIndices, sampleChunkIndices } from '../core/secagg/chunk-sampling.ts';
 import { maskedInputParts } from '../core/secagg/contribution-commitment.ts';
 import { lightTranscript } from '../core/secagg/light-transcript.ts';
 import { chunkCount, chunkWords, CHUNK_WORDS } from '../core/secagg/masked-chunks.ts';
@@ -71,7 +71,7 @@ import type { AegisNode } from './aegis-node.ts';
 import type { ConsensusService } from './consensus-service.ts';
 import type { Aggregated, SecAggService } from './secagg-service.ts';
 import { Listeners, countRefusal } from './listeners.ts';
-import { NO_OPENINGS, OpeningsRequests, OpeningsResponder } from './private-sample.ts';
+import { chunkOpeners, NO_OPENINGS, OpeningsRequests, OpeningsResponder, type ChunkOpeners } from './private-sample.ts';
 
 /** What the rounds need of the consensus service (ConsensusService has it; tests may stub it). */
 export type RoundsConsensus = Pick<ConsensusService, 'chainApp' | 'submit' | 'hooks' | 'setAggregationChecker' | 'genesisHashHex'>;
@@ -182,7 +182,8 @@ export class ChainRoundService {
     o.secagg.onAggregated((a) => o.node.schedule(() => this.onAggregated(a)));
     o.node.onMessage(MessageType.ChainRoundClaim, (env) => o.node.schedule(() => this.onClaim(env)));
     o.node.onMessage(MessageType.ChainRoundSampledClaim, (env) => o.node.schedule(() => this.onSampledClaim(env)));
-    this.responder = new OpeningsResponder(o.node, (reason) => this.refuse(reason));
+    // Answers go to validators only: theirs are the votes a private sample protects (and each answer can be MBs).
+    this.responder = new OpeningsResponder(o.node, (reason) => this.refuse(reason), (publicKey) => this.isValidator(publicKey));
     this.requests = new OpeningsRequests(o.node, (reason) => this.refuse(reason), o.privateSampleTimeoutMs);
     o.node.onMessage(MessageType.ChainRoundOpeningsRequest, (env) => {
       if (!this.withholdOpenings) o.node.schedule(() => this.responder.onRequest(env));
@@ -376,7 +377,9 @@ export class ChainRoundService {
       this.changed();
       return void (await this.o.node.broadcast(MessageType.ChainRoundClaim, encodeRoundClaim({ result, transcript: a.transcript })));
     }
-    const claim = this.sampledClaim(result, a.transcript, tc.value);
+    // Each contributor's chunk tree, built once: the public openings now, validators' private samples later.
+    const openers = chunkOpeners(a.transcript);
+    const claim = this.sampledClaim(result, a.transcript, tc.value, openers);
     const bytes = claim.ok ? encodeSampledClaim(claim.value) : null;
     const limit = (messageTypes.get(MessageType.ChainRoundSampledClaim) as { maxBodyBytes: number }).maxBodyBytes;
     if (bytes === null || bytes.length > limit) {
@@ -386,7 +389,7 @@ export class ChainRoundService {
     Object.assign(t.view, { status: 'claimed', claimChecked: true, claimDetail: `claimed: result, light transcript and ${claim.ok ? claim.value.indices.length : 0} sampled chunks per contributor sent to validators` });
     this.changed();
     // Before the claim goes out: a validator's private sample may come right after it.
-    this.responder.offer(a.roundId, tc.value.root, sum.length, a.transcript);
+    this.responder.offer(a.roundId, tc.value.root, sum.length, openers);
     await this.o.node.broadcast(MessageType.ChainRoundSampledClaim, bytes);
   }
 
@@ -400,17 +403,14 @@ export class ChainRoundService {
   }
 
   /** The chunks every validator will check, opened in each contributor's masked vector. */
-  private sampledClaim(result: AggregationResult, transcript: readonly Uint8Array[], tc: TranscriptCommitment): Result<SampledClaim> {
+  private sampledClaim(result: AggregationResult, transcript: readonly Uint8Array[], tc: TranscriptCommitment, openers: ChunkOpeners): Result<SampledClaim> {
     const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(result.roundId));
     if (round === undefined) return err('no such open round on the chain');
     const light = lightTranscript(transcript);
     if (!light.ok) return light;
     const indices = this.sampleIndices(tc.root, round.openedHeight, round.params.dimension);
     const chunks = new Map<NodeId, ChunkOpening[]>();
-    for (const bytes of transcript) {
-      const p = maskedInputParts(bytes);
-      if (p.ok) chunks.set(nodeIdFromPublicKey(p.value.statement.sender), openChunks(p.value.input.masked, indices));
-    }
+    for (const [id, open] of openers) chunks.set(id, open(indices));
     return ok({ result, light: light.value, indices, chunks });
   }
 
@@ -480,7 +480,12 @@ export class ChainRoundService {
     }
     const round = this.o.consensus.chainApp?.state.rounds.get(bytesToHex(result.roundId));
     const publicSample = round === undefined ? err('no such open round on the chain') : this.coversPublicSample(claim, tc.value.root, round);
-    const mine = round === undefined ? [] : privateChunkIndices(this.o.node.random, chunkCount(round.params.dimension), claim.indices, PRIVATE_SAMPLED_CHUNKS);
+    // Only a validator's verdict decides anything (its vote): other nodes check the public sample and
+    // spare the aggregator their requests (each answer can be MBs, flooded to non-neighbours).
+    const mine =
+      round === undefined || !this.isValidator(this.o.node.publicKey)
+        ? []
+        : privateChunkIndices(this.o.node.random, chunkCount(round.params.dimension), claim.indices, PRIVATE_SAMPLED_CHUNKS);
     const asking = publicSample.ok && mine.length > 0;
     let checking: Promise<Result<SampledClaim>>;
     if (!publicSample.ok) checking = Promise.resolve(publicSample);
@@ -494,7 +499,13 @@ export class ChainRoundService {
         return this.onQueue(() => this.checkSampled(result, wide.value, tc.value));
       });
     }
-    this.remember(result, checking.then((c) => (c.ok ? ok(true) : c)));
+    this.remember(
+      result,
+      checking.then(
+        (c) => (c.ok ? ok(true) : c),
+        (e: unknown) => err(`sampled claim not checked: ${String(e)}`),
+      ),
+    );
     const settled = checking.then((c) => {
       if (!c.ok) {
         const reason = c.error === NO_OPENINGS ? 'sampled claim: no openings from the aggregator' : 'sampled claim does not check';
@@ -513,6 +524,17 @@ export class ChainRoundService {
   private async checkSampled(result: AggregationResult, claim: SampledClaim, tc: TranscriptCommitment): Promise<Result<SampledClaim>> {
     const v = await this.verifySampled(result, claim, tc);
     return v.ok ? ok(claim) : v;
+  }
+
+  /** Is `publicKey` in the validator set of the next height (a vote a verdict decides)? */
+  private isValidator(publicKey: Uint8Array): boolean {
+    const chain = this.o.consensus.chainApp;
+    if (chain === null) return false;
+    try {
+      return chain.validatorSet(chain.height + 1).validators.some((v) => bytesEqual(v.publicKey, publicKey));
+    } catch {
+      return false;
+    }
   }
 
   /** `fn` run on the node's serial work queue, its value handed back. */
@@ -564,6 +586,10 @@ export class ChainRoundService {
     if (known !== undefined) return known;
     const held = this.transcripts.get(bytesToHex(r.transcriptHash));
     if (held === undefined) return Promise.resolve(err('no transcript for this result\'s root'));
+    // A sampled claim's private chunks are known to the aggregator once asked for, so they vouch for
+    // the result that was checked with them, not for another result under the same root.
+    if (held.sampled !== null && resultKey(held.sampled.result) !== key)
+      return Promise.resolve(err('another result under a root checked by sampling (its private chunks are known to the aggregator)'));
     const verdict = held.envelopes !== null ? this.verify(r, held.envelopes, held.tc) : this.verifySampled(r, held.sampled as SampledClaim, held.tc);
     this.remember(r, verdict);
     return verdict;

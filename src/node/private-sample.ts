@@ -26,15 +26,18 @@ export const NO_OPENINGS = 'no openings for the private sample from the aggregat
 /** Claimed roots answered for, newest kept: each may hold its contributors' decoded vectors (MBs each). */
 const MAX_OFFERS = 4;
 const MAX_WAITING = 64;
+/** Questions outstanding to one aggregator: its own flood of claims fills only its share. */
+const MAX_WAITING_PER_AGGREGATOR = 4;
 
 type Refuse = (reason: string) => void;
+
+/** Per contributor, an opener over its masked vector's chunk tree (built once per claim). */
+export type ChunkOpeners = ReadonlyMap<NodeId, (indices: readonly number[]) => ChunkOpening[]>;
 
 interface Offer {
   roundId: Uint8Array;
   chunks: number;
-  transcript: readonly Uint8Array[];
-  /** Per contributor, its masked vector's chunk tree: built at the first request, reused after. */
-  openers: Map<NodeId, (indices: readonly number[]) => ChunkOpening[]> | null;
+  openers: ChunkOpeners;
   /** Requesters answered (hex public keys). */
   answered: Set<string>;
 }
@@ -46,11 +49,13 @@ export class OpeningsResponder {
   constructor(
     private readonly node: Pick<AegisNode, 'sendTo'>,
     private readonly refuse: Refuse,
+    /** Who may ask (the chain's validators): anyone else could mint keys and have MBs sent and flooded. */
+    private readonly mayAsk: (publicKey: Uint8Array) => boolean,
   ) {}
 
-  /** A sampled claim this node sent: its full transcript answers requests for its root. */
-  offer(roundId: Uint8Array, root: Uint8Array, dimension: number, transcript: readonly Uint8Array[]): void {
-    this.offers.set(bytesToHex(root), { roundId: roundId.slice(), chunks: chunkCount(dimension), transcript, openers: null, answered: new Set() });
+  /** A sampled claim this node sent: its contributors' chunk trees answer requests for its root. */
+  offer(roundId: Uint8Array, root: Uint8Array, dimension: number, openers: ChunkOpeners): void {
+    this.offers.set(bytesToHex(root), { roundId: roundId.slice(), chunks: chunkCount(dimension), openers, answered: new Set() });
     if (this.offers.size > MAX_OFFERS) {
       const oldest = this.offers.keys().next().value;
       if (oldest !== undefined) this.offers.delete(oldest);
@@ -66,11 +71,11 @@ export class OpeningsResponder {
     // Strictly ascending (decoder), so the last index bounds them all.
     if (indices.length === 0 || indices.length > PRIVATE_SAMPLED_CHUNKS || (indices.at(-1) as number) >= offer.chunks)
       return this.refuse('openings request out of bounds');
+    if (!this.mayAsk(env.sender)) return this.refuse('openings request from a non-validator');
     const who = bytesToHex(env.sender);
     if (offer.answered.has(who)) return this.refuse('openings asked twice');
     if (offer.answered.size >= MAX_OPENING_REQUESTERS) return this.refuse('openings: too many requesters');
     offer.answered.add(who);
-    offer.openers ??= openersOf(offer.transcript);
     const chunks = new Map<NodeId, ChunkOpening[]>();
     for (const [id, open] of offer.openers) chunks.set(id, open(indices));
     const body = encodeOpenings({ roundId, root, indices, chunks });
@@ -83,7 +88,8 @@ export class OpeningsResponder {
   }
 }
 
-function openersOf(transcript: readonly Uint8Array[]): Map<NodeId, (indices: readonly number[]) => ChunkOpening[]> {
+/** Every contributor's opener, from the full transcript's masked inputs. */
+export function chunkOpeners(transcript: readonly Uint8Array[]): ChunkOpeners {
   const openers = new Map<NodeId, (indices: readonly number[]) => ChunkOpening[]>();
   for (const bytes of transcript) {
     const p = maskedInputParts(bytes);
@@ -114,7 +120,8 @@ export class OpeningsRequests {
   ask(aggregator: Uint8Array, roundId: Uint8Array, root: Uint8Array, indices: readonly number[]): Promise<ChunkOpenings | null> {
     const key = bytesToHex(root);
     // One question per root (the aggregator answers a requester once); a flood of claims waits for nothing.
-    if (this.waiting.has(key) || this.waiting.size >= MAX_WAITING) return Promise.resolve(null);
+    const mine = [...this.waiting.values()].filter((w) => bytesEqual(w.aggregator, aggregator)).length;
+    if (this.waiting.has(key) || this.waiting.size >= MAX_WAITING || mine >= MAX_WAITING_PER_AGGREGATOR) return Promise.resolve(null);
     const asked = new Promise<ChunkOpenings | null>((resolve) => {
       const timer = this.node.clock.setTimeout(() => {
         this.waiting.delete(key);

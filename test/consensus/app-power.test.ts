@@ -70,8 +70,10 @@ describe('power = stake × reputation multiplier, capped', () => {
   });
 
   it('reputation alone cannot lift one validator to 1/3: everyone else at reputation 0, it at 1', () => {
+    // Stakes from 2: a stake of 1 at reputation 0 (multiplier 0.5) rounds to power 0, which leaves the
+    // set altogether — with [4, 1, 1, 1] the first is then the whole set, by stake, not reputation.
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 1, max: 2 ** 40 }), { minLength: 4, maxLength: 30 }), (stakes) => {
+      fc.property(fc.array(fc.integer({ min: 2, max: 2 ** 40 }), { minLength: 4, maxLength: 30 }), (stakes) => {
         const cs = stakes.map((stake, i) => ({ publicKey: key(i), stake, reputationMicros: i === 0 ? MICROS : 0, jailed: false }));
         const out = computeValidatorPowers(cs, params);
         const total = out.reduce((s, v) => s + v.power, 0);

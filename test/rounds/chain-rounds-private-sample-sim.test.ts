@@ -63,6 +63,11 @@ describe('chain rounds: validators\' private samples of a sampled claim', () => 
       if (sim.get(i).id === aggregator) continue;
       (t.rounds as unknown as { verdicts: Map<string, unknown> }).verdicts.clear();
       expect(await t.rounds.checkResult(commit.results[0] as AggregationResult)).toEqual({ ok: true, value: true });
+      // Another result under the same root — wrong only on chunks this node's private sample did not
+      // draw, which the aggregator learnt when asked — is not vouched for by the kept claim.
+      const other = { ...(commit.results[0] as AggregationResult), sum: (commit.results[0] as AggregationResult).sum.slice() };
+      other.sum[DIM - 1] = ((other.sum[DIM - 1] as number) + 1) >>> 0;
+      expect(await t.rounds.checkResult(other)).toEqual({ ok: false, error: 'another result under a root checked by sampling (its private chunks are known to the aggregator)' });
     }
   }, 120_000);
 
