@@ -18,7 +18,8 @@ export default defineConfig({
     trace: 'off',
   },
   webServer: {
-    command: `node bin/aegis.mjs start --host 127.0.0.1 --port ${E2E_PORT}`,
+    // aegis.test: the made-up name e2e/insecure-context.spec.ts maps to loopback (a DNS name must be allowed).
+    command: `node bin/aegis.mjs start --host 127.0.0.1 --port ${E2E_PORT} --allow-host aegis.test`,
     url: `${E2E_BASE_URL}/healthz`,
     reuseExistingServer: false,
     timeout: 120_000,

@@ -5,6 +5,7 @@
 import { createServer as createHttpServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
+import { isIP, isIPv4, isIPv6 } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer } from 'ws';
@@ -89,6 +90,7 @@ function normalizeOrigin(origin: string): string {
 /**
  * A browser page may open the socket when it was served by this server (its origin's host is the
  * one the request was sent to) or its origin is allowed; a client that sends no Origin is no browser.
+ * Same-origin alone does not stop DNS rebinding; `hostAllowed` does.
  */
 function originAllowed(origin: string | undefined, host: string | undefined, allowed: ReadonlySet<string>): boolean {
   if (origin === undefined) return true;
@@ -96,6 +98,68 @@ function originAllowed(origin: string | undefined, host: string | undefined, all
   if (normalized === '' || normalized === 'null') return false;
   if (allowed.has(normalized)) return true;
   return host !== undefined && new URL(normalized).host === host.toLowerCase();
+}
+
+/** What a DNS name (or IPv4 address) in a Host header is made of; IDN names arrive as punycode. */
+const HOSTNAME_CHARS = /^[A-Za-z0-9._-]+$/;
+
+/** 'Aegis.Test.' → 'aegis.test': lower case, without the trailing dot of a fully qualified name. */
+function normalizeHostname(name: string): string {
+  const lower = name.toLowerCase();
+  return lower.endsWith('.') ? lower.slice(0, -1) : lower;
+}
+
+/**
+ * The hostname of a Host header ('Example.com.:8080' → 'example.com', '[::1]:80' → '::1'), or null
+ * when the header is not a plain host[:port] (userinfo, a path, an unbracketed IPv6 address …).
+ */
+export function hostHeaderName(header: string): string | null {
+  let name: string;
+  let rest: string;
+  if (header.startsWith('[')) {
+    const close = header.indexOf(']');
+    if (close < 0) return null;
+    name = header.slice(1, close);
+    if (!isIPv6(name)) return null;
+    rest = header.slice(close + 1);
+  } else {
+    const colon = header.indexOf(':');
+    name = colon < 0 ? header : header.slice(0, colon);
+    rest = colon < 0 ? '' : header.slice(colon);
+    if (!HOSTNAME_CHARS.test(name)) return null;
+  }
+  if (rest !== '' && !/^:\d{1,5}$/.test(rest)) return null;
+  return normalizeHostname(name);
+}
+
+/**
+ * The name a host option, allowed origin or `allowedHosts` entry stands for, in the form
+ * `hostHeaderName` returns (IDN names as the punycode browsers send), or null when it names none.
+ */
+function configuredHostname(name: string): string | null {
+  if (/[\s/\\@?#:[\]%]/.test(name)) return null;
+  let hostname: string;
+  try {
+    hostname = new URL(`http://${name}`).hostname;
+  } catch {
+    return null;
+  }
+  return HOSTNAME_CHARS.test(hostname) ? normalizeHostname(hostname) : null;
+}
+
+/**
+ * Whether the request was sent to a name this server answers for: localhost and *.localhost
+ * (browsers resolve them to loopback themselves), an IP literal, or a name the operator listed.
+ * A DNS-rebinding page (evil.example re-pointed at this machine) is same-origin with the server in
+ * the browser's eyes; only the Host header it sends — its own name — tells it apart.
+ */
+function hostAllowed(host: string | undefined, allowed: ReadonlySet<string>): boolean {
+  if (host === undefined) return false;
+  const name = hostHeaderName(host);
+  if (name === null) return false;
+  if (name === 'localhost' || name.endsWith('.localhost')) return true;
+  if (isIPv4(name) || isIPv6(name)) return true;
+  return allowed.has(name);
 }
 
 function formatHost(host: string): string {
@@ -120,8 +184,30 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
 
   const connections = new Set<Connection>();
   const rooms = new Map<string, Map<string, Connection>>();
-  const counters = { relayed: 0, closedForAbuse: 0, refusedOrigins: 0, errors: {} as Partial<Record<ErrorCode, number>> };
+  const counters = {
+    relayed: 0,
+    closedForAbuse: 0,
+    refusedOrigins: 0,
+    refusedHosts: 0,
+    errors: {} as Partial<Record<ErrorCode, number>>,
+  };
   const allowedOrigins = new Set((options.allowedOrigins ?? []).map(normalizeOrigin));
+  // Names besides localhost and IP literals that browser upgrades may be addressed to: the bind
+  // host when it is a name, the hosts of the allowed origins, and `allowedHosts`.
+  const allowedHosts = new Set<string>();
+  for (const name of options.allowedHosts ?? []) {
+    const hostname = configuredHostname(name);
+    if (hostname === null) throw new RangeError(`"allowedHosts" entry ${JSON.stringify(name)} is not a hostname`);
+    allowedHosts.add(hostname);
+  }
+  for (const origin of allowedOrigins) {
+    if (origin === '' || origin === 'null') continue;
+    allowedHosts.add(normalizeHostname(new URL(origin).hostname));
+  }
+  if (isIP(host) === 0) {
+    const hostname = configuredHostname(host);
+    if (hostname !== null) allowedHosts.add(hostname);
+  }
   let closing = false;
 
   // ---- HTTP ----
@@ -177,6 +263,10 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
     if (closing || connections.size >= maxConnections) return rejectUpgrade(socket, 503, 'Service Unavailable');
     if (!originAllowed(req.headers.origin, req.headers.host, allowedOrigins)) {
       counters.refusedOrigins++;
+      return rejectUpgrade(socket, 403, 'Forbidden');
+    }
+    if (req.headers.origin !== undefined && !hostAllowed(req.headers.host, allowedHosts)) {
+      counters.refusedHosts++;
       return rejectUpgrade(socket, 403, 'Forbidden');
     }
     wss.handleUpgrade(req, socket, head, (ws) => onConnection(ws));
@@ -416,6 +506,7 @@ export async function createSignalingServer(options: SignalingServerOptions = {}
       errors: { ...counters.errors },
       closedForAbuse: counters.closedForAbuse,
       refusedOrigins: counters.refusedOrigins,
+      refusedHosts: counters.refusedHosts,
     };
   }
 

@@ -40,9 +40,18 @@ export interface SignalingServerOptions {
    * 'https://app.example'). A browser always names the page's origin in the upgrade; one from
    * another site — any web page the user happens to visit — is refused with 403, so it cannot
    * join rooms from the user's browser. Clients that send no Origin (Node, tools) are not browsers
-   * and are let through: they could claim any origin anyway.
+   * and are let through: they could claim any origin anyway. Their hosts count as `allowedHosts`.
    */
   allowedOrigins?: readonly string[];
+  /**
+   * DNS names, besides localhost, *.localhost and IP literals, that browser upgrades may be sent to
+   * (exact names, e.g. 'aegis.example'; case and a trailing dot do not matter); a name `host` binds
+   * to is included. A page whose Origin names this server can still be a DNS-rebinding attack (a
+   * site the user visits re-points its own name at this machine): its Host header then carries that
+   * site's name, and an upgrade to a name not listed here is refused with 403. Clients that send no
+   * Origin are not checked. A name that is not a hostname throws a RangeError.
+   */
+  allowedHosts?: readonly string[];
 }
 
 export interface ServerStats {
@@ -59,6 +68,11 @@ export interface ServerStats {
   closedForAbuse: number;
   /** Upgrades refused because a browser page of another origin asked (see `allowedOrigins`). */
   refusedOrigins: number;
+  /**
+   * Browser upgrades of an allowed origin refused because they were sent to a host name the server
+   * does not answer for (see `allowedHosts`): DNS rebinding, or a name missing from the options.
+   */
+  refusedHosts: number;
 }
 
 export interface SignalingServer {

@@ -12,10 +12,12 @@ import { WebSocket } from 'ws';
 import type { ClientOptions } from 'ws';
 import { parseClientMessage } from '../signaling-server/protocol.ts';
 import { RateLimiter, TokenBucket } from '../signaling-server/rate-limit.ts';
-import { createSignalingServer } from '../signaling-server/server.ts';
+import { createSignalingServer, hostHeaderName } from '../signaling-server/server.ts';
 import { parseRequestPath } from '../signaling-server/static-files.ts';
 import { loadOrCreateCertificate } from '../signaling-server/tls.ts';
 import type { SignalingServer, SignalingServerOptions } from '../signaling-server/types.ts';
+import { main } from '../src/cli/main.ts';
+import { captureCliOutput } from './cli-output.ts';
 
 type Msg = Record<string, unknown>;
 
@@ -605,10 +607,16 @@ describe('signaling server', () => {
 });
 
 describe('signaling server: browser origins', () => {
-  /** The HTTP status of an upgrade to /signal sent with `origin` (101 when the socket opens). */
-  const upgradeStatus = (url: string, origin: string | undefined): Promise<number> =>
+  /**
+   * The HTTP status of an upgrade to /signal sent with `origin` (101 when the socket opens) and, when
+   * given, `host` as the Host header (the request still goes to the server's own address).
+   */
+  const upgradeStatus = (url: string, origin: string | undefined, host?: string): Promise<number> =>
     new Promise((resolve) => {
-      const ws = new WebSocket(url, origin === undefined ? {} : { origin });
+      const ws = new WebSocket(url, {
+        ...(origin === undefined ? {} : { origin }),
+        ...(host === undefined ? {} : { headers: { Host: host } }),
+      });
       ws.on('open', () => {
         ws.terminate();
         resolve(101);
@@ -631,10 +639,81 @@ describe('signaling server: browser origins', () => {
     expect(await upgradeStatus(server.url, 'https://app.example')).toBe(101);
     expect(await upgradeStatus(server.url, undefined)).toBe(101);
     expect(server.stats().refusedOrigins).toBe(3);
+    expect(server.stats().refusedHosts).toBe(0);
     // A refused browser changes nothing for the others: a well-behaved pair still joins and relays.
     const room = roomName();
     const a = await joined(server.url, room);
     const b = await joined(server.url, room, peerId(), { origin: `http://${own}` });
     expect(b.peers).toEqual([a.id]);
+  });
+
+  it('refuses a DNS-rebinding page (its Origin matches the Host, but the name is not one the server answers for)', async () => {
+    const server = await startServer({ allowedHosts: ['Aegis.Test.'], allowedOrigins: ['https://App.Example'] });
+    const port = server.port;
+    /** An upgrade from a page served under `name`: Origin and Host agree, as after a rebinding. */
+    const sameSite = (name: string): Promise<number> => upgradeStatus(server.url, `http://${name}:${port}`, `${name}:${port}`);
+    // evil.example's DNS now answers 127.0.0.1: to the browser the page and the socket are same-origin.
+    expect(await sameSite('evil.example')).toBe(403);
+    expect(await sameSite('Evil.Example.')).toBe(403);
+    expect(await sameSite('127.0.0.1.nip.io')).toBe(403); // names that look like addresses are names
+    expect(await sameSite('localhost.evil.example')).toBe(403);
+    expect(await sameSite('aegis.test.evil.example')).toBe(403); // allowed names are exact
+    // An allowed origin's page is refused too when it reaches the server by a name it does not answer for.
+    expect(await upgradeStatus(server.url, 'https://app.example', `evil.example:${port}`)).toBe(403);
+    expect(server.stats()).toMatchObject({ refusedHosts: 6, refusedOrigins: 0 });
+
+    // Names that cannot be rebound (loopback names, IP literals) and the ones the operator listed.
+    expect(await sameSite('localhost')).toBe(101);
+    expect(await sameSite('app.localhost')).toBe(101);
+    expect(await sameSite('127.0.0.1')).toBe(101);
+    expect(await sameSite('[::1]')).toBe(101);
+    expect(await sameSite('192.168.1.20')).toBe(101); // a LAN address, as phones open it
+    expect(await sameSite('aegis.test')).toBe(101); // allowedHosts, listed as 'Aegis.Test.'
+    expect(await sameSite('AEGIS.test.')).toBe(101); // case and the trailing dot do not matter
+    expect(await sameSite('app.example')).toBe(101); // the host of an allowed origin
+    expect(await upgradeStatus(server.url, 'https://app.example', 'app.example')).toBe(101);
+    // No Origin, no browser: the Host header is not checked.
+    expect(await upgradeStatus(server.url, undefined, `evil.example:${port}`)).toBe(101);
+    expect(server.stats()).toMatchObject({ refusedHosts: 6, refusedOrigins: 0 });
+
+    // The refused pages change nothing for a well-behaved pair.
+    await assertRelayWorks(server.url);
+    const room = roomName();
+    const a = await joined(server.url, room, peerId(), { origin: `http://aegis.test:${port}`, headers: { Host: `aegis.test:${port}` } });
+    const b = await joined(server.url, room, peerId(), { origin: `http://localhost:${port}`, headers: { Host: `localhost:${port}` } });
+    expect(b.peers).toEqual([a.id]);
+  });
+
+  it('reads the hostname out of a Host header and refuses what is no plain host[:port]', () => {
+    expect(hostHeaderName('Example.COM.:8080')).toBe('example.com');
+    expect(hostHeaderName('localhost')).toBe('localhost');
+    expect(hostHeaderName('[::1]:80')).toBe('::1');
+    expect(hostHeaderName('[::ffff:127.0.0.1]')).toBe('::ffff:127.0.0.1');
+    for (const bad of ['', ':80', 'evil.example@127.0.0.1', '127.0.0.1/x', '::1', '[::1', '[evil.example]:80', 'a:b', 'a:80:80', 'a b', 'a:999999']) {
+      expect(hostHeaderName(bad), bad).toBeNull();
+    }
+  });
+
+  it('throws on an allowedHosts entry that is not a hostname', async () => {
+    for (const bad of ['aegis.test:8080', 'http://aegis.test', '', 'a/b']) {
+      await expect(createSignalingServer({ port: 0, allowedHosts: [bad] }), bad).rejects.toThrow(RangeError);
+    }
+  });
+});
+
+describe('aegis start: --allow-host, --allow-origin', () => {
+  captureCliOutput();
+
+  it('refuses an --allow-host or --allow-origin that is not a host name or an origin (exit 2)', async () => {
+    for (const bad of [
+      ['--allow-host', 'aegis.test:8080'],
+      ['--allow-host', 'http://aegis.test'],
+      ['--allow-host', ''],
+      ['--allow-origin', 'app.example'],
+      ['--allow-origin', 'https://app.example/path'],
+      ['--allow-origin', 'ftp://app.example'],
+    ]) {
+      expect(await main(['start', '--port', '0', ...bad]), bad.join(' ')).toBe(2);
+    }
   });
 });

@@ -5,12 +5,16 @@ import { parseArgs, type ParseArgsConfig } from 'node:util';
 export const USAGE = `Usage: aegis <command> [options]
 
 Commands:
-  start [--port N] [--host H] [--https] [--open]
+  start [--port N] [--host H] [--https] [--open] [--allow-host NAME]... [--allow-origin URL]...
       Build the app if its sources changed, then serve it and the signaling server.
       --port N    port to listen on (default 8080; 0 picks a free one)
       --host H    address to bind (default 0.0.0.0: every interface, so phones on the LAN can join)
       --https     serve https/wss with a self-signed certificate (phones need it for WebCrypto)
       --open      open the app in the default browser
+      --allow-host NAME   a DNS name browsers may reach this server by, besides localhost and IP
+                  addresses (e.g. a hosts-file or mDNS name); others are refused (DNS rebinding)
+      --allow-origin URL  a page origin, besides the server's own, that may open the signaling
+                  socket (e.g. https://app.example); its host is allowed too
 
   sim network --nodes N --seed S [--json] [--full-mesh-max N] [--degree D]
       Run an in-memory network of N nodes, deterministically from seed S.
@@ -95,15 +99,38 @@ async function start(args: string[]): Promise<number> {
     host: { type: 'string' },
     https: { type: 'boolean' },
     open: { type: 'boolean' },
+    'allow-host': { type: 'string', multiple: true },
+    'allow-origin': { type: 'string', multiple: true },
   });
   const { runStart, DEFAULT_HOST, DEFAULT_PORT } = await import('./start.ts');
   const host = values.host ?? DEFAULT_HOST;
   if (host === '') throw new UsageError('--host must not be empty');
+  const allowedHosts = values['allow-host'] ?? [];
+  for (const name of allowedHosts) {
+    if (!/^[A-Za-z0-9._-]+$/.test(name) || /^\.*$/.test(name)) {
+      throw new UsageError(`--allow-host must be a host name (no scheme, port or path), got "${name}"`);
+    }
+  }
+  const allowedOrigins = (values['allow-origin'] ?? []).map((value) => {
+    const url = URL.canParse(value) ? new URL(value) : null;
+    const isOrigin =
+      url !== null &&
+      (url.protocol === 'http:' || url.protocol === 'https:') &&
+      url.username === '' &&
+      url.password === '' &&
+      url.pathname === '/' &&
+      url.search === '' &&
+      url.hash === '';
+    if (!isOrigin) throw new UsageError(`--allow-origin must be an origin like https://app.example or http://host:8080, got "${value}"`);
+    return url.origin;
+  });
   await runStart({
     port: parseIntFlag('port', values.port, 0, 65_535) ?? DEFAULT_PORT,
     host,
     https: values.https ?? false,
     open: values.open ?? false,
+    allowedHosts,
+    allowedOrigins,
   });
   return 0;
 }

@@ -16,6 +16,10 @@ export interface StartArgs {
   https: boolean;
   /** Open the first URL in the default browser. */
   open?: boolean;
+  /** DNS names browsers may reach the server by, besides localhost and IP addresses (`--allow-host`). */
+  allowedHosts?: readonly string[];
+  /** Page origins besides the server's own that may open the signaling socket (`--allow-origin`). */
+  allowedOrigins?: readonly string[];
 }
 
 export const DEFAULT_PORT = 8080;
@@ -113,6 +117,8 @@ export async function runStart(args: StartArgs): Promise<void> {
     host: args.host,
     staticDir: join(root, 'dist'),
     ...(tls !== undefined ? { tls } : {}),
+    allowedHosts: args.allowedHosts ?? [],
+    allowedOrigins: args.allowedOrigins ?? [],
   });
 
   // Installed before anything is printed, so a Ctrl+C right after the banner is never the default kill.

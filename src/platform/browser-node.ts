@@ -1,6 +1,5 @@
 // Boots a full Aegis node inside a browser tab: crypto backend, identity slot, WebRTC network.
 import { bytesToHex } from '../core/bytes.ts';
-import type { Ed25519Backend, Signer } from '../core/crypto/ed25519.ts';
 import { AegisNode } from '../node/aegis-node.ts';
 import { SecAggService } from '../node/secagg-service.ts';
 import type { ConsensusService } from '../node/consensus-service.ts';
@@ -10,10 +9,10 @@ import { startBrowserLedger } from './browser-ledger.ts';
 import { ChainRoundService, chainExportMaterial, chainReceiptCheck } from '../node/chain-rounds.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { openAegisDB } from './db.ts';
-import { claimIdentity, type HeldIdentity, type IdentityKey } from './identity-store.ts';
+import { claimIdentity, identitySigner, type HeldIdentity } from './identity-store.ts';
 import { signalingUrlFor } from './signaling-url.ts';
 import { wallClock } from './wall-clock.ts';
-import { detectEd25519Backend, webCryptoIdentityKeyPairs, type IdentityKeyPairs } from './webcrypto-ed25519.ts';
+import { detectEd25519Backend, webCryptoIdentityKeyPairs } from './webcrypto-ed25519.ts';
 import { detectPrgBackend } from './webcrypto-prg.ts';
 import { detectX25519Backend } from './webcrypto-x25519.ts';
 import { WebRtcNetwork } from './webrtc-network.ts';
@@ -63,14 +62,6 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-/** The node's signer: over the stored CryptoKey (subtle.sign), or from the raw seed by the backend. */
-async function identitySigner(key: IdentityKey, backend: Ed25519Backend, keyPairs: IdentityKeyPairs | null): Promise<Signer> {
-  if (key.kind === 'raw-seed') return backend.signer(key.secretKey);
-  if (keyPairs) return keyPairs.signer(key);
-  // A key pair stored while this origin had WebCrypto Ed25519, opened by a browser that now lacks it.
-  throw new Error('this identity is a WebCrypto key, and WebCrypto Ed25519 is unavailable here; its private key cannot be exported');
-}
-
 export async function startBrowserNode(room: string): Promise<BrowserNode> {
   const [backend, x25519, prg] = await Promise.all([detectEd25519Backend(), detectX25519Backend(), detectPrgBackend()]);
   const random = cryptoRandom();
@@ -87,7 +78,9 @@ export async function startBrowserNode(room: string): Promise<BrowserNode> {
     pageToken: bytesToHex(random.bytes(16)),
   });
   addEventListener('pagehide', () => held.release());
-  const signer = await identitySigner(held.key, backend, keyPairs);
+  // `crypto.subtle` is absent outside secure contexts, whatever the type says.
+  const subtle: SubtleCrypto | undefined = globalThis.crypto?.subtle;
+  const signer = await identitySigner(held.key, backend, keyPairs, subtle);
   const network = new WebRtcNetwork({ signalingUrl: signalingUrlFor(location) });
   // Masking, mask removal, Shamir and hashing multi-MB envelopes run in a Web Worker (in the page if no worker starts).
   const engine = createWorkerEngine();

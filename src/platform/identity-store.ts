@@ -15,7 +15,8 @@
 import type { IDBPDatabase } from 'idb';
 import { bytesEqual } from '../core/bytes.ts';
 import { isRawIdentityRecord, type AegisDB, type RawIdentityRecord } from './db.ts';
-import type { Ed25519KeyPair, IdentityKeyPairs } from './webcrypto-ed25519.ts';
+import type { Ed25519Backend, Signer } from '../core/crypto/ed25519.ts';
+import { webCryptoIdentityKeyPairs, type Ed25519KeyPair, type IdentityKeyPairs } from './webcrypto-ed25519.ts';
 
 export const MAX_SLOTS = 64;
 const SESSION_KEY = 'aegis.identity-slot';
@@ -62,6 +63,33 @@ export async function claimIdentity(env: IdentityStoreEnv): Promise<HeldIdentity
   }
 }
 
+/**
+ * The node's signer for the held key: from a raw seed by the Ed25519 backend; over a stored
+ * CryptoKey by `subtle.sign` — with `keyPairs` when the context has them, else with the page's
+ * `subtle` whatever the backend self-test said (a self-test that threw once in a secure context
+ * falls back to noble, yet the stored key still signs; the signer checks the pair before use).
+ * Only without `subtle` (an insecure context) is such a key unusable: it cannot be exported.
+ */
+export async function identitySigner(
+  key: IdentityKey,
+  backend: Pick<Ed25519Backend, 'signer'>,
+  keyPairs: IdentityKeyPairs | null,
+  subtle: SubtleCrypto | undefined,
+): Promise<Signer> {
+  if (key.kind === 'raw-seed') return backend.signer(key.secretKey);
+  if (keyPairs) return keyPairs.signer(key);
+  if (subtle === undefined) {
+    // A key pair stored while this origin had WebCrypto, opened where it has none (plain http).
+    throw new Error('this identity is a WebCrypto key, and WebCrypto is unavailable here (not a secure context); its private key cannot be exported');
+  }
+  try {
+    return await webCryptoIdentityKeyPairs(subtle).signer(key);
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new Error(`this identity is a WebCrypto key, and WebCrypto Ed25519 cannot sign with it here: ${reason}`, { cause: error });
+  }
+}
+
 async function loadOrCreateSeed(env: IdentityStoreEnv, slot: number): Promise<IdentityKey> {
   const fresh = env.randomSecretKey();
   // One readwrite transaction: read and, if missing, create — no await on anything else inside.
@@ -87,10 +115,16 @@ async function loadOrCreateKeyPair(env: IdentityStoreEnv, keyPairs: IdentityKeyP
   for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
     const existing = await env.db.get('identities', slot);
     if (existing && !isRawIdentityRecord(existing)) return { kind: 'key-pair', privateKey: existing.privateKey, publicKey: existing.publicKey };
-    // WebCrypto first, outside any transaction: IndexedDB commits a transaction that waits on anything else.
-    const pair = existing ? await keyPairs.importSeed(existing.secretKey) : await keyPairs.generate();
-    const written = await putIfUnchanged(env, slot, existing, pair);
-    if (existing) existing.secretKey.fill(0); // the raw seed read from IndexedDB: not left in memory
+    let pair: Ed25519KeyPair;
+    let written: boolean;
+    try {
+      // WebCrypto first, outside any transaction: IndexedDB commits a transaction that waits on anything else.
+      pair = existing ? await keyPairs.importSeed(existing.secretKey) : await keyPairs.generate();
+      written = await putIfUnchanged(env, slot, existing, pair);
+    } finally {
+      // The raw seed read from IndexedDB is not left in memory, also when the import or the write failed.
+      if (existing) existing.secretKey.fill(0);
+    }
     if (written) return { kind: 'key-pair', ...pair };
     // Someone else changed the slot in between: start over from what it holds now.
   }

@@ -12,7 +12,7 @@ import { bytesEqual } from '../../src/core/bytes.ts';
 import { nobleEd25519, publicKeyFromSecret } from '../../src/core/crypto/ed25519.ts';
 import { nodeIdFromPublicKey } from '../../src/core/crypto/node-id.ts';
 import { openAegisDB, type IdentityRecord } from '../../src/platform/db.ts';
-import { claimIdentity, type HeldIdentity, type IdentityStoreEnv } from '../../src/platform/identity-store.ts';
+import { claimIdentity, identitySigner, type HeldIdentity, type IdentityStoreEnv } from '../../src/platform/identity-store.ts';
 import { webCryptoIdentityKeyPairs, type IdentityKeyPairs } from '../../src/platform/webcrypto-ed25519.ts';
 
 const subtle = globalThis.crypto.subtle;
@@ -236,5 +236,64 @@ describe('the identity private key at rest', () => {
     const signer = await nobleEd25519.signer(again.key.secretKey);
     expect(bytesEqual(signer.publicKey, publicKeyFromSecret(fresh))).toBe(true);
     db.close();
+  });
+
+  it('a stored CryptoKey still signs when the backend fell back to noble, as long as crypto.subtle exists', async () => {
+    const db = await freshDb();
+    const first = env(db, keyPairs);
+    const made = await withClaim(first, async (h) => h); // stored while WebCrypto passed its self-test
+    if (made.key.kind !== 'key-pair') throw new Error('expected a key pair');
+    // The reload: the self-test threw once, so the backend is noble and there are no keyPairs.
+    const e = env(db, null, { session: first.session, randomSecretKey: () => seed(9) });
+    const held = await withClaim(e, async (h) => h);
+    if (held.key.kind !== 'key-pair') throw new Error('expected the stored key pair');
+    expect(held.key.publicKey).toEqual(made.key.publicKey);
+    const signer = await identitySigner(held.key, nobleEd25519, null, subtle);
+    expect(signer.publicKey).toEqual(made.key.publicKey);
+    expect(await nobleEd25519.verify(made.key.publicKey, MESSAGE, await signer.sign(MESSAGE))).toBe(true);
+    expectKeyPairRecord(await db.get('identities', 0), made.key.publicKey); // nothing rewritten as a seed
+
+    // The fallback path checks the pair as keyPairs.signer does.
+    const other = await keyPairs.generate();
+    await expect(identitySigner({ kind: 'key-pair', privateKey: other.privateKey, publicKey: made.key.publicKey }, nobleEd25519, null, subtle)).rejects.toThrow(
+      /cannot sign with it here: the stored identity private key does not match its public key/,
+    );
+    // Without crypto.subtle (plain http) the key cannot be used, and the error says why.
+    await expect(identitySigner(held.key, nobleEd25519, null, undefined)).rejects.toThrow(/WebCrypto is unavailable here/);
+    db.close();
+  });
+
+  it('identitySigner: a raw seed signs through the backend; a key pair through keyPairs when given', async () => {
+    const raw = await identitySigner({ kind: 'raw-seed', secretKey: seed(3) }, nobleEd25519, null, undefined);
+    expect(raw.publicKey).toEqual(publicKeyFromSecret(seed(3)));
+    const pair = await keyPairs.importSeed(seed(4));
+    const used: string[] = [];
+    const spying: IdentityKeyPairs = { ...keyPairs, signer: (p) => (used.push('keyPairs'), keyPairs.signer(p)) };
+    const signer = await identitySigner({ kind: 'key-pair', ...pair }, nobleEd25519, spying, subtle);
+    expect(used).toEqual(['keyPairs']);
+    expect(await signer.sign(MESSAGE)).toEqual(await (await nobleEd25519.signer(seed(4))).sign(MESSAGE));
+  });
+
+  it('the raw seed read for a migration is wiped also when the import or the write fails', async () => {
+    for (const failure of ['import', 'write'] as const) {
+      const db = await freshDb();
+      await db.put('identities', { slot: 0, secretKey: seed(5), createdAtMs: 1 });
+      const seen: Uint8Array[] = [];
+      const failing: IdentityKeyPairs = {
+        ...keyPairs,
+        importSeed: async (s) => {
+          seen.push(s);
+          if (failure === 'import') throw new Error('import failed');
+          // A value IndexedDB cannot clone: the put in putIfUnchanged throws a DataCloneError.
+          return { privateKey: (() => 0) as unknown as CryptoKey, publicKey: publicKeyFromSecret(s) };
+        },
+      };
+      await expect(claimIdentity(env(db, failing)), failure).rejects.toThrow(failure === 'import' ? /import failed/ : /clone/i);
+      expect(seen, failure).toHaveLength(1);
+      expect(seen[0], failure).toEqual(new Uint8Array(32));
+      // The slot still holds the seed: nothing was lost, the next load migrates it.
+      expect((await db.get('identities', 0)) as unknown, failure).toEqual({ slot: 0, secretKey: seed(5), createdAtMs: 1 });
+      db.close();
+    }
   });
 });
