@@ -45,7 +45,6 @@ import { decodeRoundClaim, encodeRoundClaim, MAX_CLAIM_TRANSCRIPT_BYTES } from '
 import { decodeSampledClaim, encodeSampledClaim, type SampledClaim } from '../core/consensus/sampled-claim.ts';
 import { widenClaim } from '../core/consensus/private-sample.ts';
 import { DEFAULT_SAMPLED_CHUNKS, PRIVATE_SAMPLED_CHUNKS, privateChunkIndices, sampleChunkIndices } from '../core/secagg/chunk-sampling.ts';
-import { maskedInputParts } from '../core/secagg/contribution-commitment.ts';
 import { lightTranscript } from '../core/secagg/light-transcript.ts';
 import { chunkCount, chunkWords, CHUNK_WORDS } from '../core/secagg/masked-chunks.ts';
 import { decodeTxMessage } from '../core/consensus/chain-messages.ts';
