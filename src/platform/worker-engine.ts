@@ -9,7 +9,7 @@ import { localEngine, type EncodedMasked, type Encoding, type LocalEngineOptions
 import { isEngineHello, RemoteEngine } from '../core/secagg/engine-protocol.ts';
 import { cryptoRandom } from './crypto-random.ts';
 import { detectPrgBackend } from './webcrypto-prg.ts';
-import { detectWebCryptoSha256 } from './webcrypto-sha256.ts';
+import { hostEngine } from './host-engine.ts';
 
 /** What the engine uses of a Worker (tests pass a fake one). */
 export interface WorkerLike {
@@ -23,7 +23,7 @@ export interface WorkerLike {
 export interface WorkerEngineOptions {
   /** Starts the worker; default: the bundled worker/secagg-worker.ts. */
   createWorker?: () => WorkerLike;
-  /** The in-page engine used when no worker runs; default: `localEngine` with the detected PRG. */
+  /** The in-page engine used when no worker runs; default: `hostEngine`, the engine the worker runs. */
   fallback?: () => Promise<SecAggEngine>;
   /** How long to wait for the worker's hello before falling back. */
   readyTimeoutMs?: number;
@@ -35,11 +35,6 @@ function bundledWorker(): WorkerLike {
   // This exact `new Worker(new URL(..., import.meta.url), { type: 'module' })` form is what Vite
   // recognises to bundle the worker as its own chunk.
   return new Worker(new URL('../worker/secagg-worker.ts', import.meta.url), { type: 'module' });
-}
-
-async function pageEngine(): Promise<SecAggEngine> {
-  const [prg, digest] = await Promise.all([detectPrgBackend(), detectWebCryptoSha256()]);
-  return localEngine(prg, cryptoRandom(), digest ? { digest } : {});
 }
 
 export interface WorkerEngine extends SecAggEngine {
@@ -119,7 +114,7 @@ class WorkerBackedEngine implements WorkerEngine {
 
   private fallback(reason: string): Promise<SecAggEngine> {
     this.fallbackReason = reason;
-    return (this.options.fallback ?? pageEngine)().then((engine) => {
+    return (this.options.fallback ?? hostEngine)().then((engine) => {
       this.current = engine;
       return engine;
     });

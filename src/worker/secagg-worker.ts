@@ -1,14 +1,10 @@
 // The dedicated module worker that runs secure aggregation's heavy work off the page's main thread
-// (issue 3: "the page stays responsive during a round with a 1M-entry vector"). It runs core's
-// `localEngine` with the PRG this host has — WebCrypto AES-CTR where crypto.subtle exists (workers
-// of secure contexts), noble's AES-CTR otherwise; the words are identical —, hashes with WebCrypto's
-// SHA-256 where it exists (noble's otherwise), and answers requests
-// from platform/worker-engine.ts in the protocol of core/secagg/engine-protocol.ts.
-import { localEngine } from '../core/secagg/engine.ts';
+// (issue 3: "the page stays responsive during a round with a 1M-entry vector"). It runs this host's
+// engine (platform/host-engine.ts: core's `localEngine` with WebCrypto where the worker has it,
+// noble otherwise) and answers requests from platform/worker-engine.ts in the protocol of
+// core/secagg/engine-protocol.ts.
 import { dispatch, engineHello, engineStartFailed, errorReply, type Outbound } from '../core/secagg/engine-protocol.ts';
-import { cryptoRandom } from '../platform/crypto-random.ts';
-import { detectPrgBackend } from '../platform/webcrypto-prg.ts';
-import { detectWebCryptoSha256 } from '../platform/webcrypto-sha256.ts';
+import { hostEngine } from '../platform/host-engine.ts';
 
 /** What this file uses of DedicatedWorkerGlobalScope (the project's DOM typings describe a page). */
 interface WorkerScope {
@@ -17,9 +13,7 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-const engine = Promise.all([detectPrgBackend(), detectWebCryptoSha256()]).then(([prg, digest]) =>
-  localEngine(prg, cryptoRandom(), digest ? { digest } : {}),
-);
+const engine = hostEngine();
 const errorText = (e: unknown): string => (e instanceof Error ? e.message : String(e));
 
 function send(out: Outbound<{ id: number }>): void {
