@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { decodeSum, encodeVectorWithCoins, quantizationStep } from '../../src/core/secagg/encoding.ts';
-import { graphShape, neighbourGraph, neighbourhoods, seededPermutation } from '../../src/core/secagg/neighbour-graph.ts';
+import { graphShape, neighbourhoods, seededPermutation, type GraphShape } from '../../src/core/secagg/neighbour-graph.ts';
 import { checkRing, DEFAULT_PARAMS, validateParams } from '../../src/core/secagg/params.ts';
 import { SeededRandom } from '../../src/sim/seeded-random.ts';
 
@@ -85,8 +85,9 @@ describe('neighbour graph', () => {
   it('is k-regular, symmetric, loop-free and fixed by the seed', () => {
     const seed = new Uint8Array(32).fill(7);
     const shape = graphShape(200, DEFAULT_PARAMS);
-    const g = neighbourGraph(ids(200), seed, shape);
-    for (const [a, ns] of g) {
+    const g = neighbourhoods(ids(200), seed, shape);
+    for (const a of ids(200)) {
+      const ns = g.get(a) as ReadonlySet<string>;
       expect(ns.size).toBe(shape.degree);
       expect(ns.has(a)).toBe(false);
       for (const b of ns) expect(g.get(b)?.has(a)).toBe(true);
@@ -95,6 +96,29 @@ describe('neighbour graph', () => {
     expect(seededPermutation(ids(50), seed)).not.toEqual(seededPermutation(ids(50), new Uint8Array(32).fill(8)));
   });
 });
+
+/** The whole graph edge by edge, as neighbour-graph.ts built it before `neighbourhoods`: the reference its answers are checked against. */
+function neighbourGraph(ids: readonly string[], seed: Uint8Array, shape: GraphShape): Map<string, Set<string>> {
+  const graph = new Map<string, Set<string>>();
+  for (const id of ids) graph.set(id, new Set());
+  if (shape.complete) {
+    for (const a of ids) for (const b of ids) if (a !== b) graph.get(a)?.add(b);
+    return graph;
+  }
+  const order = seededPermutation(ids, seed);
+  const n = order.length;
+  const half = shape.degree / 2;
+  for (let i = 0; i < n; i++) {
+    for (let d = 1; d <= half; d++) {
+      const a = order[i] as string;
+      const b = order[(i + d) % n] as string;
+      graph.get(a)?.add(b);
+      graph.get(b)?.add(a);
+    }
+  }
+  return graph;
+}
+
 
 describe('neighbourhoods (built on demand)', () => {
   it('answer exactly as the full neighbour graph, for complete and sparse shapes', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { graphShape, neighbourGraph } from '../../src/core/secagg/neighbour-graph.ts';
+import { graphShape, neighbourhoods } from '../../src/core/secagg/neighbour-graph.ts';
 import { DEFAULT_PARAMS } from '../../src/core/secagg/params.ts';
 import {
   binomialAtLeast,
@@ -32,7 +32,7 @@ function shortNeighbourhoods(n: number, dropout: number, thresholds: readonly nu
   const rng = SeededRandom.fromSeed(seed);
   const out: number[][] = [];
   for (let trial = 0; trial < trials; trial++) {
-    const graph = neighbourGraph(ids, rng.bytes(32), shape);
+    const graph = neighbourhoods(ids, rng.bytes(32), shape);
     const pool = ids.slice();
     const dropped = new Set(Array.from({ length: Math.round(dropout * n) }, () => pool.splice(rng.int(pool.length), 1)[0] as string));
     const survivorsPerOwner = ids.map((id) => [...(graph.get(id) ?? [])].filter((v) => !dropped.has(v)).length);

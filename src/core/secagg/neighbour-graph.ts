@@ -77,28 +77,6 @@ export function seededPermutation(ids: readonly string[], seed: Uint8Array): str
   return out;
 }
 
-/** Neighbours of every participant (symmetric, no self-loops). */
-export function neighbourGraph(ids: readonly string[], seed: Uint8Array, shape: GraphShape): Map<string, Set<string>> {
-  const graph = new Map<string, Set<string>>();
-  for (const id of ids) graph.set(id, new Set());
-  if (shape.complete) {
-    for (const a of ids) for (const b of ids) if (a !== b) graph.get(a)?.add(b);
-    return graph;
-  }
-  const order = seededPermutation(ids, seed);
-  const n = order.length;
-  const half = shape.degree / 2;
-  for (let i = 0; i < n; i++) {
-    for (let d = 1; d <= half; d++) {
-      const a = order[i] as string;
-      const b = order[(i + d) % n] as string;
-      graph.get(a)?.add(b);
-      graph.get(b)?.add(a);
-    }
-  }
-  return graph;
-}
-
 /** Who neighbours whom, asked one node at a time. */
 export interface Neighbourhoods {
   /** The neighbours of `id` (undefined for an id not in the round). */
@@ -106,9 +84,11 @@ export interface Neighbourhoods {
 }
 
 /**
- * The same graph as neighbourGraph, built on demand: a participant asks for its own neighbours and
- * theirs (O(k²)), so it need not build all n·k/2 edges of a 1000-node round (the permutation, O(n),
- * is still drawn in full). Answers are cached.
+ * Neighbours of every participant (symmetric, no self-loops): complete, or the Harary graph H(k, n)
+ * over the seeded permutation — node at position i neighbours positions i ± 1 … i ± k/2 (mod n).
+ * Built on demand: a participant asks for its own neighbours and theirs (O(k²)), so it need not
+ * build all n·k/2 edges of a 1000-node round (the permutation, O(n), is still drawn in full).
+ * Answers are cached.
  */
 export function neighbourhoods(ids: readonly string[], seed: Uint8Array, shape: GraphShape): Neighbourhoods {
   const cache = new Map<string, ReadonlySet<string>>();
