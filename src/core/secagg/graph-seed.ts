@@ -23,6 +23,7 @@
 import { bytesEqual, concatBytes, hexToBytes, utf8ToBytes } from '../bytes.ts';
 import { sha256, sha256Parts } from '../crypto/hash.ts';
 import type { NodeId } from '../crypto/node-id.ts';
+import { err, ok, type Result } from '../result.ts';
 import { ROUND_ID_BYTES, type AdvertiseKeys, type SeedReveal } from './messages.ts';
 import { seededPermutation } from './neighbour-graph.ts';
 
@@ -118,4 +119,29 @@ export function shortCommitteeReason(missing: readonly NodeId[], size: number, a
   if (missing.length <= tolerance) return null;
   const named = missing.slice(0, 5).join(', ') + (missing.length > 5 ? `, … (${missing.length - 5} more)` : '');
   return `graph seed: ${missing.length} of the ${size} members of the attempt-${attempt} reveal committee did not reveal (${named}); at most ${tolerance} may be missing`;
+}
+
+/**
+ * The graph seed from one attempt's reveals (decoded, one per sender): each from a member of the
+ * attempt's committee, fitting its advertisement and the list; at most revealTolerance missing.
+ * What a participant checks of the reveal bundle and an auditor of the transcript, alike.
+ */
+export function seedFromReveals(
+  reveals: ReadonlyMap<NodeId, SeedReveal>,
+  advertised: ReadonlyMap<NodeId, AdvertiseKeys>,
+  roundId: Uint8Array,
+  listHash: Uint8Array,
+  attempt: number,
+): Result<Uint8Array> {
+  const committee = revealCommittee(listHash, attempt, advertised.keys());
+  const members = new Set(committee);
+  for (const [id, r] of reveals) {
+    const a = advertised.get(id);
+    if (a === undefined || !members.has(id)) return err(`the graph-seed reveal from ${id} is not from the attempt-${attempt} committee`);
+    const why = revealError(r, a, roundId, listHash, attempt);
+    if (why) return err(`the graph-seed reveal from ${id} ${why}`);
+  }
+  const short = shortCommitteeReason(missingReveals(committee, reveals), committee.length, attempt);
+  if (short) return err(short);
+  return ok(graphSeed(listHash, attempt, new Map([...reveals].map(([id, r]) => [id, r.reveal]))));
 }

@@ -51,24 +51,14 @@ import {
   type AdvertiseKeys,
   type EncryptedShare,
   type RevealedShare,
+  type SeedReveal,
 } from './messages.ts';
 import { graphShape } from './neighbour-graph.ts';
 import { checkRing, type SecAggParams } from './params.ts';
 import { thresholdRefusal, type AdversaryModel } from './threshold-rule.ts';
 import { decryptSharePair, encryptSharePair, maskSign, pairwiseSeed, shareKey, type SharePair } from './round-keys.ts';
 import { commitSelfSeed, holdersOf, roundGraph, survivorListHash, type RoundGraph } from './transcript.ts';
-import {
-  advertisementListHash,
-  graphSeed,
-  GRAPH_SEED_REVEAL_BYTES,
-  isAttempt,
-  missingReveals,
-  REVEAL_ATTEMPTS,
-  revealChain,
-  revealCommittee,
-  revealError,
-  shortCommitteeReason,
-} from './graph-seed.ts';
+import { advertisementListHash, GRAPH_SEED_REVEAL_BYTES, isAttempt, REVEAL_ATTEMPTS, revealChain, revealCommittee, seedFromReveals } from './graph-seed.ts';
 
 export interface SecAggCrypto {
   x25519: X25519Backend;
@@ -287,23 +277,17 @@ export class SecAggParticipant {
     if (!isAttempt(attempt)) return this.abort('reveal bundle without a valid attempt');
     // We may have revealed for a later attempt only if this one fell short: its bundle is then stale.
     if (attempt < this.revealedAttempt) return this.abort(`reveal bundle for attempt ${attempt} after we revealed for attempt ${this.revealedAttempt}`);
-    const committee = new Set(revealCommittee(listHash, attempt, this.advertised.keys()));
-    const reveals = new Map<NodeId, Uint8Array>();
+    const reveals = new Map<NodeId, SeedReveal>();
     for (const env of opened) {
       const id = nodeIdFromPublicKey(env.sender);
-      const advertised = this.advertised.get(id);
-      if (!advertised || !committee.has(id)) return this.abort(`reveal bundle holds a reveal from ${id}, not on the attempt-${attempt} committee`);
       if (reveals.has(id)) return this.abort(`reveal bundle lists ${id} twice`);
       const r = decodeSeedReveal(env.body);
       if (!r.ok) return this.abort(`reveal bundle holds a malformed reveal from ${id}`);
-      const why = revealError(r.value, advertised, this.roundId, listHash, attempt);
-      if (why) return this.abort(`the graph-seed reveal from ${id} ${why}`);
-      reveals.set(id, r.value.reveal);
+      reveals.set(id, r.value);
     }
-    const short = shortCommitteeReason(missingReveals(committee, reveals), committee.size, attempt);
-    if (short) return this.abort(short);
-    const graph = roundGraph(this.params, this.advertised.keys(), graphSeed(listHash, attempt, reveals));
-    return this.shareKeys(graph, opened);
+    const seed = seedFromReveals(reveals, this.advertised, this.roundId, listHash, attempt);
+    if (!seed.ok) return this.abort(seed.error);
+    return this.shareKeys(roundGraph(this.params, this.advertised.keys(), seed.value), opened);
   }
 
   /** Check our neighbours' advertisements (and `alsoCheck`) are signed, then share among our holders. */

@@ -36,7 +36,7 @@ import {
   type AdvertiseKeys,
   type SeedReveal,
 } from './messages.ts';
-import { advertisementListHash, graphSeed, isAttempt, missingReveals, REVEAL_ATTEMPTS, revealCommittee, revealError, shortCommitteeReason } from './graph-seed.ts';
+import { advertisementListHash, isAttempt, REVEAL_ATTEMPTS, seedFromReveals } from './graph-seed.ts';
 import { graphShape, neighbourhoods, type GraphShape, type Neighbourhoods } from './neighbour-graph.ts';
 import { checkRing, type SecAggParams } from './params.ts';
 import { maskSign, pairwiseSeed } from './round-keys.ts';
@@ -443,18 +443,9 @@ function checkedGraphSeed(
   }
   const attempt = reveals.values().next().value?.attempt ?? 1;
   if (!isAttempt(attempt)) fail(`graph-seed reveals for attempt ${attempt}, not in 1..${REVEAL_ATTEMPTS}`);
-  const listHash = advertisementListHash(roundId, advertisements);
-  const committee = revealCommittee(listHash, attempt, advertised.keys());
-  const short = shortCommitteeReason(missingReveals(committee, reveals), committee.length, attempt);
-  if (short) fail(short);
-  const opened = new Map<NodeId, Uint8Array>();
-  for (const [id, r] of reveals) {
-    if (!committee.includes(id)) fail(`graph-seed reveal from ${id}, not on the attempt-${attempt} committee`);
-    const why = revealError(r, advertised.get(id) as AdvertiseKeys, roundId, listHash, attempt);
-    if (why) fail(`graph-seed reveal from ${id} ${why}`);
-    opened.set(id, r.reveal);
-  }
-  return graphSeed(listHash, attempt, opened);
+  const seed = seedFromReveals(reveals, advertised, roundId, advertisementListHash(roundId, advertisements), attempt);
+  if (!seed.ok) fail(seed.error);
+  return seed.value;
 }
 
 /** What each survivor signs in the consistency check. */
