@@ -14,7 +14,7 @@
 // key and so its node id. Without WebCrypto (insecure contexts, noble) the slot holds the raw seed.
 import type { IDBPDatabase } from 'idb';
 import { bytesEqual } from '../core/bytes.ts';
-import { isRawIdentityRecord, type AegisDB, type RawIdentityRecord } from './db.ts';
+import { isRawIdentityRecord, type AegisDB, type KeyPairIdentityRecord, type RawIdentityRecord } from './db.ts';
 import type { Ed25519Backend, Signer } from '../core/crypto/ed25519.ts';
 import { webCryptoIdentityKeyPairs, type Ed25519KeyPair, type IdentityKeyPairs } from './webcrypto-ed25519.ts';
 
@@ -99,14 +99,14 @@ async function loadOrCreateSeed(env: IdentityStoreEnv, slot: number): Promise<Id
     await tx.done;
     fresh.fill(0);
     // A key pair stored by a secure context of this origin is still usable if WebCrypto signs here.
-    return isRawIdentityRecord(existing)
-      ? { kind: 'raw-seed', secretKey: existing.secretKey }
-      : { kind: 'key-pair', privateKey: existing.privateKey, publicKey: existing.publicKey };
+    return isRawIdentityRecord(existing) ? { kind: 'raw-seed', secretKey: existing.secretKey } : keyPairOf(existing);
   }
   await tx.store.put({ slot, secretKey: fresh, createdAtMs: env.now() });
   await tx.done;
   return { kind: 'raw-seed', secretKey: fresh };
 }
+
+const keyPairOf = (r: KeyPairIdentityRecord): IdentityKey => ({ kind: 'key-pair', privateKey: r.privateKey, publicKey: r.publicKey });
 
 /** How often a slot changing under us (it should not: the tab holds it exclusively) is retried. */
 const MAX_KEY_ATTEMPTS = 3;
@@ -114,7 +114,7 @@ const MAX_KEY_ATTEMPTS = 3;
 async function loadOrCreateKeyPair(env: IdentityStoreEnv, keyPairs: IdentityKeyPairs, slot: number): Promise<IdentityKey> {
   for (let attempt = 0; attempt < MAX_KEY_ATTEMPTS; attempt++) {
     const existing = await env.db.get('identities', slot);
-    if (existing && !isRawIdentityRecord(existing)) return { kind: 'key-pair', privateKey: existing.privateKey, publicKey: existing.publicKey };
+    if (existing && !isRawIdentityRecord(existing)) return keyPairOf(existing);
     let pair: Ed25519KeyPair;
     let written: boolean;
     try {
