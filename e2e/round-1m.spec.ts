@@ -13,9 +13,8 @@ import { profileReport } from './profile-report.ts';
 // catch the heavy work landing on the page again (noble masking alone blocks ~0.5 s at 1M, the whole
 // round did ~2 s); speed itself is measured and quoted, not asserted (shared 2-core machines). The
 // longest block over the whole round is printed per tab and bounded too (MAX_ROUND_BLOCK_MS for the
-// gap, MAX_ROUND_LONG_TASK_MS for the longest single task): the
-// aggregator's tab hashes nothing multi-MB on the page any more (message ids and the transcript hash
-// go to the worker, engine.sha256). When a round aborts, each tab's counters (rejected by
+// gap, MAX_ROUND_LONG_TASK_MS for the longest single task): the aggregator's tab hashes nothing
+// multi-MB on the page any more (message ids and the transcript hash go to the worker, engine.sha256). When a round aborts, each tab's counters (rejected by
 // reason), link connects and drops and stage times are printed: that is how the lost 4 MB masked
 // input was found (a stale-sequence refusal, and a link timed out behind a busy work queue).
 // AEGIS_PROFILE=1 prints tab 1's hottest functions (AEGIS_PROFILE_TAB=0 the aggregator's, 0,1,2 every
@@ -29,9 +28,8 @@ const MAX_CONTRIBUTOR_BLOCK_MS = 1500;
 /**
  * Sanity bound, every tab, the whole round (result handling included). Measured (4 runs, unloaded
  * 2-core machine): 111–192 ms on the aggregator's tab, 61–216 ms on the contributors' (medians
- * 117 / 127 / 73 ms; goal 200 ms),
- * with the multi-MB hashing in the worker, u32 vectors coded in bulk and the sealing of large
- * envelopes split into tasks; before that 440 / 267 / 365 ms (0.5–0.7 s on the aggregator under
+ * 117 / 127 / 73 ms; goal 200 ms), with the multi-MB hashing in the worker, u32 vectors coded in
+ * bulk and the sealing of large envelopes split into tasks; before that 440 / 267 / 365 ms (0.5–0.7 s on the aggregator under
  * load, 0.6–1.9 s earlier still). A gap between timer ticks also counts time the OS gave other
  * processes: with a second test suite running beside it the aggregator's gap read 803 ms while its
  * longest long task (one task of its own blocking the page, PerformanceObserver) was 113 ms. So the

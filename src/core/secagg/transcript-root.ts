@@ -6,8 +6,7 @@
 //                    the chunk root over its masked vector));
 //   leaf n           the unmasking material: SHA-256(tag ‖ SHA-256 of every other envelope of the
 //                    transcript — open, advertisements, graph-seed reveals, consistency signatures,
-//                    unmask shares — in
-//                    transcript order).
+//                    unmask shares — in transcript order).
 // Computed from the light transcript (light-transcript.ts), so the full transcript and its light
 // form have the same root by construction.
 // The root binds every byte recomputeFromTranscript reads, so "the result is the sum of this

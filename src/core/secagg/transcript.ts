@@ -1,8 +1,8 @@
 // recomputeFromTranscript: the aggregate as a deterministic function of signed envelopes, so any
 // node can check an aggregator's claim. The transcript is, in order:
 //   the aggregator's SecAggOpen, every SecAggAdvertise (U1), in a sparse round the SecAggSeedReveal
-//   of every member of the reveal committee whose attempt fixed the graph (graph-seed.ts), every SecAggMaskedInput (U3), every SecAggConsistency (U4)
-//   and every SecAggUnmask (U5) envelope — exactly as signed.
+//   envelopes of the reveal attempt that fixed the graph (graph-seed.ts), every SecAggMaskedInput
+//   (U3), every SecAggConsistency (U4) and every SecAggUnmask (U5) envelope — exactly as signed.
 // A masked input counts only with its sender's signed statement (masked-chunks.ts) and a vector
 // that matches the statement's chunk root; recomputeSampled checks the same round from the light
 // transcript (statements instead of vectors) and sums only sampled chunks.
