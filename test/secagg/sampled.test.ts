@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { bytesEqual } from '../../src/core/bytes.ts';
 import { nodeIdFromPublicKey, type NodeId } from '../../src/core/crypto/node-id.ts';
 import { nobleAesCtrPrg, nobleChaCha20Prg, prgRange } from '../../src/core/crypto/prg.ts';
-import { DEFAULT_SAMPLED_CHUNKS, openChunks, PRIVATE_SAMPLED_CHUNKS, privateChunkIndices, sampleChunkIndices } from '../../src/core/secagg/chunk-sampling.ts';
+import { chunkOpener, DEFAULT_SAMPLED_CHUNKS, PRIVATE_SAMPLED_CHUNKS, privateChunkIndices, sampleChunkIndices } from '../../src/core/secagg/chunk-sampling.ts';
 import { maskedInputParts } from '../../src/core/secagg/contribution-commitment.ts';
 import { decodeLightTranscript, encodeLightTranscript, lightTranscript, type LightItem } from '../../src/core/secagg/light-transcript.ts';
 import { chunkCount, chunkWords, CHUNK_WORDS } from '../../src/core/secagg/masked-chunks.ts';
@@ -21,7 +21,7 @@ let light: LightItem[];
 let vectors: Map<NodeId, Uint32Array>;
 
 const openingsFor = (indices: readonly number[]): Map<NodeId, ChunkOpening[]> =>
-  new Map([...vectors].map(([id, v]) => [id, openChunks(v, indices)]));
+  new Map([...vectors].map(([id, v]) => [id, chunkOpener(v)(indices)]));
 
 beforeAll(async () => {
   const inputs = Array.from({ length: 5 }, (_, i) => Array.from({ length: DIM }, (_, j) => ((i * 7 + j) % 13) / 20 - 0.3));

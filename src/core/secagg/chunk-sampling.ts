@@ -67,12 +67,7 @@ export function privateChunkIndices(random: Random, chunks: number, exclude: rea
   return left.slice(0, k).sort((a, b) => a - b);
 }
 
-/** The aggregator's openings of `indices` in one contributor's masked vector. */
-export function openChunks(vector: Uint32Array, indices: readonly number[]): ChunkOpening[] {
-  return chunkOpener(vector)(indices);
-}
-
-/** Opens chunks of one vector, its chunk tree built once (an aggregator answers many private samples). */
+/** Opens chunks of one contributor's masked vector, its chunk tree built once (the public sample, then many private ones). */
 export function chunkOpener(vector: Uint32Array): (indices: readonly number[]) => ChunkOpening[] {
   const tree = chunkTree(vector);
   return (indices) => indices.map((c) => ({ words: chunkWords(vector, c).slice(), proof: tree.inclusionProof(c) }));
