@@ -140,6 +140,7 @@ export class AegisNode {
   private readonly replay = new ReplayGuard();
   private readonly sequence: SequenceCounter;
   private readonly handlers = new Map<number, MessageHandler[]>();
+  private readonly linkUpHandlers = new Set<(peer: NodeId) => void>();
   private readonly listeners = new Listeners();
   private readonly changed = (): void => this.listeners.notify();
   private readonly counters = emptyCounters();
@@ -266,6 +267,21 @@ export class AegisNode {
     const env = await sealEnvelope(fields, this.opts.signer);
     await pause();
     return env;
+  }
+
+  /** `handler` is called each time a link to a peer is authenticated: the first time, and after a drop. */
+  onLinkUp(handler: (peer: NodeId) => void): () => void {
+    this.linkUpHandlers.add(handler);
+    return () => this.linkUpHandlers.delete(handler);
+  }
+
+  /**
+   * Route an envelope this node sent before once more, byte for byte: a point-to-point message may
+   * have gone down with a link that dropped. The copy keeps its sequence number, so a receiver that
+   * did get the first one drops it as a replay. Returns the links it went out on.
+   */
+  resend(env: Envelope): number {
+    return this.forward(env.bytes, this.opts.gossipTtl, env.recipient, null);
   }
 
   /** Send raw gossip bytes to one neighbour, bypassing signing (test hook for tampering). */
@@ -541,6 +557,7 @@ export class AegisNode {
     this.backoff.delete(id);
     this.logLink(id, 'connected', st.link.initiator ? 'we dialled' : 'they dialled');
     this.checkFormation();
+    for (const h of this.linkUpHandlers) h(id);
     this.changed();
   }
 

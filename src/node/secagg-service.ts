@@ -111,6 +111,8 @@ interface Round {
   timer: TimerHandle | null;
   /** Participant side: fires if the aggregator goes silent (then the round is abandoned here). */
   watchdog: TimerHandle | null;
+  /** Participant side: what we last sent the aggregator, until it answers (re-sent if the link to it comes back). */
+  lastToAggregator: Envelope | null;
 }
 
 /** Transcripts above this are not broadcast with the result (issue 4 samples coordinates instead). */
@@ -183,6 +185,20 @@ export class SecAggService {
     on(MessageType.SecAggSurvivors, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggConsistencyBundle, (env, from) => this.onFromAggregator(env, from));
     on(MessageType.SecAggResult, (env, from) => this.onResult(env, from));
+    node.onLinkUp((peer) => node.schedule(() => this.resendTo(peer)));
+  }
+
+  /**
+   * A link to an aggregator came (back) up: re-send what we last sent it and it has not answered, in
+   * case that message went down with the old link (a 4 MB masked input in flight when a stalled link
+   * timed out was lost so, and the round released nothing). A copy that did arrive is dropped as a replay.
+   */
+  private resendTo(peer: NodeId): void {
+    for (const round of this.rounds.values()) {
+      const env = round.lastToAggregator;
+      if (env === null || round.aggregatorId !== peer || round.participant?.stage === 'aborted' || round.view.result) continue;
+      this.node.resend(env);
+    }
   }
 
   subscribe(listener: () => void): () => void {
@@ -293,6 +309,7 @@ export class SecAggService {
       participant: null,
       timer: null,
       watchdog: null,
+      lastToAggregator: null,
       view: {
         roundId: id,
         aggregator: aggregatorId,
@@ -417,7 +434,9 @@ export class SecAggService {
       this.contributed(round, msg.type, env);
       return this.onForAggregator(env);
     }
-    this.contributed(round, msg.type, await this.node.sendTo(round.aggregatorId, msg.type, msg.body));
+    const env = await this.node.sendTo(round.aggregatorId, msg.type, msg.body);
+    round.lastToAggregator = env;
+    this.contributed(round, msg.type, env);
   }
 
   private contributed(round: Round, type: number, env: Envelope): void {
@@ -429,6 +448,7 @@ export class SecAggService {
     const round = this.roundOf(env.body);
     if (!round) return this.refuse('message for an unknown round');
     if (from !== round.aggregatorId) return this.refuse('round message not from its aggregator');
+    round.lastToAggregator = null; // the aggregator moved on: what we sent it is no longer wanted
     const p = round.participant;
     if (!p || p.stage === 'aborted') return;
     let reply: ToAggregator | null;

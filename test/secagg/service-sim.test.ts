@@ -3,6 +3,8 @@ import { nobleEd25519 } from '../../src/core/crypto/ed25519.ts';
 import { nobleAesCtrPrg } from '../../src/core/crypto/prg.ts';
 import { nobleX25519 } from '../../src/core/crypto/x25519.ts';
 import { hexToBytes } from '../../src/core/bytes.ts';
+import { decodeEnvelope } from '../../src/core/net/envelope.ts';
+import { decodeLinkFrame } from '../../src/core/net/link-frame.ts';
 import { MessageType } from '../../src/core/net/message-types.ts';
 import { encodeRoundResult } from '../../src/core/secagg/messages.ts';
 import { SecAggService, type RoundView } from '../../src/node/secagg-service.ts';
@@ -137,6 +139,49 @@ describe('SecAggService over the simulated overlay', () => {
       expect(v?.result?.verified).toBeNull();
       expect(v?.result?.verifyDetail).toMatch(/^unverified: .* too large to ship and no consensus checks a direct round$/);
       expect(v?.result?.verifyDetail).not.toMatch(/consensus sampling/);
+    }
+  });
+});
+
+describe('a masked input lost with a link that dropped', () => {
+  it('is sent again when the link to the aggregator comes back, and the round counts it', async () => {
+    const sim = await Simulator.create({ nodes: 4, seed: 9 });
+    await sim.runUntilFormed({ maxVirtualMs: 30_000 });
+    const services = sim.nodes.map((s) => new SecAggService(s.node, deps));
+    const inputs = [
+      [1, 2],
+      [3, 4],
+      [5, 6],
+      [7, 8],
+    ];
+    services.forEach((svc, i) => svc.setInput(inputs[i] as number[]));
+    const [aggregator, sender] = [sim.get(0).id, sim.get(2).id];
+    // Node 2's masked input to the aggregator goes down with its link, once (as a stalled WebRTC link
+    // that timed out took a 4 MB masked input with it).
+    let lost = 0;
+    const stop = sim.network.intercept(
+      (m) => {
+        const f = decodeLinkFrame(m.bytes);
+        const env = f.ok && f.value.kind === 'gossip' ? decodeEnvelope(f.value.envelope) : null;
+        if (lost > 0 || !env?.ok || env.value.type !== MessageType.SecAggMaskedInput) return undefined;
+        lost++;
+        sim.at(0, () => sim.network.breakLinks(sender, aggregator, 'stalled'));
+        return null;
+      },
+      { from: sender, to: aggregator },
+    );
+    let roundId = '';
+    sim.at(0, async () => {
+      roundId = await (services[0] as SecAggService).startRound({ dimension: 2, timeout: 20_000, clipping_range: 50 });
+    });
+    await sim.runUntil(() => services.every((s) => s.views()[0]?.result || s.views()[0]?.abortReason), { maxVirtualMs: 120_000 });
+    stop();
+    expect(lost).toBe(1);
+    for (const svc of services) {
+      const v = svc.views().find((r) => r.roundId === roundId);
+      expect(v?.abortReason ?? null).toBeNull();
+      expect(v?.result?.contributors.length).toBe(4);
+      v?.result?.sum.forEach((s, j) => expect(Math.abs(s - [16, 20][j]!)).toBeLessThan(1e-3));
     }
   });
 });
